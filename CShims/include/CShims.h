@@ -1,0 +1,26 @@
+// The C surface searchd needs from Linux and libsystemd. Everything here is
+// either a header Swift imports as-is, or a one-statement forwarder for what
+// Swift's importer cannot reach.
+#ifndef CSHIMS_H
+#define CSHIMS_H
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+
+/// accept4 is declared only under _GNU_SOURCE, which Swift's Glibc module does not set.
+int CShims_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+
+#endif

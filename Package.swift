@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "searchd",
+  products: [
+    .executable(name: "searchd", targets: ["searchd"]),
+    .executable(name: "searchctl", targets: ["searchctl"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+  ],
+  targets: [
+    .target(
+      name: "CShims",
+      path: "CShims",
+      cSettings: [.define("_GNU_SOURCE")],
+      linkerSettings: [.linkedLibrary("systemd")]
+    ),
+    .target(name: "SearchdSystem", dependencies: ["CShims"]),
+    .target(name: "SearchdLoop", dependencies: ["SearchdSystem"]),
+    .target(name: "SearchdWire"),
+    .target(name: "SearchdIndex"),
+    .target(
+      name: "SearchdServer",
+      dependencies: [
+        "SearchdLoop", "SearchdWire", "SearchdIndex", "SearchdSystem",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Atomics", package: "swift-atomics"),
+      ]
+    ),
+    .executableTarget(
+      name: "searchd",
+      dependencies: [
+        "SearchdServer", "SearchdSystem", "SearchdIndex",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(
+      name: "searchctl",
+      dependencies: [
+        "SearchdWire", "SearchdSystem",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "SearchdSystemTests", dependencies: ["SearchdSystem"]),
+    .testTarget(name: "SearchdLoopTests", dependencies: ["SearchdLoop", "SearchdSystem"]),
+    .testTarget(name: "SearchdWireTests", dependencies: ["SearchdWire"]),
+    .testTarget(name: "SearchdIndexTests", dependencies: ["SearchdIndex"]),
+    .testTarget(name: "SearchdServerTests", dependencies: ["SearchdServer", "SearchdWire", "SearchdIndex"]),
+    .testTarget(
+      name: "IntegrationTests",
+      dependencies: ["SearchdWire", "SearchdSystem", "searchd", "searchctl"],
+      resources: [.copy("Python")]
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

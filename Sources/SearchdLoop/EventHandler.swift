@@ -1,0 +1,14 @@
+import SearchdSystem
+
+/// Whatever owns a registered fd. The loop hands it the ready events and never
+/// learns what it is (a listener, a client, a signal source).
+public protocol EventHandler: AnyObject {
+  func handleEvents(_ events: EpollEvents)
+}
+
+/// A closure as a handler, for small sources (eventfd, signalfd).
+public final class ClosureHandler: EventHandler {
+  private let body: (EpollEvents) -> Void
+  public init(_ body: @escaping (EpollEvents) -> Void) { self.body = body }
+  public func handleEvents(_ events: EpollEvents) { body(events) }
+}

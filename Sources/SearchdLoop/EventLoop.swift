@@ -1,0 +1,133 @@
+import SearchdSystem
+import Synchronization
+
+/// An epoll reactor for one thread. Register fds with a handler and an interest
+/// set; `run()` dispatches ready events until `stop()`. Everything but `stop()`
+/// and `execute(_:)` must be called on the loop's own thread.
+public final class EventLoop: @unchecked Sendable {
+  // @unchecked: the mutable state below is touched only by the loop's thread;
+  // the cross-thread entry points go through `pending` (a Mutex) and the eventfd.
+
+  private struct Registration {
+    let handler: EventHandler
+    var events: EpollEvents
+    let generation: UInt32
+  }
+
+  private let epoll: Epoll
+  private let wakeup: EventFD
+  private let wakeupHandler: ClosureHandler
+  /// Indexed by fd: the fastest lookup, and fds are small dense integers.
+  private var registrations: [Registration?] = []
+  private var generation: UInt32 = 0
+  private var timers = Timers()
+  private let pending = Mutex<(tasks: [@Sendable () -> Void], stopRequested: Bool)>(([], false))
+  private var running = false
+  /// Largest batch of events taken per epoll_wait.
+  private let maxEvents: Int
+
+  /// Monotonic time of the current loop turn, in nanoseconds.
+  public private(set) var now: UInt64 = MonotonicClock.nanoseconds()
+  /// Loop turns completed: a stuck loop stops counting, which the watchdog can see.
+  public let turns = Atomic<UInt64>(0)
+
+  public init(maxEvents: Int = 256) throws(SystemError) {
+    self.maxEvents = maxEvents
+    epoll = try Epoll()
+    wakeup = try EventFD()
+    let w = wakeup
+    wakeupHandler = ClosureHandler { _ in w.drain() }
+    try register(wakeup.descriptor, events: .readable, handler: wakeupHandler)
+  }
+
+  // MARK: registration (loop thread)
+
+  public func register(_ fd: Int32, events: EpollEvents, handler: EventHandler) throws(SystemError) {
+    precondition(fd >= 0)
+    if Int(fd) >= registrations.count {
+      registrations.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - registrations.count + 64))
+    }
+    precondition(registrations[Int(fd)] == nil, "fd \(fd) registered twice")
+    generation &+= 1
+    try epoll.add(fd, events: events, token: token(fd, generation))
+    registrations[Int(fd)] = Registration(handler: handler, events: events, generation: generation)
+  }
+
+  /// Changes the interest set; a no-op when it is unchanged (no epoll_ctl).
+  public func modify(_ fd: Int32, events: EpollEvents) throws(SystemError) {
+    guard var r = registrations[Int(fd)] else { preconditionFailure("modify of unregistered fd \(fd)") }
+    if r.events == events { return }
+    try epoll.modify(fd, events: events, token: token(fd, r.generation))
+    r.events = events
+    registrations[Int(fd)] = r
+  }
+
+  /// Stops watching `fd`. Call before closing it.
+  public func deregister(_ fd: Int32) {
+    guard Int(fd) < registrations.count, registrations[Int(fd)] != nil else { return }
+    registrations[Int(fd)] = nil
+    // EPOLL_CTL_DEL cannot fail for an fd we added and have not closed; if it did, closing the fd removes it anyway.
+    try? epoll.remove(fd)
+  }
+
+  private func token(_ fd: Int32, _ gen: UInt32) -> UInt64 { UInt64(gen) << 32 | UInt64(UInt32(fd)) }
+
+  // MARK: timers (loop thread)
+
+  @discardableResult
+  public func scheduleRepeating(everyNanoseconds interval: UInt64, _ body: @escaping () -> Void) -> Int {
+    timers.add(deadline: now + interval, interval: interval, body: body)
+  }
+
+  @discardableResult
+  public func schedule(afterNanoseconds delay: UInt64, _ body: @escaping () -> Void) -> Int {
+    timers.add(deadline: MonotonicClock.nanoseconds() + delay, interval: nil, body: body)
+  }
+
+  public func cancelTimer(_ id: Int) { timers.cancel(id) }
+
+  // MARK: any thread
+
+  /// Runs `task` on the loop's thread at its next turn.
+  public func execute(_ task: @escaping @Sendable () -> Void) {
+    pending.withLock { $0.tasks.append(task) }
+    wakeup.signal()
+  }
+
+  /// Makes `run()` return after the current turn.
+  public func stop() {
+    pending.withLock { $0.stopRequested = true }
+    wakeup.signal()
+  }
+
+  // MARK: running
+
+  public func run() throws(SystemError) {
+    running = true
+    defer { running = false }
+    let events = EpollEventBuffer(capacity: maxEvents)
+    while true {
+      let (tasks, stopRequested) = pending.withLock { state in
+        let taken = state
+        state.tasks = []
+        return (taken.tasks, taken.stopRequested)
+      }
+      for task in tasks { task() }
+      if stopRequested { return }
+
+      now = MonotonicClock.nanoseconds()
+      let n = try epoll.wait(into: events, timeoutMs: tasks.isEmpty ? timers.timeoutMs(now: now) : 0)
+      now = MonotonicClock.nanoseconds()
+      for i in 0..<n {
+        let (token, ready) = events[i]
+        let fd = Int(Int32(bitPattern: UInt32(truncatingIfNeeded: token)))
+        let gen = UInt32(truncatingIfNeeded: token >> 32)
+        // A handler earlier in this batch may have closed this fd and another taken its number.
+        guard fd < registrations.count, let r = registrations[fd], r.generation == gen else { continue }
+        r.handler.handleEvents(ready)
+      }
+      for body in timers.takeDue(now: now) { body() }
+      turns.add(1, ordering: .relaxed)
+    }
+  }
+}

@@ -1,0 +1,148 @@
+import CShims
+import Glibc
+
+/// The sole owner of one socket descriptor. It closes it exactly once: on
+/// `close()`, or when the last reference goes away.
+public final class Socket {
+  public private(set) var descriptor: Int32
+  public var isOpen: Bool { descriptor >= 0 }
+
+  /// Takes ownership of an fd opened elsewhere (accept4, systemd).
+  public init(adopting fd: Int32) {
+    precondition(fd >= 0, "adopting a negative fd")
+    descriptor = fd
+  }
+
+  /// A new stream socket, close-on-exec, non-blocking unless told otherwise.
+  public convenience init(family: Int32, nonBlocking: Bool = true) throws(SystemError) {
+    var type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+    if nonBlocking { type |= Int32(SOCK_NONBLOCK.rawValue) }
+    let fd = try syscallValue("socket") { Glibc.socket(family, type, 0) }
+    self.init(adopting: fd)
+  }
+
+  deinit {
+    if descriptor >= 0 { Glibc.close(descriptor) }
+  }
+
+  /// Closes the descriptor; a second call does nothing.
+  public func close() {
+    guard descriptor >= 0 else { return }
+    // close(2) releases the fd even when it reports EINTR or EIO, so never retry it.
+    _ = Glibc.close(descriptor)
+    descriptor = -1
+  }
+
+  // MARK: set-up
+
+  public func setOption(level: Int32, name: Int32, value: Int32) throws(SystemError) {
+    var v = value
+    _ = try syscallValue("setsockopt") {
+      setsockopt(descriptor, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
+    }
+  }
+
+  public func option(level: Int32, name: Int32) throws(SystemError) -> Int32 {
+    var v: Int32 = 0
+    var len = socklen_t(MemoryLayout<Int32>.size)
+    _ = try syscallValue("getsockopt") { getsockopt(descriptor, level, name, &v, &len) }
+    return v
+  }
+
+  public func setNonBlocking(_ on: Bool = true) throws(SystemError) {
+    let flags = try syscallValue("fcntl") { fcntl(descriptor, F_GETFL) }
+    let wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK
+    if wanted != flags { _ = try syscallValue("fcntl") { fcntl(descriptor, F_SETFL, wanted) } }
+  }
+
+  public func bind(to address: SocketAddress) throws(SystemError) {
+    try address.withSockAddr { (sa, len) throws(SystemError) in
+      _ = try syscallValue("bind") { Glibc.bind(descriptor, sa, len) }
+    }
+  }
+
+  public func listen(backlog: Int32) throws(SystemError) {
+    _ = try syscallValue("listen") { Glibc.listen(descriptor, backlog) }
+  }
+
+  /// Starts a connect; `.wouldBlock` means it is in progress (EINPROGRESS on a non-blocking socket).
+  public func connect(to address: SocketAddress) throws(SystemError) -> IOResult<Void> {
+    do {
+      try address.withSockAddr { (sa, len) throws(SystemError) in
+        _ = try syscallValue("connect") { Glibc.connect(descriptor, sa, len) }
+      }
+      return .processed(())
+    } catch where error.errno == .inProgress {
+      return .wouldBlock
+    }
+  }
+
+  /// The pending error of a non-blocking connect, once the socket is writable.
+  public func pendingError() throws(SystemError) -> Errno? {
+    let e = try option(level: SOL_SOCKET, name: SO_ERROR)
+    return e == 0 ? nil : Errno(rawValue: e)
+  }
+
+  public var localAddress: SocketAddress? { address(getsockname) }
+  public var peerAddress: SocketAddress? { address(getpeername) }
+
+  private func address(
+    _ get: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
+  ) -> SocketAddress? {
+    var storage = sockaddr_storage()
+    var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    return withUnsafeMutablePointer(to: &storage) { p in
+      p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+        get(descriptor, sa, &len) == 0 ? SocketAddress(sa, length: len) : nil
+      }
+    }
+  }
+
+  // MARK: data
+
+  /// A new non-blocking, close-on-exec connection, or `.wouldBlock` when none is pending.
+  public func accept() throws(SystemError) -> IOResult<Socket> {
+    let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+    switch try syscall("accept4", { CShims_accept4(descriptor, nil, nil, flags) }) {
+    case .processed(let fd): return .processed(Socket(adopting: fd))
+    case .wouldBlock: return .wouldBlock
+    }
+  }
+
+  /// Reads into `buffer`; `.processed(0)` is end of stream.
+  public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+    try syscall("read") { Glibc.read(descriptor, buffer.baseAddress, buffer.count) }
+  }
+
+  /// Sends without ever raising SIGPIPE.
+  public func write(_ buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+    try syscall("send") { Glibc.send(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
+  }
+
+  /// Gathers several buffers into one send, without SIGPIPE.
+  public func writev(_ iov: UnsafeMutableBufferPointer<iovec>) throws(SystemError) -> IOResult<Int> {
+    var msg = msghdr()
+    msg.msg_iov = iov.baseAddress
+    msg.msg_iovlen = iov.count
+    return try syscall("sendmsg") { Glibc.sendmsg(descriptor, &msg, Int32(MSG_NOSIGNAL)) }
+  }
+
+  public enum ShutdownHow: Sendable {
+    case read, write, both
+    var raw: Int32 {
+      switch self {
+      case .read: return Int32(SHUT_RD)
+      case .write: return Int32(SHUT_WR)
+      case .both: return Int32(SHUT_RDWR)
+      }
+    }
+  }
+
+  public func shutdown(_ how: ShutdownHow) throws(SystemError) {
+    _ = try syscallValue("shutdown") { Glibc.shutdown(descriptor, how.raw) }
+  }
+}
+
+extension Socket: CustomStringConvertible {
+  public var description: String { "Socket(fd: \(descriptor))" }
+}

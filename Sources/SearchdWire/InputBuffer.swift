@@ -1,0 +1,76 @@
+/// Bytes received and not yet decoded. Grows with the data that actually
+/// arrives, never with a length a peer declares.
+public struct InputBuffer: Sendable {
+  private var storage: [UInt8] = []
+  private var reader = 0
+  private var writer = 0
+
+  public init() {}
+
+  public var readableCount: Int { writer - reader }
+  public var isEmpty: Bool { writer == reader }
+  /// Bytes held, including space not yet used: what an idle connection costs.
+  public var capacity: Int { storage.count }
+
+  public mutating func append(_ bytes: some Collection<UInt8>) {
+    let n = bytes.count
+    reserve(n)
+    storage.replaceSubrange(writer..<writer + n, with: bytes)
+    writer += n
+  }
+
+  /// Lets `body` write up to `count` bytes (e.g. a read(2)) straight into the buffer;
+  /// it returns how many it wrote.
+  public mutating func write<E: Error>(
+    upTo count: Int, _ body: (UnsafeMutableRawBufferPointer) throws(E) -> Int
+  ) throws(E) -> Int {
+    reserve(count)
+    let w = writer
+    let result: Result<Int, E> = storage.withUnsafeMutableBytes { raw in
+      Result { () throws(E) in try body(UnsafeMutableRawBufferPointer(rebasing: raw[w..<w + count])) }
+    }
+    let n = try result.get()
+    precondition(n >= 0 && n <= count)
+    writer += n
+    return n
+  }
+
+  /// The first `n` unread bytes (n ≤ readableCount).
+  public func peek(_ n: Int) -> ArraySlice<UInt8> { storage[reader..<reader + n] }
+
+  public mutating func consume(_ n: Int) -> [UInt8] {
+    let out = Array(storage[reader..<reader + n])
+    skip(n)
+    return out
+  }
+
+  public mutating func skip(_ n: Int) {
+    precondition(n <= readableCount)
+    reader += n
+    if reader == writer {
+      reader = 0
+      writer = 0
+    }
+  }
+
+  /// Gives the memory back when nothing is pending, so idle connections stay small.
+  public mutating func releaseIfEmpty() {
+    if isEmpty { storage = [] }
+  }
+
+  private mutating func reserve(_ n: Int) {
+    if storage.count - writer >= n { return }
+    if reader > 0 {
+      // Move the unread tail to the front before growing.
+      storage.withUnsafeMutableBytes { raw in
+        raw.baseAddress!.copyMemory(from: raw.baseAddress! + reader, byteCount: writer - reader)
+      }
+      writer -= reader
+      reader = 0
+      if storage.count - writer >= n { return }
+    }
+    var newSize = max(storage.count, 1024)
+    while newSize - writer < n { newSize *= 2 }
+    storage.append(contentsOf: repeatElement(0, count: newSize - storage.count))
+  }
+}

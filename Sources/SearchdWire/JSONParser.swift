@@ -1,0 +1,244 @@
+/// A strict RFC 8259 parser over UTF-8 bytes with a nesting limit, written for
+/// this protocol's small documents: no Foundation on the request path, and
+/// control over what Foundation hides (duplicate keys, integer literals).
+public struct JSONParser {
+  public enum Failure: Error, Equatable, Sendable {
+    case invalidUTF8
+    case syntax(offset: Int)
+    case tooDeep
+  }
+
+  /// Python's and Foundation's limit, so all three agree on what nests too deep.
+  public static let defaultMaxDepth = 512
+
+  public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = defaultMaxDepth) throws(Failure) -> JSONValue {
+    let array = Array(bytes)
+    return try array.withUnsafeBufferPointer { (buf) throws(Failure) in
+      var p = JSONParser(bytes: buf, maxDepth: maxDepth)
+      p.skipWhitespace()
+      let value = try p.parseValue(depth: 0)
+      p.skipWhitespace()
+      guard p.index == buf.count else { throw .syntax(offset: p.index) }
+      return value
+    }
+  }
+
+  private let bytes: UnsafeBufferPointer<UInt8>
+  private let maxDepth: Int
+  private var index = 0
+
+  private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    self.bytes = bytes
+    self.maxDepth = maxDepth
+  }
+
+  private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+  private mutating func skipWhitespace() {
+    while index < bytes.count {
+      switch bytes[index] {
+      case 0x20, 0x09, 0x0A, 0x0D: index += 1
+      default: return
+      }
+    }
+  }
+
+  private mutating func expect(_ literal: StaticString) throws(Failure) {
+    let start = index
+    for b in UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount) {
+      guard index < bytes.count, bytes[index] == b else { throw .syntax(offset: start) }
+      index += 1
+    }
+  }
+
+  private mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
+    guard let c = peek else { throw .syntax(offset: index) }
+    switch c {
+    case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
+    case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
+    case UInt8(ascii: "\""): return .string(try parseString())
+    case UInt8(ascii: "t"):
+      try expect("true")
+      return .bool(true)
+    case UInt8(ascii: "f"):
+      try expect("false")
+      return .bool(false)
+    case UInt8(ascii: "n"):
+      try expect("null")
+      return .null
+    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+      return .number(try parseNumber())
+    default:
+      throw .syntax(offset: index)
+    }
+  }
+
+  private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
+    guard depth <= maxDepth else { throw .tooDeep }
+    index += 1
+    var members: [JSONMember] = []
+    skipWhitespace()
+    if peek == UInt8(ascii: "}") {
+      index += 1
+      return .object(members)
+    }
+    while true {
+      skipWhitespace()
+      guard peek == UInt8(ascii: "\"") else { throw .syntax(offset: index) }
+      let key = try parseString()
+      skipWhitespace()
+      guard peek == UInt8(ascii: ":") else { throw .syntax(offset: index) }
+      index += 1
+      skipWhitespace()
+      let value = try parseValue(depth: depth)
+      members.append(JSONMember(key: key, value: value))
+      skipWhitespace()
+      switch peek {
+      case UInt8(ascii: ","): index += 1
+      case UInt8(ascii: "}"):
+        index += 1
+        return .object(members)
+      default: throw .syntax(offset: index)
+      }
+    }
+  }
+
+  private mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
+    guard depth <= maxDepth else { throw .tooDeep }
+    index += 1
+    var elements: [JSONValue] = []
+    skipWhitespace()
+    if peek == UInt8(ascii: "]") {
+      index += 1
+      return .array(elements)
+    }
+    while true {
+      skipWhitespace()
+      elements.append(try parseValue(depth: depth))
+      skipWhitespace()
+      switch peek {
+      case UInt8(ascii: ","): index += 1
+      case UInt8(ascii: "]"):
+        index += 1
+        return .array(elements)
+      default: throw .syntax(offset: index)
+      }
+    }
+  }
+
+  private mutating func parseNumber() throws(Failure) -> JSONNumber {
+    let start = index
+    var integer = true
+    if peek == UInt8(ascii: "-") { index += 1 }
+    guard let first = peek, isDigit(first) else { throw .syntax(offset: index) }
+    if first == UInt8(ascii: "0") {
+      index += 1
+    } else {
+      while let c = peek, isDigit(c) { index += 1 }
+    }
+    if peek == UInt8(ascii: ".") {
+      integer = false
+      index += 1
+      guard let c = peek, isDigit(c) else { throw .syntax(offset: index) }
+      while let c = peek, isDigit(c) { index += 1 }
+    }
+    if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+      integer = false
+      index += 1
+      if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
+      guard let c = peek, isDigit(c) else { throw .syntax(offset: index) }
+      while let c = peek, isDigit(c) { index += 1 }
+    }
+    let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+    return JSONNumber(literal: literal, isIntegerLiteral: integer)
+  }
+
+  private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+
+  private mutating func parseString() throws(Failure) -> String {
+    index += 1  // opening quote
+    let start = index
+    // Fast path: no escapes, so the bytes are the string once validated as UTF-8.
+    while index < bytes.count {
+      let c = bytes[index]
+      if c == UInt8(ascii: "\"") {
+        let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        index += 1
+        return try validatedString(raw)
+      }
+      if c == UInt8(ascii: "\\") { break }
+      if c < 0x20 { throw .syntax(offset: index) }
+      index += 1
+    }
+    var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+    while index < bytes.count {
+      let c = bytes[index]
+      switch c {
+      case UInt8(ascii: "\""):
+        index += 1
+        return try out.withUnsafeBufferPointer { (b) throws(Failure) in try validatedString(b) }
+      case UInt8(ascii: "\\"):
+        index += 1
+        guard let e = peek else { throw .syntax(offset: index) }
+        index += 1
+        switch e {
+        case UInt8(ascii: "\""): out.append(0x22)
+        case UInt8(ascii: "\\"): out.append(0x5C)
+        case UInt8(ascii: "/"): out.append(0x2F)
+        case UInt8(ascii: "b"): out.append(0x08)
+        case UInt8(ascii: "f"): out.append(0x0C)
+        case UInt8(ascii: "n"): out.append(0x0A)
+        case UInt8(ascii: "r"): out.append(0x0D)
+        case UInt8(ascii: "t"): out.append(0x09)
+        case UInt8(ascii: "u"): try appendUnicodeEscape(to: &out)
+        default: throw .syntax(offset: index - 1)
+        }
+      default:
+        if c < 0x20 { throw .syntax(offset: index) }
+        out.append(c)
+        index += 1
+      }
+    }
+    throw .syntax(offset: index)
+  }
+
+  private mutating func hex4() throws(Failure) -> UInt32 {
+    guard index + 4 <= bytes.count else { throw .syntax(offset: index) }
+    var v: UInt32 = 0
+    for _ in 0..<4 {
+      let c = bytes[index]
+      let d: UInt8
+      switch c {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
+      case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+      case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
+      default: throw .syntax(offset: index)
+      }
+      v = v << 4 | UInt32(d)
+      index += 1
+    }
+    return v
+  }
+
+  /// `\uXXXX`, pairing surrogates; a lone surrogate cannot become UTF-8, so it is refused.
+  private mutating func appendUnicodeEscape(to out: inout [UInt8]) throws(Failure) {
+    var scalar = try hex4()
+    if (0xD800...0xDBFF).contains(scalar) {
+      guard index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+      else { throw .syntax(offset: index) }
+      index += 2
+      let low = try hex4()
+      guard (0xDC00...0xDFFF).contains(low) else { throw .syntax(offset: index) }
+      scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+    } else if (0xDC00...0xDFFF).contains(scalar) {
+      throw .syntax(offset: index)
+    }
+    guard let u = Unicode.Scalar(scalar) else { throw .syntax(offset: index) }
+    out.append(contentsOf: UTF8.encode(u)!)
+  }
+
+  private func validatedString(_ raw: UnsafeBufferPointer<UInt8>) throws(Failure) -> String {
+    guard let s = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8 }
+    return s
+  }
+}
