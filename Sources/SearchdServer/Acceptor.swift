@@ -1,0 +1,90 @@
+import Logging
+import SearchdLoop
+import SearchdSystem
+import SearchdWire
+
+/// Accepts on one listener for one loop. Every loop has one per listener,
+/// registered with EPOLLEXCLUSIVE, so the kernel wakes one loop per connection.
+final class Acceptor: EventHandler {
+  enum Service: String { case app, echo }
+
+  let listener: Listener
+  let service: Service
+  private unowned let worker: LoopWorker
+  private var registered = false
+  private var lastEMFILELog: UInt64 = 0
+
+  init(listener: Listener, worker: LoopWorker) {
+    self.listener = listener
+    self.service = listener.name == "echo" ? .echo : .app
+    self.worker = worker
+  }
+
+  func start() throws(SystemError) {
+    guard !registered else { return }
+    try worker.loop.register(listener.socket.descriptor, events: [.readable, .exclusive], handler: self)
+    registered = true
+  }
+
+  func stop() {
+    guard registered else { return }
+    worker.loop.deregister(listener.socket.descriptor)
+    registered = false
+  }
+
+  func handleEvents(_ events: EpollEvents) {
+    let shared = worker.shared
+    for _ in 0..<shared.config.acceptsPerWakeup {
+      let socket: Socket
+      do {
+        switch try listener.socket.accept() {
+        case .processed(let s): socket = s
+        case .wouldBlock: return
+        }
+      } catch {
+        handleAcceptError(error)
+        return
+      }
+      if shared.stats.connectionsCurrent.load(ordering: .relaxed) >= shared.maxConnections {
+        reject(socket)
+        continue
+      }
+      worker.adopt(socket, service: service, listener: listener)
+    }
+  }
+
+  /// Over max-connections: a best-effort error reply, then close. Existing connections are untouched.
+  private func reject(_ socket: Socket) {
+    worker.shared.stats.connectionsRejected.wrappingIncrement(ordering: .relaxed)
+    if service == .app {
+      let reply = Reply.error(
+        WireError(.tooManyConnections, "too many connections, try again later", closesConnection: true))
+      _ = reply.withUnsafeBytes { try? socket.write($0) }
+    }
+    socket.close()
+  }
+
+  private func handleAcceptError(_ error: SystemError) {
+    worker.shared.stats.acceptErrors.wrappingIncrement(ordering: .relaxed)
+    switch error.errno {
+    case .tooManyOpenFiles, .tooManyOpenFilesInSystem:
+      // The pending connection stays queued and epoll would report it again at once:
+      // stop watching the listener for a while instead of spinning.
+      let now = worker.loop.now
+      if now - lastEMFILELog > 1_000_000_000 {
+        lastEMFILELog = now
+        worker.logger.warning(
+          "accept: out of file descriptors; pausing accepts for 500 ms",
+          metadata: ["searchd_listener": "\(listener)", "searchd_error": "emfile"])
+      }
+      stop()
+      worker.loop.schedule(afterNanoseconds: 500_000_000) { [weak self] in
+        guard let self, !self.worker.draining else { return }
+        try? self.start()
+      }
+    default:
+      // ECONNABORTED and friends concern one connection, not the listener.
+      worker.logger.debug("accept failed", metadata: ["searchd_error": "\(error)"])
+    }
+  }
+}

@@ -1,0 +1,138 @@
+import Logging
+import SearchdLoop
+import SearchdSystem
+import SearchdWire
+
+/// An application-protocol connection: performs the reads and writes its
+/// `ConnectionState` asks for.
+final class Connection: EventHandler, ServedConnection {
+  let socket: Socket
+  let id: UInt64
+  private var state: ConnectionState
+  private unowned let worker: LoopWorker
+  private var interest: ConnectionState.Interest = .init(readable: true, writable: false)
+  private let logger: Logger
+
+  init(socket: Socket, id: UInt64, worker: LoopWorker, logger: Logger) {
+    self.socket = socket
+    self.id = id
+    self.worker = worker
+    self.logger = logger
+    state = ConnectionState(wire: worker.shared.config.wire, limits: worker.shared.config.connection, now: worker.loop.now)
+  }
+
+  var events: EpollEvents { Self.events(for: interest) }
+
+  private static func events(for i: ConnectionState.Interest) -> EpollEvents {
+    var e: EpollEvents = [.readHangup]
+    if i.readable { e.insert(.readable) }
+    if i.writable { e.insert(.writable) }
+    return e
+  }
+
+  func handleEvents(_ events: EpollEvents) {
+    if state.wantsInput && !events.isDisjoint(with: [.readable, .readHangup, .hangup, .error]) {
+      if read() == .closed { return }
+    }
+    drive()
+  }
+
+  private enum ReadOutcome { case data, blocked, endOfInput, closed }
+
+  /// One read per wakeup: epoll is level-triggered, so a busy peer is called back next
+  /// turn, and one connection cannot starve the others.
+  private func read() -> ReadOutcome {
+    do {
+      guard let n = try readOnce(socket, into: &state.input, upTo: state.limits.readChunk) else { return .blocked }
+      if n == 0 {
+        state.didReachEndOfInput()
+        return .endOfInput
+      }
+      state.didRead(n, now: worker.loop.now)
+      return .data
+    } catch {
+      close(reason: "read failed: \(error.errno)")
+      return .closed
+    }
+  }
+
+  /// Serves what has been decoded and writes until the socket pushes back, then
+  /// registers the interest the state machine wants.
+  private func drive() {
+    while true {
+      state.serve(now: worker.loop.now) { worker.handler.reply(to: $0) }
+      switch state.nextAction() {
+      case .flush:
+        do {
+          switch try state.output.write(to: socket) {
+          case .processed(let n):
+            state.didWrite(n, now: worker.loop.now)
+          case .wouldBlock:
+            setInterest(state.interestWhileFlushing)
+            return
+          }
+        } catch {
+          close(reason: "write failed: \(error.errno)")
+          return
+        }
+      case .wait(let wanted):
+        setInterest(wanted)
+        return
+      case .close(let reason):
+        close(reason: reason.description)
+        return
+      }
+    }
+  }
+
+  private func setInterest(_ wanted: ConnectionState.Interest) {
+    guard wanted != interest else { return }
+    interest = wanted
+    do {
+      try worker.loop.modify(socket.descriptor, events: events)
+    } catch {
+      close(reason: "epoll_ctl failed: \(error.errno)")
+    }
+  }
+
+  func sweep(now: UInt64) {
+    if let reason = state.checkDeadlines(now: now) {
+      if reason == .idle { worker.shared.stats.idleKicks.wrappingIncrement(ordering: .relaxed) }
+      if case .protocolError(.timeout) = reason {
+        worker.shared.stats.timeouts.wrappingIncrement(ordering: .relaxed)
+        worker.shared.stats.count(.timeout)
+        // Best effort: the timeout reply goes out if the socket takes it now.
+        _ = try? state.output.write(to: socket)
+      }
+      close(reason: reason.description)
+      return
+    }
+    if state.output.isEmpty && state.input.isEmpty {
+      state.output.releaseIfEmpty()
+      state.input.releaseIfEmpty()
+    }
+  }
+
+  func drain() {
+    // Take in what the peer has already sent, so every request received is answered.
+    reading: while state.wantsInput {
+      switch read() {
+      case .data: state.serve(now: worker.loop.now) { worker.handler.reply(to: $0) }
+      case .closed: return
+      case .blocked, .endOfInput: break reading
+      }
+    }
+    state.beginDrain()
+    drive()
+  }
+
+  func forceClose() { close(reason: "shutdown deadline") }
+
+  private func close(reason: String) {
+    guard socket.isOpen else { return }
+    logger.debug(
+      "connection closed", metadata: ["searchd_connection": "\(id)", "searchd_reason": "\(reason)"])
+    worker.remove(self)
+    socket.close()
+  }
+}

@@ -1,0 +1,150 @@
+import SearchdWire
+
+/// One application-protocol connection as a state machine: it takes what
+/// happened (bytes read, bytes written, end of input, time passing) and says
+/// what to do next. It never touches a socket; `Connection` does the I/O.
+struct ConnectionState {
+  struct Interest: Equatable {
+    var readable: Bool
+    var writable: Bool
+  }
+
+  enum CloseReason: Equatable, CustomStringConvertible {
+    /// The peer closed its side and every request it sent was answered.
+    case finished
+    /// The peer closed in the middle of a message.
+    case truncated
+    case protocolError(WireError.Code)
+    case idle
+    case sendTimeout
+    case shutdown
+
+    var description: String {
+      switch self {
+      case .finished: return "peer closed"
+      case .truncated: return "peer closed mid-message (truncated)"
+      case .protocolError(let code): return "protocol error \(code.rawValue)"
+      case .idle: return "idle timeout"
+      case .sendTimeout: return "send timeout"
+      case .shutdown: return "shutdown"
+      }
+    }
+  }
+
+  enum Action: Equatable {
+    /// Replies are queued: write them.
+    case flush
+    case wait(Interest)
+    case close(CloseReason)
+  }
+
+  let limits: ConnectionLimits
+  var input = InputBuffer()
+  var output = OutputQueue()
+  private var decoder: FrameDecoder
+  private(set) var inputClosed = false
+  private(set) var failure: WireError?
+  private(set) var draining = false
+  /// Reading stopped because too many reply bytes are queued (backpressure).
+  private(set) var readPaused = false
+  private var frameStartedAt: UInt64?
+  private var lastActivity: UInt64
+  private var lastWriteProgress: UInt64
+
+  init(wire: WireLimits, limits: ConnectionLimits, now: UInt64) {
+    self.limits = limits
+    decoder = FrameDecoder(limits: wire)
+    lastActivity = now
+    lastWriteProgress = now
+  }
+
+  /// True while more bytes should be read from the peer.
+  var wantsInput: Bool { !inputClosed && failure == nil && !draining && !readPaused }
+
+  // MARK: events
+
+  /// `count` bytes were read into `input`.
+  mutating func didRead(_ count: Int, now: UInt64) {
+    lastActivity = now
+    if frameStartedAt == nil { frameStartedAt = now }
+  }
+
+  mutating func didReachEndOfInput() {
+    inputClosed = true
+  }
+
+  mutating func didWrite(_ count: Int, now: UInt64) {
+    if count > 0 {
+      lastWriteProgress = now
+      lastActivity = now
+    }
+    if readPaused && output.pendingBytes <= limits.lowWatermark { readPaused = false }
+  }
+
+  /// Stop taking requests; answer the ones received, then close.
+  mutating func beginDrain() {
+    draining = true
+  }
+
+  /// Decodes complete frames and queues a reply for each, in order, until the
+  /// output reaches the high watermark (the rest wait in `input`).
+  mutating func serve(now: UInt64, _ answer: (Frame) -> [UInt8]) {
+    while failure == nil && output.pendingBytes < limits.highWatermark {
+      switch decoder.decode(&input) {
+      case .needMore:
+        frameStartedAt = input.isEmpty ? nil : (frameStartedAt ?? now)
+        return
+      case .frame(let frame):
+        queue(answer(frame), now: now)
+        // Bytes of the next frame already here arrived with this read.
+        frameStartedAt = input.isEmpty ? nil : now
+      case .failed(let error):
+        fail(error, now: now)
+      }
+    }
+    if output.pendingBytes >= limits.highWatermark { readPaused = true }
+  }
+
+  private mutating func queue(_ reply: [UInt8], now: UInt64) {
+    if output.isEmpty { lastWriteProgress = now }
+    output.append(reply)
+  }
+
+  private mutating func fail(_ error: WireError, now: UInt64) {
+    failure = error
+    queue(Reply.error(error), now: now)
+  }
+
+  /// What to do now that the last event has been taken in.
+  func nextAction() -> Action {
+    if !output.isEmpty { return .flush }
+    if let failure { return .close(.protocolError(failure.code)) }
+    if inputClosed { return .close(input.isEmpty ? .finished : .truncated) }
+    if draining { return .close(.shutdown) }
+    return .wait(Interest(readable: wantsInput, writable: false))
+  }
+
+  /// After a flush that would block: wait for the socket to take more.
+  var interestWhileFlushing: Interest { Interest(readable: wantsInput, writable: true) }
+
+  // MARK: time
+
+  /// Checks the deadlines; returns a close when one has passed. A stalled frame gets a
+  /// `timeout` reply first (queued here; the caller flushes it if the socket takes it).
+  mutating func checkDeadlines(now: UInt64) -> CloseReason? {
+    if !output.isEmpty {
+      if now - lastWriteProgress > limits.sendTimeout.nanoseconds { return .sendTimeout }
+      return nil
+    }
+    if let started = frameStartedAt, failure == nil, !readPaused {
+      if now - started > limits.requestTimeout.nanoseconds {
+        fail(WireError(.timeout, "the request was not complete within the request timeout", closesConnection: true), now: now)
+        return .protocolError(.timeout)
+      }
+      return nil
+    }
+    let idle = limits.idleTimeout.nanoseconds
+    if idle > 0 && failure == nil && now - lastActivity > idle { return .idle }
+    return nil
+  }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import SearchdIndex
+import SearchdLoop
+import SearchdSystem
+
+/// The daemon: one event loop per thread, each accepting on every listener and
+/// owning its connections; signals, reload and systemd notifications on loop 0.
+public final class Server: @unchecked Sendable {
+  // @unchecked: `workers` is written once before any thread starts; the rest is immutable.
+  public let config: ServerConfig
+  public let stats: ServerStats
+  private let logger: Logger
+  private let listeners: [Listener]
+  private var workers: [LoopWorker] = []
+  private let signals: SignalFD
+  private let reloader: Reloader
+
+  /// `signals` must have been created before any other thread started.
+  public init(config: ServerConfig, catalog: Catalog, listeners: [Listener], signals: SignalFD, logger: Logger)
+    throws(ServerError)
+  {
+    self.config = config
+    self.logger = logger
+    self.listeners = listeners
+    self.signals = signals
+    stats = ServerStats(startedAt: MonotonicClock.nanoseconds())
+    let shared = SharedState(config: config, stats: stats, listeners: listeners)
+    do {
+      for n in 0..<max(1, config.threads) {
+        workers.append(try LoopWorker(number: n, shared: shared, catalog: catalog, logger: logger))
+      }
+    } catch {
+      throw .loop(error)
+    }
+    reloader = Reloader(indexPath: config.indexPath, logger: logger)
+  }
+
+  /// Serves until SIGTERM or SIGINT, then drains and returns.
+  public func run() throws(ServerError) {
+    let main = workers[0]
+    do {
+      try main.loop.register(signals.descriptor, events: .readable, handler: ClosureHandler { [unowned self] _ in
+        self.handleSignals()
+      })
+    } catch {
+      throw .loop(error)
+    }
+    let threads = workers.dropFirst().map { worker in
+      LoopThread(name: "searchd-loop-\(worker.number)") { [logger] in
+        do {
+          try worker.start()
+          try worker.loop.run()
+        } catch {
+          logger.critical("event loop \(worker.number) failed: \(error)")
+          exit(1)
+        }
+      }
+    }
+    do { try main.start() } catch { throw .loop(error) }
+    logger.info(
+      "searchd ready",
+      metadata: [
+        "searchd_listeners": "\(listeners.map { "\($0.name)=\($0)" }.joined(separator: " "))",
+        "searchd_threads": "\(workers.count)", "searchd_index_entries": "\(main.handler.catalog.index.count)",
+      ])
+    Systemd.notify("READY=1\nSTATUS=\(statusLine())")
+    main.loop.scheduleRepeating(everyNanoseconds: 5_000_000_000) { [unowned self] in
+      Systemd.notify("STATUS=\(self.statusLine())")
+    }
+    Watchdog(loops: workers.map(\.loop)).start(on: main.loop)
+    do { try main.loop.run() } catch { throw .loop(error) }
+    for t in threads { t.join() }
+    for l in listeners { l.close() }
+    logger.info("searchd stopped", metadata: ["searchd_requests": "\(stats.requestsServed)"])
+  }
+
+  private func handleSignals() {
+    while let signal = try? signals.next() {
+      switch signal {
+      case .terminate, .interrupt:
+        logger.info("stopping: answering the requests received, then exiting", metadata: ["searchd_signal": "\(signal)"])
+        Systemd.notify("STOPPING=1")
+        for w in workers { w.loop.execute { w.beginDrain() } }
+      case .hangup:
+        reloader.reload { [workers] catalog in
+          for w in workers { w.loop.execute { w.replaceCatalog(catalog) } }
+        }
+      }
+    }
+  }
+
+  func statusLine() -> String {
+    "\(stats.connectionsCurrent.load(ordering: .relaxed)) connections, "
+      + "\(stats.requestsServed) requests served, \(workers[0].handler.catalog.index.count) index entries"
+  }
+}

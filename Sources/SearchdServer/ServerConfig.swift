@@ -1,0 +1,30 @@
+import SearchdSystem
+import SearchdWire
+
+/// Everything the server is told at start-up (flags and, later, the config file).
+public struct ServerConfig: Sendable {
+  public var listen: [Endpoint] = [.host("127.0.0.1", port: 65432)]
+  public var echoListen: [Endpoint] = []
+  /// Event loops, each on its own thread, each owning its connections.
+  public var threads = 1
+  public var wire = WireLimits.default
+  public var connection = ConnectionLimits()
+  /// At most this many connections at once; clamped to the fd limit less a reserve.
+  public var maxConnections = 1024
+  public var listenBacklog: Int32 = 511
+  /// Connections accepted per listener per loop turn, so a flood cannot starve served clients.
+  public var acceptsPerWakeup = 16
+  /// How long SIGTERM waits for replies to drain before closing what is left.
+  public var shutdownGrace: Duration = .seconds(5)
+  /// A JSON file of the index; nil for the built-in one.
+  public var indexPath: String?
+
+  public init() {}
+
+  /// max-connections, lowered so the fds left for listeners and the like never run out.
+  public var effectiveMaxConnections: Int {
+    let soft = ResourceLimits.openFiles().soft
+    let cap = soft > 64 ? Int(min(soft - 32, UInt64(Int.max))) : Int(soft / 2)
+    return max(1, min(maxConnections, cap))
+  }
+}

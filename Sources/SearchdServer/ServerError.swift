@@ -1,0 +1,22 @@
+import SearchdSystem
+
+/// Why the server could not start, phrased for the person who started it.
+public enum ServerError: Error, CustomStringConvertible {
+  case resolve(ResolveError)
+  case noAddress(Endpoint)
+  case bind(SocketAddress, SystemError)
+  case systemd(SystemError)
+  case loop(SystemError)
+
+  public var description: String {
+    switch self {
+    case .resolve(let e): return e.description
+    case .noAddress(let e): return "\(e) resolves to no address"
+    case .bind(let a, let e):
+      let hint = e.errno == .addressInUse ? " (is another searchd running? `systemctl status searchd`)" : ""
+      return "cannot listen on \(a): \(e.call) failed: \(e.errno.message)\(hint)"
+    case .systemd(let e): return "cannot take the sockets systemd passed: \(e)"
+    case .loop(let e): return "cannot start an event loop: \(e)"
+    }
+  }
+}

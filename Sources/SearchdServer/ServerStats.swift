@@ -1,0 +1,48 @@
+import Atomics
+import SearchdWire
+
+/// Counters every loop bumps; relaxed atomics, read by status and stats.
+public final class ServerStats: Sendable {
+  public enum RequestKind: String, CaseIterable, Sendable {
+    case searchHit = "search_hit"
+    case searchMiss = "search_miss"
+    case invalidAction = "invalid_action"
+    case binary = "binary"
+  }
+
+  public let connectionsCurrent = ManagedAtomic<Int>(0)
+  public let connectionsTotal = ManagedAtomic<Int>(0)
+  public let connectionsRejected = ManagedAtomic<Int>(0)
+  public let echoBytes = ManagedAtomic<Int>(0)
+  public let idleKicks = ManagedAtomic<Int>(0)
+  public let timeouts = ManagedAtomic<Int>(0)
+  public let acceptErrors = ManagedAtomic<Int>(0)
+  private let requests: [ManagedAtomic<Int>]
+  private let errors: [ManagedAtomic<Int>]
+  public let startedAt: UInt64
+
+  public init(startedAt: UInt64) {
+    self.startedAt = startedAt
+    requests = RequestKind.allCases.map { _ in ManagedAtomic(0) }
+    errors = WireError.Code.allCases.map { _ in ManagedAtomic(0) }
+  }
+
+  public func count(_ kind: RequestKind) {
+    requests[RequestKind.allCases.firstIndex(of: kind)!].wrappingIncrement(ordering: .relaxed)
+  }
+
+  public func count(_ code: WireError.Code) {
+    errors[WireError.Code.allCases.firstIndex(of: code)!].wrappingIncrement(ordering: .relaxed)
+  }
+
+  public func requests(_ kind: RequestKind) -> Int {
+    requests[RequestKind.allCases.firstIndex(of: kind)!].load(ordering: .relaxed)
+  }
+
+  public func errors(_ code: WireError.Code) -> Int {
+    errors[WireError.Code.allCases.firstIndex(of: code)!].load(ordering: .relaxed)
+  }
+
+  public var requestsServed: Int { RequestKind.allCases.reduce(0) { $0 + requests($1) } }
+  public var errorsTotal: Int { WireError.Code.allCases.reduce(0) { $0 + errors($1) } }
+}
