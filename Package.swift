@@ -48,13 +48,14 @@ let package = Package(
     ),
     .testTarget(name: "SearchdSystemTests", dependencies: ["SearchdSystem"]),
     .testTarget(name: "SearchdLoopTests", dependencies: ["SearchdLoop", "SearchdSystem"]),
-    .testTarget(name: "SearchdWireTests", dependencies: ["SearchdWire"]),
+    .testTarget(name: "SearchdWireTests", dependencies: ["SearchdWire", "TestSupport"]),
     .testTarget(name: "SearchdIndexTests", dependencies: ["SearchdIndex"]),
     .testTarget(name: "SearchdServerTests", dependencies: ["SearchdServer", "SearchdWire", "SearchdIndex"]),
+    .target(name: "TestSupport", dependencies: ["SearchdWire"], path: "Tests/TestSupport"),
     .testTarget(
       name: "IntegrationTests",
-      dependencies: ["SearchdWire", "SearchdSystem", "searchd", "searchctl"],
-      resources: [.copy("Python")]
+      dependencies: ["TestSupport", "SearchdWire", "SearchdSystem", "searchd", "searchctl"],
+      exclude: ["Python"]
     ),
   ],
   swiftLanguageModes: [.v6]

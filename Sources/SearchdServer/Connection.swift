@@ -18,7 +18,8 @@ final class Connection: EventHandler, ServedConnection {
     self.id = id
     self.worker = worker
     self.logger = logger
-    state = ConnectionState(wire: worker.shared.config.wire, limits: worker.shared.config.connection, now: worker.loop.now)
+    state = ConnectionState(
+      wire: worker.shared.config.wire, limits: worker.shared.config.connection, now: worker.loop.now)
   }
 
   var events: EpollEvents { Self.events(for: interest) }

@@ -138,7 +138,9 @@ struct ConnectionState {
     }
     if let started = frameStartedAt, failure == nil, !readPaused {
       if now - started > limits.requestTimeout.nanoseconds {
-        fail(WireError(.timeout, "the request was not complete within the request timeout", closesConnection: true), now: now)
+        fail(
+          WireError(.timeout, "the request was not complete within the request timeout", closesConnection: true),
+          now: now)
         return .protocolError(.timeout)
       }
       return nil

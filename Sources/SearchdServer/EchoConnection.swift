@@ -77,7 +77,9 @@ final class EchoConnection: EventHandler, ServedConnection {
     if writable { e.insert(.writable) }
     guard e != registered else { return }
     registered = e
-    do { try worker.loop.modify(socket.descriptor, events: e) } catch { close(reason: "epoll_ctl failed: \(error.errno)") }
+    do { try worker.loop.modify(socket.descriptor, events: e) } catch {
+      close(reason: "epoll_ctl failed: \(error.errno)")
+    }
   }
 
   func sweep(now: UInt64) {

@@ -26,7 +26,8 @@ public enum ListenerSet {
     return out
   }
 
-  private static func bind(_ endpoint: Endpoint, name: String, _ config: ServerConfig) throws(ServerError) -> [Listener] {
+  private static func bind(_ endpoint: Endpoint, name: String, _ config: ServerConfig) throws(ServerError) -> [Listener]
+  {
     let addresses: [SocketAddress]
     do { addresses = try endpoint.resolve(passive: true) } catch { throw .resolve(error) }
     guard !addresses.isEmpty else { throw .noAddress(endpoint) }

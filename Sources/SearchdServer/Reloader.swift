@@ -28,7 +28,8 @@ final class Reloader: Sendable {
       do {
         let index = try SearchIndex.load(path: path)
         install(Catalog(index: index, buildNanoseconds: MonotonicClock.nanoseconds() - start))
-        logger.info("reloaded the index", metadata: ["searchd_index": "\(path)", "searchd_index_entries": "\(index.count)"])
+        logger.info(
+          "reloaded the index", metadata: ["searchd_index": "\(path)", "searchd_index_entries": "\(index.count)"])
       } catch {
         logger.error("reload failed, the old index goes on serving: \(error)", metadata: ["searchd_index": "\(path)"])
       }

@@ -40,9 +40,11 @@ public final class Server: @unchecked Sendable {
   public func run() throws(ServerError) {
     let main = workers[0]
     do {
-      try main.loop.register(signals.descriptor, events: .readable, handler: ClosureHandler { [unowned self] _ in
-        self.handleSignals()
-      })
+      try main.loop.register(
+        signals.descriptor, events: .readable,
+        handler: ClosureHandler { [unowned self] _ in
+          self.handleSignals()
+        })
     } catch {
       throw .loop(error)
     }
@@ -79,7 +81,8 @@ public final class Server: @unchecked Sendable {
     while let signal = try? signals.next() {
       switch signal {
       case .terminate, .interrupt:
-        logger.info("stopping: answering the requests received, then exiting", metadata: ["searchd_signal": "\(signal)"])
+        logger.info(
+          "stopping: answering the requests received, then exiting", metadata: ["searchd_signal": "\(signal)"])
         Systemd.notify("STOPPING=1")
         for w in workers { w.loop.execute { w.beginDrain() } }
       case .hangup:

@@ -11,7 +11,9 @@ public struct JSONParser {
   /// Python's and Foundation's limit, so all three agree on what nests too deep.
   public static let defaultMaxDepth = 512
 
-  public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = defaultMaxDepth) throws(Failure) -> JSONValue {
+  public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = defaultMaxDepth) throws(Failure)
+    -> JSONValue
+  {
     let array = Array(bytes)
     return try array.withUnsafeBufferPointer { (buf) throws(Failure) in
       var p = JSONParser(bytes: buf, maxDepth: maxDepth)

@@ -44,7 +44,9 @@ public enum TextEncoding: Sendable, Equatable {
       var bigEndian = be ?? false
       if be == nil, let first = units.first {
         // A byte-order mark decides, and is not part of the text; without one, this host's order.
-        if first == 0xFEFF { units.removeFirst() } else if first == 0xFFFE {
+        if first == 0xFEFF {
+          units.removeFirst()
+        } else if first == 0xFFFE {
           bigEndian = true
           units.removeFirst()
         }
@@ -58,7 +60,9 @@ public enum TextEncoding: Sendable, Equatable {
       }
       var bigEndian = be ?? false
       if be == nil, let first = units.first {
-        if first == 0xFEFF { units.removeFirst() } else if first == 0xFFFE_0000 {
+        if first == 0xFEFF {
+          units.removeFirst()
+        } else if first == 0xFFFE_0000 {
           bigEndian = true
           units.removeFirst()
         }

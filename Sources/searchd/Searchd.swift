@@ -21,15 +21,21 @@ struct Searchd: ParsableCommand {
 
   @Option(
     name: .customLong("listen"),
-    help: ArgumentHelp("Serve the search protocol on ADDR: HOST:PORT, [IPv6]:PORT or unix:/path. Repeatable; every address a host name resolves to is bound.", valueName: "addr"))
+    help: ArgumentHelp(
+      "Serve the search protocol on ADDR: HOST:PORT, [IPv6]:PORT or unix:/path. Repeatable; every address a host name resolves to is bound.",
+      valueName: "addr"))
   var listen: [String] = []
 
   @Option(
     name: .customLong("echo-listen"),
-    help: ArgumentHelp("Serve the echo service on ADDR (same forms as --listen). Repeatable; off unless given.", valueName: "addr"))
+    help: ArgumentHelp(
+      "Serve the echo service on ADDR (same forms as --listen). Repeatable; off unless given.", valueName: "addr"))
   var echoListen: [String] = []
 
-  @Option(help: ArgumentHelp("Load the index from FILE, a JSON object of string keys to string values, instead of the built-in one.", valueName: "file"))
+  @Option(
+    help: ArgumentHelp(
+      "Load the index from FILE, a JSON object of string keys to string values, instead of the built-in one.",
+      valueName: "file"))
   var index: String?
 
   @Option(help: "Event loops, one thread each (default: one per core).")
@@ -71,9 +77,13 @@ struct Searchd: ParsableCommand {
       throw ValidationError("--log-target must be auto, journal or stderr")
     }
     guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
-    guard (1...65535).contains(maxHeaderBytes) else { throw ValidationError("--max-header-bytes must be from 1 to 65535") }
+    guard (1...65535).contains(maxHeaderBytes) else {
+      throw ValidationError("--max-header-bytes must be from 1 to 65535")
+    }
     guard maxContentLength >= 0 else { throw ValidationError("--max-content-length must not be negative") }
-    for (name, v) in [("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout), ("--send-timeout", sendTimeout)]
+    for (name, v) in [
+      ("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout), ("--send-timeout", sendTimeout),
+    ]
     where !(v >= 0 && v < 1e9) {
       throw ValidationError("\(name) must be a number of seconds, 0 or more")
     }

@@ -1,0 +1,161 @@
+import SearchdSystem
+import SearchdWire
+
+/// A blocking request/reply client with one deadline per call, on a non-blocking
+/// socket driven by poll(2) so a silent server cannot hang it.
+final class Client {
+  let target: String
+  private let socket: Socket
+  private let timeoutMs: Int32
+  private var input = InputBuffer()
+  private var decoder = FrameDecoder(limits: WireLimits(maxHeaderBytes: 65535, maxContentLength: 1 << 30))
+
+  private init(socket: Socket, target: String, timeoutMs: Int32) {
+    self.socket = socket
+    self.target = target
+    self.timeoutMs = timeoutMs
+  }
+
+  /// Connects to the first address of `endpoint` that accepts.
+  static func connect(to endpoint: Endpoint, timeout: Double) throws(ClientError) -> Client {
+    let target = endpoint.description
+    let timeoutMs = Int32(max(1, min(timeout * 1000, Double(Int32.max))))
+    let addresses: [SocketAddress]
+    do { addresses = try endpoint.resolve() } catch { throw .resolve(error) }
+    var lastError = Errno.connectionRefused
+    for address in addresses {
+      do {
+        let socket = try Socket(family: address.family)
+        if case .wouldBlock = try socket.connect(to: address) {
+          let ready = try Poll.wait([(socket.descriptor, .writable)], timeoutMs: timeoutMs)
+          if ready[0].isEmpty { throw ClientError.timedOut(target: target, phase: "connecting") }
+          if let e = try socket.pendingError() {
+            lastError = e
+            continue
+          }
+        }
+        return Client(socket: socket, target: target, timeoutMs: timeoutMs)
+      } catch let e as SystemError {
+        lastError = e.errno
+      } catch let e as ClientError {
+        throw e
+      } catch {
+        continue
+      }
+    }
+    throw .connect(target: target, lastError)
+  }
+
+  func send(_ bytes: [UInt8]) throws(ClientError) {
+    var offset = 0
+    while offset < bytes.count {
+      try waitFor(.writable, phase: "sending")
+      let r = bytes.withUnsafeBytes { raw in
+        Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(rebasing: raw[offset...])) }
+      }
+      switch r {
+      case .success(.processed(let n)): offset += n
+      case .success(.wouldBlock): continue
+      case .failure(let e): throw .io(target: target, e)
+      }
+    }
+  }
+
+  /// Reads until one whole message has arrived. A close before any reply byte is
+  /// `.closedBeforeReply`, the one case a retry is safe in.
+  func receiveFrame() throws(ClientError) -> Frame {
+    while true {
+      switch decoder.decode(&input) {
+      case .frame(let f): return f
+      case .failed(let e): throw .badReply(target: target, e)
+      case .needMore: break
+      }
+      try waitFor(.readable, phase: "waiting for the reply")
+      do {
+        var eof = false
+        _ = try input.write(upTo: 65536) { (raw) throws(SystemError) -> Int in
+          switch try socket.read(into: raw) {
+          case .processed(let n):
+            eof = n == 0
+            return n
+          case .wouldBlock: return 0
+          }
+        }
+        if eof {
+          throw input.isEmpty
+            ? ClientError.closedBeforeReply(target: target) : ClientError.truncatedReply(target: target)
+        }
+      } catch let e as SystemError {
+        if e.errno == .connectionReset && input.isEmpty { throw .closedBeforeReply(target: target) }
+        throw .io(target: target, e)
+      } catch let e as ClientError {
+        throw e
+      } catch {
+        fatalError("unreachable")
+      }
+    }
+  }
+
+  /// Sends `bytes` and reads back as many, interleaving the two so a large message
+  /// cannot deadlock against a server that stops reading while its replies are unread.
+  func echo(_ bytes: [UInt8]) throws(ClientError) -> [UInt8] {
+    var sent = 0
+    var received: [UInt8] = []
+    while received.count < bytes.count {
+      var wanted: Poll.Events = [.readable]
+      if sent < bytes.count { wanted.insert(.writable) }
+      let ready: Poll.Events
+      do {
+        ready = try Poll.wait([(socket.descriptor, wanted)], timeoutMs: timeoutMs)[0]
+      } catch {
+        throw .io(target: target, error)
+      }
+      if ready.isEmpty { throw .timedOut(target: target, phase: "waiting for the echo") }
+      if ready.contains(.writable) && sent < bytes.count {
+        let r = bytes.withUnsafeBytes { raw in
+          Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(rebasing: raw[sent...])) }
+        }
+        switch r {
+        case .success(.processed(let n)): sent += n
+        case .success(.wouldBlock): break
+        case .failure(let e): throw .io(target: target, e)
+        }
+      }
+      if !ready.isDisjoint(with: [.readable, .hangup, .error]) {
+        var eof = false
+        do {
+          _ = try input.write(upTo: 65536) { (raw) throws(SystemError) -> Int in
+            switch try socket.read(into: raw) {
+            case .processed(let n):
+              eof = n == 0
+              return n
+            case .wouldBlock: return 0
+            }
+          }
+        } catch {
+          throw .io(target: target, error)
+        }
+        received += input.consume(input.readableCount)
+        if eof { break }
+      }
+    }
+    return received
+  }
+
+  private func waitFor(_ events: Poll.Events, phase: String) throws(ClientError) {
+    do {
+      let ready = try Poll.wait([(socket.descriptor, events)], timeoutMs: timeoutMs)
+      if ready[0].isEmpty { throw ClientError.timedOut(target: target, phase: phase) }
+    } catch let e as SystemError {
+      throw .io(target: target, e)
+    } catch let e as ClientError {
+      throw e
+    } catch {
+      fatalError("unreachable")
+    }
+  }
+
+  var descriptor: Int32 { socket.descriptor }
+
+  func close() { socket.close() }
+}

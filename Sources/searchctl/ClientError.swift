@@ -1,0 +1,39 @@
+import SearchdSystem
+import SearchdWire
+
+/// Why a request got no usable reply, each with the exit status scripts rely on.
+enum ClientError: Error, CustomStringConvertible {
+  case connect(target: String, Errno)
+  case resolve(ResolveError)
+  case timedOut(target: String, phase: String)
+  case closedBeforeReply(target: String)
+  case truncatedReply(target: String)
+  case io(target: String, SystemError)
+  case badReply(target: String, WireError)
+
+  var description: String {
+    switch self {
+    case .connect(let t, let e):
+      var hint = ""
+      if e == .connectionRefused || e == .noSuchFile {
+        hint = " (is searchd running? `systemctl start searchd`)"
+      }
+      return "cannot connect to \(t): \(e.message)\(hint)"
+    case .resolve(let e): return e.description
+    case .timedOut(let t, let phase): return "\(t) did not answer in time (\(phase))"
+    case .closedBeforeReply(let t): return "\(t) closed the connection before replying"
+    case .truncatedReply(let t): return "\(t) closed the connection in the middle of its reply"
+    case .io(let t, let e): return "connection to \(t) failed: \(e.call): \(e.errno.message)"
+    case .badReply(let t, let e): return "\(t) sent a reply that is not valid protocol: \(e.detail)"
+    }
+  }
+}
+
+/// Exit statuses: documented in `searchctl --help`, relied on by scripts.
+enum ExitStatus: Int32 {
+  case found = 0
+  case noMatch = 1
+  case unavailable = 2
+  case errorReply = 3
+  case usage = 64
+}
