@@ -1,0 +1,85 @@
+import SearchdWire
+import TestSupport
+import Testing
+
+/// The codec against the reference server's captured bytes.
+@Suite struct VectorTests {
+  /// Decodes the request, answers it as the daemon does, and compares with the capture.
+  private func answer(_ frame: Frame) throws -> [UInt8] {
+    switch try Request.parse(frame) {
+    case .search(let q):
+      let hits: [String: String] = [
+        "morpheus": "Follow the white rabbit. \u{1F430}",
+        "ring": "In the caves beneath the Misty Mountains. \u{1F48D}",
+        "\u{1F436}": "\u{1F43E} Playing ball! \u{1F3D0}",
+      ]
+      let key = String(decoding: q, as: UTF8.self)
+      return hits[key].map(Reply.result) ?? Reply.noMatch(query: q)
+    case .unknownAction(let a): return Reply.invalidAction(a)
+    case .binary(let c): return Reply.binary(echoing: c)
+    }
+  }
+
+  @Test(arguments: protocolVectors)
+  func replyIsByteIdentical(_ v: Vector) throws {
+    var buffer = InputBuffer()
+    buffer.append(v.request)
+    var decoder = FrameDecoder()
+    guard case .frame(let frame) = decoder.decode(&buffer) else {
+      Issue.record("request did not decode")
+      return
+    }
+    #expect(buffer.isEmpty)
+    #expect(try answer(frame) == v.response)
+  }
+
+  @Test(arguments: protocolVectors)
+  func responseDecodesByteByByte(_ v: Vector) {
+    var buffer = InputBuffer()
+    var decoder = FrameDecoder()
+    var frames: [Frame] = []
+    for (i, b) in v.response.enumerated() {
+      buffer.append([b])
+      switch decoder.decode(&buffer) {
+      case .needMore: #expect(i < v.response.count - 1, "needMore after the last byte")
+      case .frame(let f): frames.append(f)
+      case .failed(let e): Issue.record("failed: \(e)")
+      }
+    }
+    #expect(frames.count == 1)
+    #expect(frames.first.map { Message.encode(contentType: $0.header.contentType!, contentEncoding: $0.header.contentEncoding!, content: $0.content) } == v.response)
+  }
+
+  @Test func everyVectorInOneBuffer() {
+    var buffer = InputBuffer()
+    for v in protocolVectors { buffer.append(v.request) }
+    var decoder = FrameDecoder()
+    var count = 0
+    while case .frame(let f) = decoder.decode(&buffer) {
+      #expect(Message.encode(contentType: f.header.contentType!, contentEncoding: f.header.contentEncoding!, content: f.content, byteorder: f.header.byteorder!) == protocolVectors[count].request)
+      count += 1
+    }
+    #expect(count == protocolVectors.count)
+    #expect(buffer.isEmpty)
+  }
+
+  @Test func splitsAtEveryPointGiveTheSameFrames() {
+    let stream = protocolVectors.prefix(3).flatMap(\.request)
+    for cut in stride(from: 1, to: stream.count, by: 7) {
+      var buffer = InputBuffer()
+      var decoder = FrameDecoder()
+      var frames = 0
+      for part in [Array(stream[..<cut]), Array(stream[cut...])] {
+        buffer.append(part)
+        while case .frame = decoder.decode(&buffer) { frames += 1 }
+      }
+      #expect(frames == 3, "cut at \(cut)")
+    }
+  }
+
+  @Test func tutorialClientRequestsEncodeAsCaptured() {
+    #expect(Request.encodeSearch("morpheus") == protocolVectors[0].request)
+    #expect(Request.encodeSearch("find", action: "find").count > 0)
+    #expect(Request.encodeBinary(Array("binary\u{1F603}".utf8)) == protocolVectors.first { $0.name == "binary" }!.request)
+  }
+}
