@@ -1,0 +1,107 @@
+import Glibc
+import SearchdSystem
+import Testing
+
+/// The syscall wrappers against real kernel behaviour.
+@Suite struct SystemTests {
+  @Test(arguments: [
+    ("127.0.0.1:65432", Endpoint.host("127.0.0.1", port: 65432)),
+    ("[::1]:80", Endpoint.host("::1", port: 80)),
+    ("localhost:1", Endpoint.host("localhost", port: 1)),
+    ("unix:/run/x.sock", Endpoint.unix(path: "/run/x.sock")),
+  ])
+  func parsesEndpoints(_ text: String, _ expected: Endpoint) throws {
+    #expect(try Endpoint(parsing: text) == expected)
+    #expect(expected.description == text)
+  }
+
+  @Test(arguments: ["127.0.0.1", "host:0", "host:65536", "host:x", "unix:", "[::1]80"])
+  func refusesBadEndpoints(_ text: String) {
+    #expect(throws: Endpoint.ParseError.self) { try Endpoint(parsing: text) }
+  }
+
+  @Test func resolvesLocalhostToLoopback() throws {
+    let addrs = try Endpoint.host("localhost", port: 9).resolve()
+    #expect(addrs.contains(.ipv4(host: [127, 0, 0, 1], port: 9)))
+    #expect(addrs.allSatisfy { "\($0)".hasSuffix(":9") })
+  }
+
+  @Test func unknownHostIsAResolveError() {
+    #expect(throws: ResolveError.self) { try Endpoint.host("no-such-host.invalid", port: 1).resolve() }
+  }
+
+  @Test func bindingABusyPortNamesTheCallAndErrno() throws {
+    let first = try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: 0), name: "app", backlog: 8)
+    defer { first.close() }
+    guard case .ipv4(_, let port)? = first.address else {
+      Issue.record("no address")
+      return
+    }
+    #expect {
+      try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: port), name: "app", backlog: 8)
+    } throws: { error in
+      guard let e = error as? SystemError else { return false }
+      return e.errno == .addressInUse && e.call == "bind"
+    }
+  }
+
+  @Test func connectToAClosedPortIsRefused() throws {
+    let probe = try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: 0), name: "app", backlog: 1)
+    let address = probe.address!
+    probe.close()
+    let s = try Socket(family: AF_INET, nonBlocking: false)
+    #expect {
+      _ = try s.connect(to: address)
+    } throws: { ($0 as? SystemError)?.errno == .connectionRefused }
+  }
+
+  @Test func readWouldBlockThenDataThenEOF() throws {
+    let listener = try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: 0), name: "app", backlog: 1)
+    defer { listener.close() }
+    let client = try Socket(family: AF_INET, nonBlocking: false)
+    _ = try client.connect(to: listener.address!)
+    var server: Socket?
+    for _ in 0..<100 {
+      if case .processed(let s) = try listener.socket.accept() {
+        server = s
+        break
+      }
+      usleep(10_000)
+    }
+    let s = try #require(server)
+    var buf = [UInt8](repeating: 0, count: 16)
+    #expect(try buf.withUnsafeMutableBytes { try s.read(into: $0) } == .wouldBlock)
+    _ = try [UInt8]([1, 2, 3]).withUnsafeBytes { try client.write($0) }
+    _ = try Poll.wait([(s.descriptor, .readable)], timeoutMs: 1000)
+    #expect(try buf.withUnsafeMutableBytes { try s.read(into: $0) } == .processed(3))
+    client.close()
+    _ = try Poll.wait([(s.descriptor, .readable)], timeoutMs: 1000)
+    #expect(try buf.withUnsafeMutableBytes { try s.read(into: $0) } == .processed(0))
+    // Writing to a closed peer is an error value, not a SIGPIPE death.
+    SignalFD.ignoreBrokenPipe()
+    var sawError = false
+    for _ in 0..<10 {
+      do { _ = try [UInt8]([1]).withUnsafeBytes { try s.write($0) } } catch let e as SystemError {
+        sawError = [Errno.brokenPipe, .connectionReset].contains(e.errno)
+        break
+      }
+      usleep(10_000)
+    }
+    #expect(sawError)
+  }
+
+  @Test func unixListenerReplacesAStaleSocketFile() throws {
+    let path = "/tmp/searchd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+    let first = try Listener.bind(.unix(path: path), name: "app", backlog: 1)
+    first.socket.close()  // leaves the file behind, as a crash would
+    let second = try Listener.bind(.unix(path: path), name: "app", backlog: 1)
+    #expect(access(path, F_OK) == 0)
+    second.close()
+    #expect(access(path, F_OK) != 0)
+  }
+
+  @Test func notifyWithoutSystemdIsANoOp() throws {
+    #expect(Systemd.notify("READY=1") == false || getenv("NOTIFY_SOCKET") != nil)
+    #expect(try Systemd.listenFDs().isEmpty)
+  }
+}
