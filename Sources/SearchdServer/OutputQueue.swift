@@ -3,10 +3,10 @@ import SearchdSystem
 /// Replies waiting to be written, as whole byte arrays: a cached reply is queued
 /// by reference, never copied, and several are gathered into one writev.
 struct OutputQueue {
-  private var chunks: [[UInt8]] = []
-  private var head = 0
+  fileprivate var chunks: [[UInt8]] = []
+  fileprivate var head = 0
   /// Bytes of `chunks[head]` already written.
-  private var offset = 0
+  fileprivate var offset = 0
   private(set) var pendingBytes = 0
 
   var isEmpty: Bool { pendingBytes == 0 }
@@ -36,7 +36,7 @@ struct OutputQueue {
     return result
   }
 
-  private mutating func consume(_ written: Int) {
+  fileprivate mutating func consume(_ written: Int) {
     var n = written
     pendingBytes -= n
     while n > 0 {
@@ -58,4 +58,14 @@ struct OutputQueue {
       head = 0
     }
   }
+}
+
+extension OutputQueue {
+  /// Every unwritten byte, chunk by chunk (for tests and diagnostics).
+  func forEachPending(_ body: (ArraySlice<UInt8>) -> Void) {
+    for i in head..<chunks.count { body(chunks[i][(i == head ? offset : 0)...]) }
+  }
+
+  /// Marks `n` bytes written without a socket (for tests).
+  mutating func discard(_ n: Int) { consume(n) }
 }
