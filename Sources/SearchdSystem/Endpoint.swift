@@ -15,7 +15,7 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
       switch self {
       case .missingPort(let s): return "\"\(s)\" has no port: write HOST:PORT, [IPv6]:PORT or unix:/path"
-      case .badPort(let s): return "\"\(s)\" has a bad port: it must be a number from 1 to 65535"
+      case .badPort(let s): return "\"\(s)\" has a bad port: it must be a number from 0 to 65535"
       case .emptyPath: return "unix: needs a path, as in unix:/run/searchd/searchd.sock"
       }
     }
@@ -40,7 +40,8 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
       host = text[..<colon]
       portText = text[text.index(after: colon)...]
     }
-    guard let port = UInt16(portText), port > 0 else { throw .badPort(text) }
+    // Port 0 is allowed: listening on it takes an ephemeral port (the ready log line names it).
+    guard let port = UInt16(portText) else { throw .badPort(text) }
     self = .host(String(host), port: port)
   }
 

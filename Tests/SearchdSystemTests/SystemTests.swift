@@ -15,7 +15,7 @@ import Testing
     #expect(expected.description == text)
   }
 
-  @Test(arguments: ["127.0.0.1", "host:0", "host:65536", "host:x", "unix:", "[::1]80"])
+  @Test(arguments: ["127.0.0.1", "host:-1", "host:65536", "host:x", "unix:", "[::1]80"])
   func refusesBadEndpoints(_ text: String) {
     #expect(throws: Endpoint.ParseError.self) { try Endpoint(parsing: text) }
   }

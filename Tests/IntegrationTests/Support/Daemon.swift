@@ -1,0 +1,123 @@
+import Foundation
+import Glibc
+
+/// A real searchd process on ephemeral loopback ports, stopped when the test ends.
+final class Daemon: @unchecked Sendable {
+  struct StartError: Error, CustomStringConvertible {
+    let description: String
+  }
+
+  let process = Process()
+  private(set) var appPort: UInt16 = 0
+  private(set) var echoPort: UInt16 = 0
+  private let log = LineCollector()
+
+  var pid: Int32 { process.processIdentifier }
+  var logText: String { log.text }
+
+  /// Starts searchd and waits for its ready line, which names the ports it bound.
+  init(_ extra: [String] = [], echo: Bool = false, environment: [String: String] = [:]) throws {
+    var args = ["--listen", "127.0.0.1:0", "--threads", "2", "--log-level", "debug", "--log-target", "stderr"]
+    if echo { args += ["--echo-listen", "127.0.0.1:0"] }
+    process.executableURL = Binaries.searchd
+    process.arguments = args + extra
+    var env = ProcessInfo.processInfo.environment
+    for k in ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "JOURNAL_STREAM"] { env[k] = nil }
+    process.environment = env.merging(environment) { $1 }
+    let pipe = Pipe()
+    process.standardError = pipe
+    process.standardOutput = FileHandle.nullDevice
+    log.follow(pipe.fileHandleForReading)
+    try process.run()
+    guard let line = log.waitFor("searchd ready", timeout: 30) else {
+      stop()
+      throw StartError(description: "searchd did not become ready:\n\(log.text)")
+    }
+    appPort = Self.port(in: line, service: "app") ?? 0
+    echoPort = Self.port(in: line, service: "echo") ?? 0
+  }
+
+  private static func port(in line: String, service: String) -> UInt16? {
+    guard let r = line.range(of: "\(service)=127.0.0.1:") else { return nil }
+    return UInt16(line[r.upperBound...].prefix { $0.isNumber })
+  }
+
+  func signal(_ sig: Int32) { kill(pid, sig) }
+
+  /// Waits for exit; nil if it did not exit in time.
+  func waitForExit(timeout: Double) -> Int32? {
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    return process.isRunning ? nil : process.terminationStatus
+  }
+
+  /// SIGTERM, then SIGKILL if it lingers.
+  @discardableResult
+  func stop() -> Int32? {
+    guard process.isRunning else { return process.terminationStatus }
+    signal(SIGTERM)
+    if let status = waitForExit(timeout: 10) { return status }
+    signal(SIGKILL)
+    _ = waitForExit(timeout: 5)
+    return nil
+  }
+
+  func waitForLog(_ text: String, timeout: Double = 5) -> String? { log.waitFor(text, timeout: timeout) }
+
+  /// Open descriptors of the daemon, from /proc.
+  var openFDCount: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
+
+  deinit {
+    if process.isRunning {
+      kill(pid, SIGKILL)
+      process.waitUntilExit()
+    }
+  }
+}
+
+/// Collects a process's output lines as they come, for tests to wait on.
+final class LineCollector: @unchecked Sendable {
+  private let condition = NSCondition()
+  private var buffer = ""
+  private var closed = false
+
+  func follow(_ handle: FileHandle) {
+    let t = Thread { [self] in
+      while true {
+        let data = handle.availableData
+        condition.lock()
+        if data.isEmpty { closed = true }
+        buffer += String(decoding: data, as: UTF8.self)
+        condition.broadcast()
+        condition.unlock()
+        if data.isEmpty { break }
+      }
+    }
+    t.start()
+  }
+
+  /// Waits until the writer closed its end (the process exited), so `text` is complete.
+  func waitUntilClosed(timeout: Double) {
+    let deadline = Date().addingTimeInterval(timeout)
+    condition.lock()
+    defer { condition.unlock() }
+    while !closed && condition.wait(until: deadline) {}
+  }
+
+  var text: String {
+    condition.lock()
+    defer { condition.unlock() }
+    return buffer
+  }
+
+  /// The first line containing `needle`, waiting up to `timeout` seconds for it.
+  func waitFor(_ needle: String, timeout: Double) -> String? {
+    let deadline = Date().addingTimeInterval(timeout)
+    condition.lock()
+    defer { condition.unlock() }
+    while true {
+      if let line = buffer.split(separator: "\n").first(where: { $0.contains(needle) }) { return String(line) }
+      if closed || !condition.wait(until: deadline) { return nil }
+    }
+  }
+}

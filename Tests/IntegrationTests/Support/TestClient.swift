@@ -1,0 +1,126 @@
+import Foundation
+import Glibc
+import SearchdSystem
+import SearchdWire
+
+/// A plain blocking TCP client for tests, with a deadline on every wait.
+final class TestClient {
+  let socket: Socket
+  private var input = InputBuffer()
+  private var decoder = FrameDecoder(limits: WireLimits(maxHeaderBytes: 65535, maxContentLength: 1 << 26))
+
+  init(port: UInt16, host: [UInt8] = [127, 0, 0, 1]) throws {
+    socket = try Socket(family: AF_INET, nonBlocking: false)
+    _ = try socket.connect(to: .ipv4(host: host, port: port))
+    try socket.setNonBlocking()
+  }
+
+  func send(_ bytes: [UInt8]) throws {
+    var offset = 0
+    while offset < bytes.count {
+      _ = try Poll.wait([(socket.descriptor, .writable)], timeoutMs: 5000)
+      let r = try bytes.withUnsafeBytes { try socket.write(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+      if case .processed(let n) = r { offset += n }
+    }
+  }
+
+  /// Reads what arrives; false at end of stream or on a reset.
+  private func fill(timeout: Double) throws -> Bool {
+    let ready = try Poll.wait([(socket.descriptor, .readable)], timeoutMs: Int32(timeout * 1000))
+    if ready[0].isEmpty { throw TestTimeout() }
+    do {
+      var eof = false
+      _ = try input.write(upTo: 65536) { raw in
+        switch try socket.read(into: raw) {
+        case .processed(let n):
+          eof = n == 0
+          return n
+        case .wouldBlock: return 0
+        }
+      }
+      return !eof
+    } catch let e as SystemError where e.errno == .connectionReset {
+      return false
+    }
+  }
+
+  /// The next whole reply message, as raw bytes; nil if the server closed first.
+  func readMessage(timeout: Double = 5) throws -> [UInt8]? {
+    while true {
+      switch decoder.decode(&input) {
+      case .frame(let f):
+        return Message.encode(
+          contentType: f.header.contentType!, contentEncoding: f.header.contentEncoding!, content: f.content,
+          byteorder: f.header.byteorder!)
+      case .failed(let e): throw e
+      case .needMore:
+        if try !fill(timeout: timeout) { return nil }
+      }
+    }
+  }
+
+  /// True if the server closes the connection within `timeout` seconds (after any replies).
+  func closes(within timeout: Double) throws -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      do {
+        if try !fill(timeout: deadline.timeIntervalSinceNow) { return true }
+      } catch is TestTimeout {
+        return false
+      }
+    }
+    return false
+  }
+
+  func close() { socket.close() }
+}
+
+struct TestTimeout: Error {}
+
+/// The JSON fields of a reply message.
+func replyFields(_ message: [UInt8]) -> (result: String?, error: String?) {
+  var b = InputBuffer()
+  b.append(message)
+  var d = FrameDecoder(limits: WireLimits(maxHeaderBytes: 65535, maxContentLength: 1 << 26))
+  guard case .frame(let f) = d.decode(&b), let v = try? JSONParser.parse(f.content) else { return (nil, nil) }
+  return (v["result"]?.stringValue, v["error"]?.stringValue)
+}
+
+/// Runs a program and collects its output and status.
+func runProcess(_ url: URL, _ args: [String], environment: [String: String] = [:], stdin: Data? = nil, timeout: Double = 60)
+  throws -> (status: Int32, stdout: String, stderr: String)
+{
+  let p = Process()
+  p.executableURL = url
+  p.arguments = args
+  p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+  let out = Pipe()
+  let err = Pipe()
+  p.standardOutput = out
+  p.standardError = err
+  let input = Pipe()
+  p.standardInput = input
+  let outText = LineCollector()
+  let errText = LineCollector()
+  outText.follow(out.fileHandleForReading)
+  errText.follow(err.fileHandleForReading)
+  try p.run()
+  if let stdin { input.fileHandleForWriting.write(stdin) }
+  try input.fileHandleForWriting.close()
+  let deadline = Date().addingTimeInterval(timeout)
+  while p.isRunning && Date() < deadline { usleep(10_000) }
+  if p.isRunning {
+    p.terminate()
+    p.waitUntilExit()
+    throw TestTimeout()
+  }
+  outText.waitUntilClosed(timeout: 5)
+  errText.waitUntilClosed(timeout: 5)
+  return (p.terminationStatus, outText.text, errText.text)
+}
+
+func searchctl(_ args: [String], environment: [String: String] = [:], stdin: Data? = nil) throws -> (
+  status: Int32, stdout: String, stderr: String
+) {
+  try runProcess(Binaries.searchctl, args, environment: environment, stdin: stdin)
+}
