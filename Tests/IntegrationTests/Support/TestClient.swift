@@ -124,3 +124,9 @@ func searchctl(_ args: [String], environment: [String: String] = [:], stdin: Dat
 ) {
   try runProcess(Binaries.searchctl, args, environment: environment, stdin: stdin)
 }
+
+enum SearchdSystemPoll {
+  static func readable(_ fd: Int32, timeout: Double) throws -> Bool {
+    !(try Poll.wait([(fd, .readable)], timeoutMs: Int32(timeout * 1000))[0].isEmpty)
+  }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import SearchdSystem
+import Testing
+
+/// searchctl as a user runs it: output and exit status.
+@Suite(.timeLimit(.minutes(2))) struct SearchctlTests {
+  @Test func hitMissBinaryAndExitStatuses() throws {
+    let daemon = try Daemon()
+    let port = "\(daemon.appPort)"
+    let hit = try searchctl(["search", "-p", port, "morpheus"])
+    #expect(hit.status == 0)
+    #expect(hit.stdout == "Follow the white rabbit. \u{1F430}\n")
+
+    let miss = try searchctl(["search", "-p", port, "needle"])
+    #expect(miss.status == 1)
+    #expect(miss.stdout == "No match for \"needle\".\n")
+
+    let dog = try searchctl(["search", "--port", port, "\u{1F436}"])
+    #expect(dog.stdout == "\u{1F43E} Playing ball! \u{1F3D0}\n")
+
+    let bin = try searchctl(["binary", "-p", port, "binary\u{1F603}"])
+    #expect(bin.status == 0)
+    #expect(bin.stdout == "First 10 bytes of request: binary\u{1F603}\n")
+
+    let stdin = try searchctl(["binary", "-p", port, "--file", "-"], stdin: Data("from stdin, long".utf8))
+    #expect(stdin.stdout == "First 10 bytes of request: from stdin\n")
+
+    let invalid = try searchctl(["search", "-p", port, "--action", "find", "x"])
+    #expect(invalid.status == 3)
+    #expect(invalid.stdout == "Error: invalid action \"find\".\n")
+  }
+
+  @Test func environmentChoosesTheServer() throws {
+    let daemon = try Daemon()
+    let r = try searchctl(["search", "ring"], environment: ["SEARCHD_HOST": "localhost", "SEARCHD_PORT": "\(daemon.appPort)"])
+    #expect(r.status == 0)
+    #expect(r.stdout == "In the caves beneath the Misty Mountains. \u{1F48D}\n")
+  }
+
+  @Test func jsonOutputHoldsHeaderAndContent() throws {
+    let daemon = try Daemon()
+    let r = try searchctl(["search", "--json", "-p", "\(daemon.appPort)", "morpheus"])
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    let header = try #require(object["header"] as? [String: Any])
+    #expect(header["content-length"] as? Int == 43)
+    #expect(header["content-type"] as? String == "text/json")
+    #expect((object["content"] as? [String: Any])?["result"] as? String == "Follow the white rabbit. \u{1F430}")
+    #expect(object["status"] as? Int == 0)
+  }
+
+  @Test func verboseShowsTheBytesAsTheTutorialDoes() throws {
+    let daemon = try Daemon()
+    let r = try searchctl(["search", "-v", "-p", "\(daemon.appPort)", "morpheus"])
+    #expect(r.stderr.contains(#"sending b'\x00g{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 41}{"action": "search", "value": "morpheus"}'"#))
+    #expect(r.stderr.contains(#"received b'\x00g{"byteorder": "little""#))
+    #expect(r.stderr.contains(#"\xf0\x9f\x90\xb0"}'"#))
+  }
+
+  @Test func refusedConnectionIsExplained() throws {
+    let daemon = try Daemon()
+    let port = daemon.appPort
+    daemon.stop()
+    let r = try searchctl(["search", "-p", "\(port)", "morpheus"])
+    #expect(r.status == 2)
+    #expect(r.stderr == "searchctl: cannot connect to 127.0.0.1:\(port): connection refused (is searchd running? `systemctl start searchd`)\n")
+    #expect(!r.stderr.contains("Fatal error"))
+  }
+
+  @Test func silentServerTimesOut() throws {
+    let listener = try TestListener()
+    let r = try searchctl(["search", "-p", "\(listener.port)", "--timeout", "0.5", "morpheus"])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("did not answer in time"))
+  }
+
+  @Test(arguments: [["search"], ["bogus"], ["search", "--port", "x", "a"], ["binary"], ["echo"], ["search", "--timeout", "-1", "a"]])
+  func usageErrorsExit64(_ args: [String]) throws {
+    let r = try searchctl(args)
+    #expect(r.status == 64)
+    #expect(!r.stderr.isEmpty)
+  }
+}
+
+/// A listening socket that never accepts or answers: a server that hangs.
+final class TestListener {
+  let listener: Listener
+  let port: UInt16
+  init() throws {
+    listener = try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: 0), name: "app", backlog: 8)
+    guard case .ipv4(_, let p)? = listener.address else { throw TestTimeout() }
+    port = p
+  }
+  deinit { listener.close() }
+}
