@@ -37,28 +37,66 @@ import Testing
 
   static let cases: [Case] = [
     Case(description: "zero-length header", bytes: [0, 0], outcome: .replyAndClose("bad-header-length")),
-    Case(description: "header length 0xFFFF, 2 bytes sent", bytes: [0xFF, 0xFF], outcome: .replyAndClose("header-too-large")),
-    Case(description: "HTTP request", bytes: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8), outcome: .replyAndClose("header-too-large")),
-    Case(description: "header not UTF-8", bytes: [0, 4, 0xFF, 0xFE, 0x7B, 0x7D], outcome: .replyAndClose("bad-header")),
+    Case(
+      description: "header length 0xFFFF, 2 bytes sent", bytes: [0xFF, 0xFF],
+      outcome: .replyAndClose("header-too-large")),
+    Case(
+      description: "HTTP request", bytes: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8),
+      outcome: .replyAndClose("header-too-large")),
+    Case(
+      description: "header not UTF-8", bytes: [0, 4, 0xFF, 0xFE, 0x7B, 0x7D], outcome: .replyAndClose("bad-header")),
     Case(description: "header not JSON", bytes: frame("hello"), outcome: .replyAndClose("bad-header")),
     Case(description: "header is an array", bytes: frame("[]"), outcome: .replyAndClose("bad-header")),
-    Case(description: "header lacks content-length", bytes: frame(#"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8"}"#), outcome: .replyAndClose("missing-header")),
-    Case(description: "header lacks byteorder", bytes: frame(#"{"content-type": "text/json", "content-encoding": "utf-8", "content-length": 0}"#), outcome: .replyAndClose("missing-header")),
-    Case(description: "duplicate content-length", bytes: frame(head + #""content-length": 2, "content-length": 0}"#), outcome: .replyAndClose("bad-header")),
-    Case(description: "content-length -1", bytes: frame(head + #""content-length": -1}"#), outcome: .replyAndClose("bad-content-length")),
-    Case(description: "content-length 1e3", bytes: frame(head + #""content-length": 1e3}"#), outcome: .replyAndClose("bad-content-length")),
-    Case(description: "content-length 2^64", bytes: frame(head + #""content-length": 99999999999999999999}"#), outcome: .replyAndClose("bad-content-length")),
-    Case(description: "content-length over the limit", bytes: frame(head + #""content-length": 1048577}"#), outcome: .replyAndClose("content-too-large")),
-    Case(description: "30,000 nested brackets", bytes: [0xEA, 0x60] + Array(repeating: UInt8(ascii: "["), count: 60_000), outcome: .replyAndClose("header-too-large")),
+    Case(
+      description: "header lacks content-length",
+      bytes: frame(#"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8"}"#),
+      outcome: .replyAndClose("missing-header")),
+    Case(
+      description: "header lacks byteorder",
+      bytes: frame(#"{"content-type": "text/json", "content-encoding": "utf-8", "content-length": 0}"#),
+      outcome: .replyAndClose("missing-header")),
+    Case(
+      description: "duplicate content-length", bytes: frame(head + #""content-length": 2, "content-length": 0}"#),
+      outcome: .replyAndClose("bad-header")),
+    Case(
+      description: "content-length -1", bytes: frame(head + #""content-length": -1}"#),
+      outcome: .replyAndClose("bad-content-length")),
+    Case(
+      description: "content-length 1e3", bytes: frame(head + #""content-length": 1e3}"#),
+      outcome: .replyAndClose("bad-content-length")),
+    Case(
+      description: "content-length 2^64", bytes: frame(head + #""content-length": 99999999999999999999}"#),
+      outcome: .replyAndClose("bad-content-length")),
+    Case(
+      description: "content-length over the limit", bytes: frame(head + #""content-length": 1048577}"#),
+      outcome: .replyAndClose("content-too-large")),
+    Case(
+      description: "30,000 nested brackets", bytes: [0xEA, 0x60] + Array(repeating: UInt8(ascii: "["), count: 60_000),
+      outcome: .replyAndClose("header-too-large")),
     Case(description: "content not JSON", bytes: json("not json"), outcome: .replyAndKeep("bad-json")),
-    Case(description: "content invalid UTF-8", bytes: Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: [0x7B, 0xFF, 0x7D]), outcome: .replyAndKeep("bad-json")),
+    Case(
+      description: "content invalid UTF-8",
+      bytes: Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: [0x7B, 0xFF, 0x7D]),
+      outcome: .replyAndKeep("bad-json")),
     Case(description: "content without action", bytes: json(#"{"value": "x"}"#), outcome: .replyAndKeep("bad-request")),
     Case(description: "empty JSON object", bytes: json("{}"), outcome: .replyAndKeep("bad-request")),
-    Case(description: "value not a string", bytes: json(#"{"action": "search", "value": 7}"#), outcome: .replyAndKeep("bad-request")),
-    Case(description: "unknown encoding", bytes: json("{}", encoding: "klingon"), outcome: .replyAndKeep("unsupported-encoding")),
-    Case(description: "byteorder not a string", bytes: frame(#"{"byteorder": 1, "content-type": "text/json", "content-encoding": "utf-8", "content-length": 2}"#, Array("{}".utf8)), outcome: .replyAndKeep("bad-header")),
-    Case(description: "truncated header then FIN", bytes: [0, 200] + Array(repeating: 0x20, count: 20), outcome: .close, halfClose: true),
-    Case(description: "truncated content then FIN", bytes: Array(Request.encodeSearch("morpheus").dropLast(5)), outcome: .close, halfClose: true),
+    Case(
+      description: "value not a string", bytes: json(#"{"action": "search", "value": 7}"#),
+      outcome: .replyAndKeep("bad-request")),
+    Case(
+      description: "unknown encoding", bytes: json("{}", encoding: "klingon"),
+      outcome: .replyAndKeep("unsupported-encoding")),
+    Case(
+      description: "byteorder not a string",
+      bytes: frame(
+        #"{"byteorder": 1, "content-type": "text/json", "content-encoding": "utf-8", "content-length": 2}"#,
+        Array("{}".utf8)), outcome: .replyAndKeep("bad-header")),
+    Case(
+      description: "truncated header then FIN", bytes: [0, 200] + Array(repeating: 0x20, count: 20), outcome: .close,
+      halfClose: true),
+    Case(
+      description: "truncated content then FIN", bytes: Array(Request.encodeSearch("morpheus").dropLast(5)),
+      outcome: .close, halfClose: true),
   ]
 
   @Test(arguments: cases)

@@ -32,7 +32,8 @@ import Testing
 
   @Test func environmentChoosesTheServer() throws {
     let daemon = try Daemon()
-    let r = try searchctl(["search", "ring"], environment: ["SEARCHD_HOST": "localhost", "SEARCHD_PORT": "\(daemon.appPort)"])
+    let r = try searchctl(
+      ["search", "ring"], environment: ["SEARCHD_HOST": "localhost", "SEARCHD_PORT": "\(daemon.appPort)"])
     #expect(r.status == 0)
     #expect(r.stdout == "In the caves beneath the Misty Mountains. \u{1F48D}\n")
   }
@@ -51,7 +52,10 @@ import Testing
   @Test func verboseShowsTheBytesAsTheTutorialDoes() throws {
     let daemon = try Daemon()
     let r = try searchctl(["search", "-v", "-p", "\(daemon.appPort)", "morpheus"])
-    #expect(r.stderr.contains(#"sending b'\x00g{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 41}{"action": "search", "value": "morpheus"}'"#))
+    #expect(
+      r.stderr.contains(
+        #"sending b'\x00g{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 41}{"action": "search", "value": "morpheus"}'"#
+      ))
     #expect(r.stderr.contains(#"received b'\x00g{"byteorder": "little""#))
     #expect(r.stderr.contains(#"\xf0\x9f\x90\xb0"}'"#))
   }
@@ -62,7 +66,10 @@ import Testing
     daemon.stop()
     let r = try searchctl(["search", "-p", "\(port)", "morpheus"])
     #expect(r.status == 2)
-    #expect(r.stderr == "searchctl: cannot connect to 127.0.0.1:\(port): connection refused (is searchd running? `systemctl start searchd`)\n")
+    #expect(
+      r.stderr
+        == "searchctl: cannot connect to 127.0.0.1:\(port): connection refused (is searchd running? `systemctl start searchd`)\n"
+    )
     #expect(!r.stderr.contains("Fatal error"))
   }
 
@@ -73,7 +80,9 @@ import Testing
     #expect(r.stderr.contains("did not answer in time"))
   }
 
-  @Test(arguments: [["search"], ["bogus"], ["search", "--port", "x", "a"], ["binary"], ["echo"], ["search", "--timeout", "-1", "a"]])
+  @Test(arguments: [
+    ["search"], ["bogus"], ["search", "--port", "x", "a"], ["binary"], ["echo"], ["search", "--timeout", "-1", "a"],
+  ])
   func usageErrorsExit64(_ args: [String]) throws {
     let r = try searchctl(args)
     #expect(r.status == 64)

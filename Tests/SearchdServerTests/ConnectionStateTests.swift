@@ -49,7 +49,8 @@ import Testing
 
   @Test func contentErrorRepliesAndKeepsServing() {
     var s = state()
-    receive(&s, Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: [1]) + Request.encodeSearch("z"))
+    receive(
+      &s, Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: [1]) + Request.encodeSearch("z"))
     let out = drainOutput(&s)
     #expect(String(decoding: out, as: UTF8.self).contains("bad-json"))
     #expect(out.suffix(1) == [UInt8(ascii: "z")])

@@ -37,7 +37,9 @@ import Testing
     #expect(decode([0, 200] + Array(repeating: 0x20, count: 20)) == .needMore)
   }
 
-  @Test func headerNotUTF8() { #expect(code(frameBytes(header: "\u{FF}").map { $0 == 0xC3 ? 0xFF : $0 }) == .badHeader) }
+  @Test func headerNotUTF8() {
+    #expect(code(frameBytes(header: "\u{FF}").map { $0 == 0xC3 ? 0xFF : $0 }) == .badHeader)
+  }
 
   @Test(arguments: ["hello", "[]", "\"s\"", "42", "null", "{", "{\"a\": 1,}", "{'a': 1}", "{\"a\": NaN}"])
   func headerNotAnObject(_ text: String) { #expect(code(frameBytes(header: text)) == .badHeader) }
@@ -62,7 +64,9 @@ import Testing
     #expect(code(frameBytes(header: good + #""content-length": 2, "content-length": 0}"#)) == .badHeader)
   }
 
-  @Test(arguments: ["-1", "1.5", "1e3", "10.0", "\"10\"", "true", "null", "99999999999999999999", "1e300", "9223372036854775808"])
+  @Test(arguments: [
+    "-1", "1.5", "1e3", "10.0", "\"10\"", "true", "null", "99999999999999999999", "1e300", "9223372036854775808",
+  ])
   func badContentLength(_ literal: String) {
     #expect(code(frameBytes(header: good + "\"content-length\": \(literal)}")) == .badContentLength)
   }

@@ -28,7 +28,8 @@ import Testing
   }
 
   @Test func anyOtherContentTypeIsBinary() throws {
-    #expect(try Request.parse(frame([1, 2], type: "application/x-anything", encoding: "binary")) == .binary(content: [1, 2]))
+    #expect(
+      try Request.parse(frame([1, 2], type: "application/x-anything", encoding: "binary")) == .binary(content: [1, 2]))
   }
 
   @Test(arguments: ["not json", "", "{\"action\": \"search\", \"value\": \"\\ud800\"}"])
@@ -36,14 +37,19 @@ import Testing
 
   @Test func invalidUTF8Content() { #expect(error(frame([0x7B, 0xFF, 0x7D]))?.code == .badJSON) }
 
-  @Test(arguments: ["[]", "{}", "{\"value\": \"x\"}", "{\"action\": 3}", "{\"action\": \"search\"}", "{\"action\": \"search\", \"value\": 5}"])
+  @Test(arguments: [
+    "[]", "{}", "{\"value\": \"x\"}", "{\"action\": 3}", "{\"action\": \"search\"}",
+    "{\"action\": \"search\", \"value\": 5}",
+  ])
   func badRequest(_ text: String) { #expect(error(frame(Array(text.utf8)))?.code == .badRequest) }
 
   @Test func unsupportedEncoding() {
     #expect(error(frame(Array("{}".utf8), encoding: "klingon"))?.code == .unsupportedEncoding)
   }
 
-  @Test(arguments: ["utf-16", "utf-16-le", "UTF16", "utf-16-be", "utf-32", "utf_32_be", "latin-1", "ascii", "utf-8-sig"])
+  @Test(arguments: [
+    "utf-16", "utf-16-le", "UTF16", "utf-16-be", "utf-32", "utf_32_be", "latin-1", "ascii", "utf-8-sig",
+  ])
   func encodings(_ name: String) throws {
     let text = #"{"action": "search", "value": "morpheus"}"#
     let bytes: [UInt8]
@@ -51,8 +57,11 @@ import Testing
     case "utf-16": bytes = [0xFF, 0xFE] + text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
     case "utf-16-le", "utf16": bytes = text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
     case "utf-16-be": bytes = text.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
-    case "utf-32": bytes = [0xFF, 0xFE, 0, 0] + text.unicodeScalars.flatMap { s in (0..<4).map { UInt8((s.value >> (8 * $0)) & 0xFF) } }
-    case "utf_32_be": bytes = text.unicodeScalars.flatMap { s in (0..<4).reversed().map { UInt8((s.value >> (8 * $0)) & 0xFF) } }
+    case "utf-32":
+      bytes =
+        [0xFF, 0xFE, 0, 0] + text.unicodeScalars.flatMap { s in (0..<4).map { UInt8((s.value >> (8 * $0)) & 0xFF) } }
+    case "utf_32_be":
+      bytes = text.unicodeScalars.flatMap { s in (0..<4).reversed().map { UInt8((s.value >> (8 * $0)) & 0xFF) } }
     case "utf-8-sig": bytes = [0xEF, 0xBB, 0xBF] + Array(text.utf8)
     default: bytes = Array(text.utf8)
     }
@@ -62,6 +71,8 @@ import Testing
   @Test func oddLengthUTF16IsBadJSON() { #expect(error(frame([0x7B], encoding: "utf-16"))?.code == .badJSON) }
 
   @Test func duplicateContentKeysKeepTheLastAsPythonDoes() throws {
-    #expect(try Request.parse(frame(Array(#"{"action": "find", "action": "search", "value": "a", "value": "b"}"#.utf8))) == .search(query: [0x62]))
+    #expect(
+      try Request.parse(frame(Array(#"{"action": "find", "action": "search", "value": "a", "value": "b"}"#.utf8)))
+        == .search(query: [0x62]))
   }
 }

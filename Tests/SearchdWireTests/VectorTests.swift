@@ -47,7 +47,11 @@ import Testing
       }
     }
     #expect(frames.count == 1)
-    #expect(frames.first.map { Message.encode(contentType: $0.header.contentType!, contentEncoding: $0.header.contentEncoding!, content: $0.content) } == v.response)
+    #expect(
+      frames.first.map {
+        Message.encode(
+          contentType: $0.header.contentType!, contentEncoding: $0.header.contentEncoding!, content: $0.content)
+      } == v.response)
   }
 
   @Test func everyVectorInOneBuffer() {
@@ -56,7 +60,10 @@ import Testing
     var decoder = FrameDecoder()
     var count = 0
     while case .frame(let f) = decoder.decode(&buffer) {
-      #expect(Message.encode(contentType: f.header.contentType!, contentEncoding: f.header.contentEncoding!, content: f.content, byteorder: f.header.byteorder!) == protocolVectors[count].request)
+      #expect(
+        Message.encode(
+          contentType: f.header.contentType!, contentEncoding: f.header.contentEncoding!, content: f.content,
+          byteorder: f.header.byteorder!) == protocolVectors[count].request)
       count += 1
     }
     #expect(count == protocolVectors.count)
@@ -80,6 +87,7 @@ import Testing
   @Test func tutorialClientRequestsEncodeAsCaptured() {
     #expect(Request.encodeSearch("morpheus") == protocolVectors[0].request)
     #expect(Request.encodeSearch("find", action: "find").count > 0)
-    #expect(Request.encodeBinary(Array("binary\u{1F603}".utf8)) == protocolVectors.first { $0.name == "binary" }!.request)
+    #expect(
+      Request.encodeBinary(Array("binary\u{1F603}".utf8)) == protocolVectors.first { $0.name == "binary" }!.request)
   }
 }

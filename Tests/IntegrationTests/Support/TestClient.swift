@@ -87,7 +87,9 @@ func replyFields(_ message: [UInt8]) -> (result: String?, error: String?) {
 }
 
 /// Runs a program and collects its output and status.
-func runProcess(_ url: URL, _ args: [String], environment: [String: String] = [:], stdin: Data? = nil, timeout: Double = 60)
+func runProcess(
+  _ url: URL, _ args: [String], environment: [String: String] = [:], stdin: Data? = nil, timeout: Double = 60
+)
   throws -> (status: Int32, stdout: String, stderr: String)
 {
   let p = Process()
@@ -110,7 +112,7 @@ func runProcess(_ url: URL, _ args: [String], environment: [String: String] = [:
   let deadline = Date().addingTimeInterval(timeout)
   while p.isRunning && Date() < deadline { usleep(10_000) }
   if p.isRunning {
-    p.terminate()
+    kill(p.processIdentifier, SIGKILL)
     p.waitUntilExit()
     throw TestTimeout()
   }
