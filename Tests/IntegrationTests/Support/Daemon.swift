@@ -116,7 +116,9 @@ final class LineCollector: @unchecked Sendable {
     condition.lock()
     defer { condition.unlock() }
     while true {
-      if let line = buffer.split(separator: "\n").first(where: { $0.contains(needle) }) { return String(line) }
+      // Only whole lines: a pipe read can end in the middle of one.
+      let complete = buffer[..<(buffer.lastIndex(of: "\n") ?? buffer.startIndex)]
+      if let line = complete.split(separator: "\n").first(where: { $0.contains(needle) }) { return String(line) }
       if closed || !condition.wait(until: deadline) { return nil }
     }
   }
