@@ -12,10 +12,17 @@ final class Connection: EventHandler, ServedConnection {
   private unowned let worker: LoopWorker
   private var interest: ConnectionState.Interest = .init(readable: true, writable: false)
   private let logger: Logger
+  /// A local peer (loopback or unix socket): admin actions are allowed.
+  private let trusted: Bool
 
-  init(socket: Socket, id: UInt64, worker: LoopWorker, logger: Logger) {
+  /// The peer's address, for the log.
+  let peer: String
+
+  init(socket: Socket, id: UInt64, worker: LoopWorker, logger: Logger, trusted: Bool, peer: String) {
+    self.peer = peer
     self.socket = socket
     self.id = id
+    self.trusted = trusted
     self.worker = worker
     self.logger = logger
     state = ConnectionState(
@@ -61,7 +68,7 @@ final class Connection: EventHandler, ServedConnection {
   /// registers the interest the state machine wants.
   private func drive() {
     while true {
-      state.serve(now: worker.loop.now) { worker.handler.reply(to: $0) }
+      state.serve(now: worker.loop.now) { answer($0) }
       switch state.nextAction() {
       case .flush:
         do {
@@ -80,7 +87,7 @@ final class Connection: EventHandler, ServedConnection {
         setInterest(wanted)
         return
       case .close(let reason):
-        close(reason: reason.description)
+        close(reason: reason)
         return
       }
     }
@@ -101,11 +108,10 @@ final class Connection: EventHandler, ServedConnection {
       if reason == .idle { worker.shared.stats.idleKicks.wrappingIncrement(ordering: .relaxed) }
       if case .protocolError(.timeout) = reason {
         worker.shared.stats.timeouts.wrappingIncrement(ordering: .relaxed)
-        worker.shared.stats.count(.timeout)
         // Best effort: the timeout reply goes out if the socket takes it now.
         _ = try? state.output.write(to: socket)
       }
-      close(reason: reason.description)
+      close(reason: reason)
       return
     }
     if state.output.isEmpty && state.input.isEmpty {
@@ -118,7 +124,7 @@ final class Connection: EventHandler, ServedConnection {
     // Take in what the peer has already sent, so every request received is answered.
     reading: while state.wantsInput {
       switch read() {
-      case .data: state.serve(now: worker.loop.now) { worker.handler.reply(to: $0) }
+      case .data: state.serve(now: worker.loop.now) { answer($0) }
       case .closed: return
       case .blocked, .endOfInput: break reading
       }
@@ -128,6 +134,37 @@ final class Connection: EventHandler, ServedConnection {
   }
 
   func forceClose() { close(reason: "shutdown deadline") }
+
+  private func answer(_ frame: Frame) -> [UInt8] {
+    guard logger.logLevel <= .debug else { return worker.handler.reply(to: frame, trusted: trusted, onError: reportError) }
+    let start = MonotonicClock.nanoseconds()
+    let reply = worker.handler.reply(to: frame, trusted: trusted, onError: reportError)
+    let action: String
+    switch try? Request.parse(frame) {
+    case .search?: action = "search"
+    case .unknownAction(let a)?: action = a
+    case .binary?: action = "binary"
+    case .stats?: action = "stats"
+    case nil: action = "invalid"
+    }
+    logger.debug(
+      "request served",
+      metadata: [
+        "searchd_action": "\(action)", "searchd_peer": "\(peer)",
+        "searchd_latency_us": "\((MonotonicClock.nanoseconds() - start) / 1000)",
+        "searchd_reply_bytes": "\(reply.count)",
+      ])
+    return reply
+  }
+
+  private func reportError(_ error: WireError) {
+    worker.reportProtocolError(error, connection: id, peer: peer)
+  }
+
+  private func close(reason: ConnectionState.CloseReason) {
+    if case .protocolError = reason, let failure = state.failure { reportError(failure) }
+    close(reason: reason.description)
+  }
 
   private func close(reason: String) {
     guard socket.isOpen else { return }

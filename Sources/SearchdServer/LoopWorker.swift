@@ -1,6 +1,7 @@
 import Logging
 import SearchdLoop
 import SearchdSystem
+import SearchdWire
 
 /// What every loop shares, read-only.
 final class SharedState: Sendable {
@@ -9,11 +10,13 @@ final class SharedState: Sendable {
   let listeners: [Listener]
   let maxConnections: Int
   let nextConnectionID: ManagedAtomicCounter
+  let loopStats: [LoopStats]
 
   init(config: ServerConfig, stats: ServerStats, listeners: [Listener]) {
     self.config = config
     self.stats = stats
     self.listeners = listeners
+    self.loopStats = (0..<max(1, config.threads)).map { _ in LoopStats() }
     self.maxConnections = config.effectiveMaxConnections
     self.nextConnectionID = ManagedAtomicCounter()
   }
@@ -31,15 +34,23 @@ final class LoopWorker: @unchecked Sendable {
   private var connections: [Int32: ServedConnection] = [:]
   private var acceptors: [Acceptor] = []
   private(set) var draining = false
+  private var lastErrorLog: [WireError.Code: UInt64] = [:]
+  private var suppressedErrors: [WireError.Code: Int] = [:]
 
-  init(number: Int, shared: SharedState, catalog: Catalog, logger: Logger) throws(SystemError) {
+  var loopStats: LoopStats { shared.loopStats[number] }
+
+  init(
+    number: Int, shared: SharedState, catalog: Catalog, logger: Logger,
+    statsReport: @escaping @Sendable (Catalog) -> [UInt8]
+  ) throws(SystemError) {
     self.number = number
     self.shared = shared
     var l = logger
     l[metadataKey: "searchd_loop"] = "\(number)"
     self.logger = l
     loop = try EventLoop()
-    handler = RequestHandler(catalog: catalog, limits: shared.config.wire, stats: shared.stats)
+    handler = RequestHandler(
+      catalog: catalog, limits: shared.config.wire, stats: shared.stats, statsReport: statsReport)
   }
 
   /// Starts accepting and the deadline sweep. Runs on the loop's thread.
@@ -56,7 +67,11 @@ final class LoopWorker: @unchecked Sendable {
     connLogger[metadataKey: "searchd_connection"] = "\(id)"
     let conn: ServedConnection & EventHandler
     switch service {
-    case .app: conn = Connection(socket: socket, id: id, worker: self, logger: connLogger)
+    case .app:
+      let peer = socket.peerAddress
+      conn = Connection(
+        socket: socket, id: id, worker: self, logger: connLogger, trusted: Self.isLocal(peer),
+        peer: peer.map(String.init(describing:)) ?? "?")
     case .echo: conn = EchoConnection(socket: socket, id: id, worker: self, logger: connLogger)
     }
     do {
@@ -69,6 +84,8 @@ final class LoopWorker: @unchecked Sendable {
     connections[socket.descriptor] = conn
     shared.stats.connectionsCurrent.wrappingIncrement(ordering: .relaxed)
     shared.stats.connectionsTotal.wrappingIncrement(ordering: .relaxed)
+    loopStats.connections.wrappingIncrement(ordering: .relaxed)
+    loopStats.accepted.wrappingIncrement(ordering: .relaxed)
     if logger.logLevel <= .debug {
       logger.debug(
         "connection accepted",
@@ -86,8 +103,40 @@ final class LoopWorker: @unchecked Sendable {
     loop.deregister(fd)
     if connections.removeValue(forKey: fd) != nil {
       shared.stats.connectionsCurrent.wrappingDecrement(ordering: .relaxed)
+      loopStats.connections.wrappingDecrement(ordering: .relaxed)
     }
     if draining && connections.isEmpty { loop.stop() }
+  }
+
+  /// Counts a bad request and logs it, at most once a second per kind and loop,
+  /// so a flood of bad input cannot flood the journal.
+  func reportProtocolError(_ error: WireError, connection: UInt64, peer: String) {
+    shared.stats.count(error.code)
+    let now = loop.now
+    if let last = lastErrorLog[error.code], now - last < 1_000_000_000 {
+      suppressedErrors[error.code, default: 0] += 1
+      return
+    }
+    lastErrorLog[error.code] = now
+    let suppressed = suppressedErrors.removeValue(forKey: error.code) ?? 0
+    logger.notice(
+      "bad request: \(error.detail)",
+      metadata: [
+        "searchd_error": "\(error.code.rawValue)", "searchd_connection": "\(connection)", "searchd_peer": "\(peer)",
+        "searchd_suppressed": "\(suppressed)",
+      ])
+  }
+
+  /// Loopback and unix-socket peers are on this machine: admin actions are theirs.
+  static func isLocal(_ address: SocketAddress?) -> Bool {
+    switch address {
+    case .ipv4(let host, _)?: return host.first == 127
+    case .ipv6(let host, _, _)?:
+      let mapped = host.prefix(12) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]
+      return host == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1] || (mapped && host[12] == 127)
+    case .unix?: return true
+    case nil: return false
+    }
   }
 
   private func sweep() {

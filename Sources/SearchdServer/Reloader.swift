@@ -6,22 +6,32 @@ import SearchdSystem
 /// SIGHUP: re-reads the index off the event loops and hands the new catalog over
 /// whole. A bad file leaves the old index serving.
 final class Reloader: Sendable {
-  private let indexPath: String?
+  private let indexPathSource: @Sendable () throws -> String?
   private let logger: Logger
 
-  init(indexPath: String?, logger: Logger) {
-    self.indexPath = indexPath
+  init(indexPathSource: @escaping @Sendable () throws -> String?, logger: Logger) {
+    self.indexPathSource = indexPathSource
     self.logger = logger
   }
 
   func reload(install: @escaping @Sendable (Catalog) -> Void) {
     Systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(MonotonicClock.microseconds())")
-    let path = indexPath
+    let source = indexPathSource
     let logger = logger
     Thread.detachNewThread {
       defer { Systemd.notify("READY=1") }
+      let path: String?
+      do {
+        path = try source()
+      } catch {
+        logger.error(
+          "reload failed: the config file is not valid, the old index goes on serving: \(error)",
+          metadata: ["message_id": "\(MessageID.reloadFailed)"])
+        return
+      }
       guard let path else {
-        logger.info("reload: the built-in index has nothing to re-read")
+        install(Catalog(index: .builtIn))
+        logger.info("reloaded: serving the built-in index", metadata: ["message_id": "\(MessageID.reload)"])
         return
       }
       let start = MonotonicClock.nanoseconds()

@@ -5,14 +5,18 @@ struct RequestHandler {
   var catalog: Catalog
   let limits: WireLimits
   let stats: ServerStats
+  /// Renders the `stats` reply; the server supplies it, as only it sees every loop.
+  let statsReport: @Sendable (Catalog) -> [UInt8]
 
   /// The reply bytes; a request-level error becomes an error reply (the connection goes on).
-  func reply(to frame: Frame) -> [UInt8] {
+  /// `trusted`: the peer is local (loopback or unix socket), so admin actions are allowed.
+  /// `onError` hears of each request-level error, for the log.
+  func reply(to frame: Frame, trusted: Bool, onError: (WireError) -> Void) -> [UInt8] {
     let request: Request
     do {
       request = try Request.parse(frame, limits: limits)
     } catch {
-      stats.count(error.code)
+      onError(error)
       return Reply.error(error)
     }
     switch request {
@@ -29,6 +33,14 @@ struct RequestHandler {
     case .binary(let content):
       stats.count(.binary)
       return Reply.binary(echoing: content)
+    case .stats:
+      guard trusted else {
+        let error = WireError(.notPermitted, "stats are only served to local clients", closesConnection: false)
+        onError(error)
+        return Reply.error(error)
+      }
+      stats.count(.stats)
+      return statsReport(catalog)
     }
   }
 }

@@ -17,23 +17,27 @@ public final class Server: @unchecked Sendable {
   private let reloader: Reloader
 
   /// `signals` must have been created before any other thread started.
-  public init(config: ServerConfig, catalog: Catalog, listeners: [Listener], signals: SignalFD, logger: Logger)
-    throws(ServerError)
-  {
+  /// `indexPathSource` tells a reload which index file to read (re-reading the config file).
+  public init(
+    config: ServerConfig, catalog: Catalog, listeners: [Listener], signals: SignalFD, logger: Logger,
+    indexPathSource: @escaping @Sendable () throws -> String? = { nil }
+  ) throws(ServerError) {
     self.config = config
     self.logger = logger
     self.listeners = listeners
     self.signals = signals
     stats = ServerStats(startedAt: MonotonicClock.nanoseconds())
     let shared = SharedState(config: config, stats: stats, listeners: listeners)
+    let report = StatsReport(stats: stats, loops: shared.loopStats, listeners: listeners)
     do {
       for n in 0..<max(1, config.threads) {
-        workers.append(try LoopWorker(number: n, shared: shared, catalog: catalog, logger: logger))
+        workers.append(
+          try LoopWorker(number: n, shared: shared, catalog: catalog, logger: logger, statsReport: report.render))
       }
     } catch {
       throw .loop(error)
     }
-    reloader = Reloader(indexPath: config.indexPath, logger: logger)
+    reloader = Reloader(indexPathSource: indexPathSource, logger: logger)
   }
 
   /// Serves until SIGTERM or SIGINT, then drains and returns.
@@ -63,6 +67,7 @@ public final class Server: @unchecked Sendable {
     logger.info(
       "searchd ready",
       metadata: [
+        "message_id": "\(MessageID.ready)",
         "searchd_listeners": "\(listeners.map { "\($0.name)=\($0)" }.joined(separator: " "))",
         "searchd_threads": "\(workers.count)", "searchd_index_entries": "\(main.handler.catalog.index.count)",
       ])
@@ -74,7 +79,9 @@ public final class Server: @unchecked Sendable {
     do { try main.loop.run() } catch { throw .loop(error) }
     for t in threads { t.join() }
     for l in listeners { l.close() }
-    logger.info("searchd stopped", metadata: ["searchd_requests": "\(stats.requestsServed)"])
+    logger.info(
+      "searchd stopped",
+      metadata: ["message_id": "\(MessageID.stop)", "searchd_requests": "\(stats.requestsServed)"])
   }
 
   private func handleSignals() {

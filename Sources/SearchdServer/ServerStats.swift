@@ -8,6 +8,7 @@ public final class ServerStats: Sendable {
     case searchMiss = "search_miss"
     case invalidAction = "invalid_action"
     case binary = "binary"
+    case stats = "stats"
   }
 
   public let connectionsCurrent = ManagedAtomic<Int>(0)
@@ -43,6 +44,13 @@ public final class ServerStats: Sendable {
     errors[WireError.Code.allCases.firstIndex(of: code)!].load(ordering: .relaxed)
   }
 
-  public var requestsServed: Int { RequestKind.allCases.reduce(0) { $0 + requests($1) } }
+  public var requestsServed: Int { RequestKind.allCases.reduce(0) { $0 + requests($1) } + errorsTotal }
   public var errorsTotal: Int { WireError.Code.allCases.reduce(0) { $0 + errors($1) } }
+}
+
+/// One loop's share of the work, for per-loop figures.
+public final class LoopStats: Sendable {
+  public let connections = ManagedAtomic<Int>(0)
+  public let accepted = ManagedAtomic<Int>(0)
+  public init() {}
 }

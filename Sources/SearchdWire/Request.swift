@@ -7,6 +7,8 @@ public enum Request: Equatable, Sendable {
   case unknownAction(String)
   /// Any content type but `text/json`.
   case binary(content: [UInt8])
+  /// `{"action": "stats"}`: the daemon's counters, for trusted (local) peers only.
+  case stats
 
   /// Interprets a frame. Errors here keep the framing, so the connection survives them.
   public static func parse(_ frame: Frame, limits: WireLimits = .default) throws(WireError) -> Request {
@@ -30,7 +32,7 @@ public enum Request: Equatable, Sendable {
     guard case .object = value else { throw .request(.badRequest, "the request is not a JSON object") }
     guard let actionValue = value["action"] else { throw .request(.badRequest, "the request has no \"action\"") }
     guard let action = actionValue.stringValue else { throw .request(.badRequest, "\"action\" must be a string") }
-    guard action == "search" else { return .unknownAction(action) }
+    guard action == "search" else { return action == "stats" ? .stats : .unknownAction(action) }
     guard let query = value["value"]?.stringValue else {
       throw .request(.badRequest, "a search needs a string \"value\"")
     }

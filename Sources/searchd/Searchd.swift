@@ -15,21 +15,31 @@ struct Searchd: ParsableCommand {
       searchd answers search and binary requests framed as a 2-byte length, a JSON header and
       content, on 127.0.0.1:65432 unless told otherwise. Under systemd it takes the sockets
       systemd passes (by FileDescriptorName: app, echo), reports readiness and logs to journald.
+
+      Every option can also be set in the config file (--config), one `key = value` a line,
+      keys named as the long options without dashes in front (`idle-timeout = 30`); options
+      given on the command line win.
+
       SIGTERM or SIGINT: stop accepting, answer every request received, exit 0.
-      SIGHUP: re-read the index file; a bad file leaves the old index serving.
+      SIGHUP: re-read the config file and the index; a bad index leaves the old one serving.
+
+      Exit status: 0 after a clean stop, 1 cannot start (address in use, bad index…),
+      64 bad options, 78 bad config file.
       """)
+
+  @Option(help: ArgumentHelp("Read settings from FILE (`key = value` lines).", valueName: "file"))
+  var config: String?
 
   @Option(
     name: .customLong("listen"),
     help: ArgumentHelp(
-      "Serve the search protocol on ADDR: HOST:PORT, [IPv6]:PORT or unix:/path. Repeatable; every address a host name resolves to is bound.",
+      "Serve the search protocol on ADDR: HOST:PORT, [IPv6]:PORT or unix:/path. Repeatable; every address a host name resolves to is bound. Default 127.0.0.1:65432.",
       valueName: "addr"))
   var listen: [String] = []
 
   @Option(
     name: .customLong("echo-listen"),
-    help: ArgumentHelp(
-      "Serve the echo service on ADDR (same forms as --listen). Repeatable; off unless given.", valueName: "addr"))
+    help: ArgumentHelp("Serve the echo service on ADDR (same forms as --listen). Repeatable; off unless given.", valueName: "addr"))
   var echoListen: [String] = []
 
   @Option(
@@ -39,57 +49,38 @@ struct Searchd: ParsableCommand {
   var index: String?
 
   @Option(help: "Event loops, one thread each (default: one per core).")
-  var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+  var threads: Int?
 
-  @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-  var logLevel: String = "info"
+  @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: info).")
+  var logLevel: String?
 
-  @Option(help: "Where logs go: auto (journald when stderr is connected to it), journal, stderr.")
-  var logTarget: String = "auto"
+  @Option(help: "Where logs go: auto (journald when stderr is connected to it), journal, stderr (default: auto).")
+  var logTarget: String?
 
-  @Option(help: "Most connections served at once; the excess get a too-many-connections reply.")
-  var maxConnections: Int = 1024
+  @Option(help: "Most connections served at once; the excess get a too-many-connections reply (default: 1024).")
+  var maxConnections: Int?
 
-  @Option(help: "Largest JSON header accepted, in bytes (at most 65535).")
-  var maxHeaderBytes: Int = 4096
+  @Option(help: "Largest JSON header accepted, in bytes, at most 65535 (default: 4096).")
+  var maxHeaderBytes: Int?
 
-  @Option(help: "Largest content accepted, in bytes.")
-  var maxContentLength: Int = 1_048_576
+  @Option(help: "Largest content accepted, in bytes (default: 1048576).")
+  var maxContentLength: Int?
 
-  @Option(help: "Seconds a connection may sit with no request in progress before it is closed (0: never).")
-  var idleTimeout: Double = 60
+  @Option(help: "Seconds a connection may sit with no request in progress before it is closed; 0: never (default: 60).")
+  var idleTimeout: Double?
 
-  @Option(help: "Seconds from a request's first byte to its last before it is refused with a timeout.")
-  var requestTimeout: Double = 10
+  @Option(help: "Seconds from a request's first byte to its last before it is refused with a timeout (default: 10).")
+  var requestTimeout: Double?
 
-  @Option(help: "Seconds a reply may wait for a peer that does not read before the connection is closed.")
-  var sendTimeout: Double = 30
+  @Option(help: "Seconds a reply may wait for a peer that does not read before the connection closes (default: 30).")
+  var sendTimeout: Double?
 
-  @Option(help: "Backlog of connections waiting to be accepted (the kernel caps it at somaxconn).")
-  var listenBacklog: Int32 = 511
+  @Option(help: "Backlog of connections waiting to be accepted; the kernel caps it at somaxconn (default: 511).")
+  var listenBacklog: Int32?
 
   func validate() throws {
-    guard threads >= 1 && threads <= 1024 else { throw ValidationError("--threads must be from 1 to 1024") }
-    guard Logger.Level(rawValue: logLevel) != nil else {
-      throw ValidationError("--log-level must be one of: trace, debug, info, notice, warning, error, critical")
-    }
-    guard ["auto", "journal", "stderr"].contains(logTarget) else {
-      throw ValidationError("--log-target must be auto, journal or stderr")
-    }
-    guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
-    guard (1...65535).contains(maxHeaderBytes) else {
-      throw ValidationError("--max-header-bytes must be from 1 to 65535")
-    }
-    guard maxContentLength >= 0 else { throw ValidationError("--max-content-length must not be negative") }
-    for (name, v) in [
-      ("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout), ("--send-timeout", sendTimeout),
-    ]
-    where !(v >= 0 && v < 1e9) {
-      throw ValidationError("\(name) must be a number of seconds, 0 or more")
-    }
-    for a in listen + echoListen {
-      do { _ = try Endpoint(parsing: a) } catch { throw ValidationError("bad address: \(error)") }
-    }
+    // Flags alone must already make sense; the merged settings are checked again in run().
+    _ = try settings(file: ConfigFile())
   }
 
   func run() throws {
@@ -98,46 +89,107 @@ struct Searchd: ParsableCommand {
     do { signals = try SignalFD(ProcessSignal.allCases) } catch { fail("cannot set up signal handling: \(error)") }
     SignalFD.ignoreBrokenPipe()
 
-    let logger = makeLogger()
-    let config = makeConfig()
+    let s: Settings
+    do {
+      s = try settings(file: try readConfigFile())
+    } catch let e as ConfigFile.Problem {
+      fail(e.description, status: 78)
+    } catch {
+      fail("\(config ?? "config"): \(error)", status: 78)
+    }
+    let logger = makeLogger(s)
+    logger.info("searchd starting", metadata: ["message_id": "\(MessageID.start)"])
 
     let start = MonotonicClock.nanoseconds()
     let searchIndex: SearchIndex
-    if let path = config.indexPath {
+    if let path = s.config.indexPath {
       do { searchIndex = try SearchIndex.load(path: path) } catch { fail(error.description) }
     } else {
       searchIndex = .builtIn
     }
     let catalog = Catalog(index: searchIndex, buildNanoseconds: MonotonicClock.nanoseconds() - start)
 
+    // SIGHUP re-reads the file, so a changed `index =` takes effect; a flag still wins.
+    let command = self
+    let indexPathSource: @Sendable () throws -> String? = { try command.settings(file: try command.readConfigFile()).config.indexPath }
     do {
-      let listeners = try ListenerSet.open(config)
-      let server = try Server(config: config, catalog: catalog, listeners: listeners, signals: signals, logger: logger)
+      let listeners = try ListenerSet.open(s.config)
+      let server = try Server(
+        config: s.config, catalog: catalog, listeners: listeners, signals: signals, logger: logger,
+        indexPathSource: indexPathSource)
       try server.run()
     } catch {
       fail(error.description)
     }
   }
 
-  private func makeConfig() -> ServerConfig {
-    var c = ServerConfig()
-    // validate() has parsed every address already.
-    if !listen.isEmpty { c.listen = listen.map { try! Endpoint(parsing: $0) } }
-    c.echoListen = echoListen.map { try! Endpoint(parsing: $0) }
-    c.threads = threads
-    c.indexPath = index
-    c.maxConnections = maxConnections
-    c.listenBacklog = listenBacklog
-    c.wire = WireLimits(maxHeaderBytes: maxHeaderBytes, maxContentLength: maxContentLength)
-    c.connection.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
-    c.connection.requestTimeout = .milliseconds(Int64(requestTimeout * 1000))
-    c.connection.sendTimeout = .milliseconds(Int64(sendTimeout * 1000))
-    return c
+  private func readConfigFile() throws(ConfigFile.Problem) -> ConfigFile {
+    guard let config else { return ConfigFile() }
+    // A missing default file is normal: every setting has a default.
+    if !FileManager.default.fileExists(atPath: config) { return ConfigFile() }
+    return try ConfigFile(path: config)
   }
 
-  private func makeLogger() -> Logger {
-    let level = Logger.Level(rawValue: logLevel)!
-    let journal = logTarget == "journal" || (logTarget == "auto" && Systemd.stderrIsJournal())
+  /// Flags over the config file over the defaults.
+  struct Settings {
+    var config = ServerConfig()
+    var logLevel = Logger.Level.info
+    var logTarget = "auto"
+  }
+
+  private func settings(file: ConfigFile) throws -> Settings {
+    var s = Settings()
+    func number<T: LosslessStringConvertible>(_ flag: T?, _ key: String) throws -> T? {
+      if let flag { return flag }
+      guard let text = file.string(key) else { return nil }
+      guard let v = T(text) else { throw ValidationError("\(key) must be a number, not \"\(text)\"") }
+      return v
+    }
+    let listenTexts = listen.isEmpty ? file.strings("listen") : listen
+    let echoTexts = echoListen.isEmpty ? file.strings("echo-listen") : echoListen
+    do {
+      if !listenTexts.isEmpty { s.config.listen = try listenTexts.map { try Endpoint(parsing: $0) } }
+      s.config.echoListen = try echoTexts.map { try Endpoint(parsing: $0) }
+    } catch {
+      throw ValidationError("bad address: \(error)")
+    }
+    s.config.indexPath = index ?? file.string("index")
+    s.config.threads = try number(threads, "threads") ?? ProcessInfo.processInfo.activeProcessorCount
+    guard (1...1024).contains(s.config.threads) else { throw ValidationError("threads must be from 1 to 1024") }
+
+    let level = logLevel ?? file.string("log-level") ?? "info"
+    guard let l = Logger.Level(rawValue: level) else {
+      throw ValidationError("log-level must be one of: trace, debug, info, notice, warning, error, critical")
+    }
+    s.logLevel = l
+    s.logTarget = logTarget ?? file.string("log-target") ?? "auto"
+    guard ["auto", "journal", "stderr"].contains(s.logTarget) else {
+      throw ValidationError("log-target must be auto, journal or stderr")
+    }
+
+    s.config.maxConnections = try number(maxConnections, "max-connections") ?? 1024
+    guard s.config.maxConnections >= 1 else { throw ValidationError("max-connections must be at least 1") }
+    let header = try number(maxHeaderBytes, "max-header-bytes") ?? 4096
+    guard (1...65535).contains(header) else { throw ValidationError("max-header-bytes must be from 1 to 65535") }
+    let content = try number(maxContentLength, "max-content-length") ?? 1_048_576
+    guard content >= 0 else { throw ValidationError("max-content-length must not be negative") }
+    s.config.wire = WireLimits(maxHeaderBytes: header, maxContentLength: content)
+    s.config.listenBacklog = try number(listenBacklog, "listen-backlog") ?? 511
+
+    func seconds(_ flag: Double?, _ key: String, _ def: Double) throws -> Duration {
+      let v = try number(flag, key) ?? def
+      guard v >= 0 && v < 1e9 else { throw ValidationError("\(key) must be a number of seconds, 0 or more") }
+      return .milliseconds(Int64(v * 1000))
+    }
+    s.config.connection.idleTimeout = try seconds(idleTimeout, "idle-timeout", 60)
+    s.config.connection.requestTimeout = try seconds(requestTimeout, "request-timeout", 10)
+    s.config.connection.sendTimeout = try seconds(sendTimeout, "send-timeout", 30)
+    return s
+  }
+
+  private func makeLogger(_ s: Settings) -> Logger {
+    let journal = s.logTarget == "journal" || (s.logTarget == "auto" && Systemd.stderrIsJournal())
+    let level = s.logLevel
     LoggingSystem.bootstrap { label in
       var h: LogHandler = journal ? JournalLogHandler() : StreamLogHandler.standardError(label: label)
       h.logLevel = level
@@ -147,8 +199,8 @@ struct Searchd: ParsableCommand {
   }
 
   /// Start-up failures go to stderr, which systemd also routes to the journal.
-  private func fail(_ message: String) -> Never {
+  private func fail(_ message: String, status: Int32 = 1) -> Never {
     FileHandle.standardError.write(Data("searchd: \(message)\n".utf8))
-    Foundation.exit(1)
+    Foundation.exit(status)
   }
 }

@@ -1,0 +1,9 @@
+/// journald MESSAGE_IDs for the daemon's life-cycle events, stable across releases,
+/// so `journalctl MESSAGE_ID=…` finds them whatever the text says.
+public enum MessageID {
+  public static let start = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e01"
+  public static let ready = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e02"
+  public static let reload = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e03"
+  public static let reloadFailed = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e04"
+  public static let stop = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e05"
+}

@@ -1,0 +1,51 @@
+import Foundation
+import SearchdSystem
+import SearchdWire
+
+/// The `stats` reply: `{"result": "<summary>", "stats": {...}}`. Not on the hot path,
+/// so Foundation's serializer is fine here.
+struct StatsReport: Sendable {
+  let stats: ServerStats
+  let loops: [LoopStats]
+  let listeners: [Listener]
+
+  func render(_ catalog: Catalog) -> [UInt8] {
+    let uptime = Double(MonotonicClock.nanoseconds() - stats.startedAt) / 1e9
+    let current = stats.connectionsCurrent.load(ordering: .relaxed)
+    var requests: [String: Int] = [:]
+    for k in ServerStats.RequestKind.allCases { requests[k.rawValue] = stats.requests(k) }
+    var errors: [String: Int] = [:]
+    for c in WireError.Code.allCases { errors[c.rawValue] = stats.errors(c) }
+    let object: [String: Any] = [
+      "result": "up \(Int(uptime)) s, \(current) connections, \(stats.requestsServed) requests, "
+        + "\(catalog.index.count) index entries",
+      "stats": [
+        "uptime_seconds": uptime,
+        "connections": [
+          "current": current,
+          "total": stats.connectionsTotal.load(ordering: .relaxed),
+          "rejected": stats.connectionsRejected.load(ordering: .relaxed),
+          "idle_kicks": stats.idleKicks.load(ordering: .relaxed),
+          "timeouts": stats.timeouts.load(ordering: .relaxed),
+        ],
+        "requests": requests,
+        "errors": errors,
+        "echo_bytes": stats.echoBytes.load(ordering: .relaxed),
+        "index": [
+          "entries": catalog.index.count,
+          "source": catalog.index.source,
+          "load_seconds": Double(catalog.buildNanoseconds) / 1e9,
+        ],
+        "loops": loops.enumerated().map { n, l in
+          [
+            "loop": n, "connections": l.connections.load(ordering: .relaxed),
+            "accepted": l.accepted.load(ordering: .relaxed),
+          ]
+        },
+        "listeners": listeners.map { "\($0.name)=\($0)" },
+      ] as [String: Any],
+    ]
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    return Message.encode(contentType: Message.jsonType, contentEncoding: "utf-8", content: Array(data))
+  }
+}

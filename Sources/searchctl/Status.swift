@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import SearchdWire
+
+struct Status: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show the daemon's figures: uptime, connections, requests, errors, index, loops.",
+    discussion: "Served only to local clients (loopback or a unix socket).",
+    aliases: ["stats"])
+
+  @OptionGroup var options: ConnectionOptions
+
+  func run() throws {
+    let endpoint = try options.endpoint(defaultPort: 65432)
+    let frame = Exchange.requestReply(
+      Request.encodeSearch("", action: "stats"), endpoint: endpoint, timeout: options.timeout, output: options.output,
+      retryIfUnanswered: true)
+    let object = (try? JSONSerialization.jsonObject(with: Data(frame.content))) as? [String: Any]
+    guard let stats = object?["stats"] as? [String: Any] else {
+      let reply = SearchReply(frame)
+      exitWith(.errorReply, reply.result ?? "the server does not serve stats")
+    }
+    if options.json {
+      options.output.printJSON(frame, status: .found)
+      return
+    }
+    options.output.line(Self.render(stats))
+  }
+
+  /// A few aligned lines, like `systemctl status`.
+  static func render(_ s: [String: Any]) -> String {
+    func int(_ d: Any?, _ k: String) -> Int { ((d as? [String: Any])?[k] as? NSNumber)?.intValue ?? 0 }
+    let conns = s["connections"]
+    let index = s["index"] as? [String: Any]
+    var lines = [
+      "uptime:       \(Int((s["uptime_seconds"] as? NSNumber)?.doubleValue ?? 0)) s",
+      "connections:  \(int(conns, "current")) now, \(int(conns, "total")) total, \(int(conns, "rejected")) rejected, "
+        + "\(int(conns, "idle_kicks")) idle kicks, \(int(conns, "timeouts")) timeouts",
+      "requests:     " + pairs(s["requests"]),
+      "errors:       " + pairs(s["errors"]),
+      "index:        \(int(index, "entries")) entries from \(index?["source"] as? String ?? "?"), loaded in "
+        + String(format: "%.3f s", (index?["load_seconds"] as? NSNumber)?.doubleValue ?? 0),
+    ]
+    for loop in (s["loops"] as? [[String: Any]]) ?? [] {
+      lines.append("loop \(int(loop, "loop")):       \(int(loop, "connections")) connections, \(int(loop, "accepted")) accepted")
+    }
+    if let l = s["listeners"] as? [String] { lines.append("listeners:    " + l.joined(separator: " ")) }
+    return lines.joined(separator: "\n")
+  }
+
+  private static func pairs(_ d: Any?) -> String {
+    let dict = (d as? [String: Any]) ?? [:]
+    let nonZero = dict.compactMap { k, v in ((v as? NSNumber)?.intValue ?? 0) > 0 ? "\(k) \(v)" : nil }.sorted()
+    return nonZero.isEmpty ? "none" : nonZero.joined(separator: ", ")
+  }
+}
