@@ -2,8 +2,16 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 SWIFT ?= swift
+# What `make install` builds and installs; the systemd tests install the debug build.
+CONFIG ?= release
 BINDIR = $(DESTDIR)$(PREFIX)/bin
+# /usr/local/lib/systemd/system is on systemd's unit search path.
 UNITDIR = $(DESTDIR)$(PREFIX)/lib/systemd/system
+MANDIR = $(DESTDIR)$(PREFIX)/share/man
+SHAREDIR = $(DESTDIR)$(PREFIX)/share
+# The service reads /etc/searchd (its ConfigurationDirectory=) whatever the prefix.
+CONFDIR = $(DESTDIR)/etc/searchd
+BIN_PATH = $$($(SWIFT) build -c $(CONFIG) --show-bin-path)
 
 # Debian packages the build and the tests need beyond a Swift toolchain.
 APT_PACKAGES = libsystemd-dev pkg-config python3
@@ -33,9 +41,14 @@ release: deps
 run: build
 	$$($(SWIFT) build --show-bin-path)/searchd --listen 127.0.0.1:65432 --echo-listen 127.0.0.1:65433
 
+# The systemd end-to-end tests boot a throwaway systemd with this install tree laid over /.
+SYSTEMD_TREE = $(CURDIR)/.build/systemd-tree
+
 test: deps lint
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	rm -rf $(SYSTEMD_TREE)
+	$(MAKE) --no-print-directory install DESTDIR=$(SYSTEMD_TREE) CONFIG=debug >/dev/null
+	SEARCHD_SYSTEMD_TREE=$(SYSTEMD_TREE) $(SWIFT) test --skip-build
 
 lint:
 	swift-format lint --strict --recursive Package.swift Sources Tests
@@ -43,13 +56,34 @@ lint:
 format:
 	swift-format format --in-place --recursive Package.swift Sources Tests
 
-install: release
-	install -d $(BINDIR)
-	install -m 755 $$($(SWIFT) build -c release --show-bin-path)/searchd $(BINDIR)/searchd
-	install -m 755 $$($(SWIFT) build -c release --show-bin-path)/searchctl $(BINDIR)/searchctl
+install: deps
+	$(SWIFT) build -c $(CONFIG)
+	install -d $(BINDIR) $(UNITDIR) $(CONFDIR) $(MANDIR)/man1 $(MANDIR)/man8 \
+	  $(SHAREDIR)/bash-completion/completions $(SHAREDIR)/zsh/site-functions $(SHAREDIR)/fish/vendor_completions.d
+	install -m 755 $(BIN_PATH)/searchd $(BIN_PATH)/searchctl $(BINDIR)/
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/searchd.service > $(UNITDIR)/searchd.service
+	install -m 644 systemd/searchd.socket systemd/searchd-echo.socket $(UNITDIR)/
+	# An admin's edited config is never overwritten.
+	[ -e $(CONFDIR)/searchd.conf ] || install -m 644 systemd/searchd.conf $(CONFDIR)/searchd.conf
+	$(SWIFT) package plugin generate-manual --configuration $(CONFIG) --section 8 >/dev/null
+	install -m 644 .build/plugins/GenerateManual/outputs/searchd/searchd.8 $(MANDIR)/man8/
+	$(SWIFT) package plugin generate-manual --configuration $(CONFIG) --section 1 >/dev/null
+	install -m 644 .build/plugins/GenerateManual/outputs/searchctl/searchctl.1 $(MANDIR)/man1/
+	for tool in searchd searchctl; do \
+	  $(BIN_PATH)/$$tool --generate-completion-script bash > $(SHAREDIR)/bash-completion/completions/$$tool; \
+	  $(BIN_PATH)/$$tool --generate-completion-script zsh > $(SHAREDIR)/zsh/site-functions/_$$tool; \
+	  $(BIN_PATH)/$$tool --generate-completion-script fish > $(SHAREDIR)/fish/vendor_completions.d/$$tool.fish; \
+	done
 
+# Leaves /etc/searchd/searchd.conf, as Debian keeps conffiles until a purge.
 uninstall:
 	rm -f $(BINDIR)/searchd $(BINDIR)/searchctl
+	rm -f $(UNITDIR)/searchd.service $(UNITDIR)/searchd.socket $(UNITDIR)/searchd-echo.socket
+	rm -f $(MANDIR)/man8/searchd.8 $(MANDIR)/man1/searchctl.1
+	for tool in searchd searchctl; do \
+	  rm -f $(SHAREDIR)/bash-completion/completions/$$tool $(SHAREDIR)/zsh/site-functions/_$$tool \
+	    $(SHAREDIR)/fish/vendor_completions.d/$$tool.fish; \
+	done
 
 clean:
 	rm -rf .build .build-*

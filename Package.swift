@@ -55,7 +55,7 @@ let package = Package(
     .testTarget(
       name: "IntegrationTests",
       dependencies: ["TestSupport", "SearchdWire", "SearchdSystem", "searchd", "searchctl"],
-      exclude: ["Python"]
+      exclude: ["Python", "Systemd/sandbox.sh"]
     ),
   ],
   swiftLanguageModes: [.v6]

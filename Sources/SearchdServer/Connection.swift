@@ -136,7 +136,9 @@ final class Connection: EventHandler, ServedConnection {
   func forceClose() { close(reason: "shutdown deadline") }
 
   private func answer(_ frame: Frame) -> [UInt8] {
-    guard logger.logLevel <= .debug else { return worker.handler.reply(to: frame, trusted: trusted, onError: reportError) }
+    guard logger.logLevel <= .debug else {
+      return worker.handler.reply(to: frame, trusted: trusted, onError: reportError)
+    }
     let start = MonotonicClock.nanoseconds()
     let reply = worker.handler.reply(to: frame, trusted: trusted, onError: reportError)
     let action: String

@@ -39,9 +39,14 @@ final class Reloader: Sendable {
         let index = try SearchIndex.load(path: path)
         install(Catalog(index: index, buildNanoseconds: MonotonicClock.nanoseconds() - start))
         logger.info(
-          "reloaded the index", metadata: ["searchd_index": "\(path)", "searchd_index_entries": "\(index.count)"])
+          "reloaded the index",
+          metadata: [
+            "message_id": "\(MessageID.reload)", "searchd_index": "\(path)", "searchd_index_entries": "\(index.count)",
+          ])
       } catch {
-        logger.error("reload failed, the old index goes on serving: \(error)", metadata: ["searchd_index": "\(path)"])
+        logger.error(
+          "reload failed, the old index goes on serving: \(error)",
+          metadata: ["message_id": "\(MessageID.reloadFailed)", "searchd_index": "\(path)"])
       }
     }
   }

@@ -42,7 +42,8 @@ struct Status: ParsableCommand {
         + String(format: "%.3f s", (index?["load_seconds"] as? NSNumber)?.doubleValue ?? 0),
     ]
     for loop in (s["loops"] as? [[String: Any]]) ?? [] {
-      lines.append("loop \(int(loop, "loop")):       \(int(loop, "connections")) connections, \(int(loop, "accepted")) accepted")
+      lines.append(
+        "loop \(int(loop, "loop")):       \(int(loop, "connections")) connections, \(int(loop, "accepted")) accepted")
     }
     if let l = s["listeners"] as? [String] { lines.append("listeners:    " + l.joined(separator: " ")) }
     return lines.joined(separator: "\n")

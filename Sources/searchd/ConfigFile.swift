@@ -36,7 +36,9 @@ struct ConfigFile {
       }
       let key = line[..<eq].trimmingCharacters(in: .whitespaces)
       var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-      if value.count >= 2 && value.hasPrefix("\"") && value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+      if value.count >= 2 && value.hasPrefix("\"") && value.hasSuffix("\"") {
+        value = String(value.dropFirst().dropLast())
+      }
       guard Self.known.contains(key) else {
         throw Problem(path: path, line: n + 1, message: "unknown key \"\(key)\"")
       }

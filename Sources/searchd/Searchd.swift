@@ -39,7 +39,8 @@ struct Searchd: ParsableCommand {
 
   @Option(
     name: .customLong("echo-listen"),
-    help: ArgumentHelp("Serve the echo service on ADDR (same forms as --listen). Repeatable; off unless given.", valueName: "addr"))
+    help: ArgumentHelp(
+      "Serve the echo service on ADDR (same forms as --listen). Repeatable; off unless given.", valueName: "addr"))
   var echoListen: [String] = []
 
   @Option(
@@ -111,7 +112,9 @@ struct Searchd: ParsableCommand {
 
     // SIGHUP re-reads the file, so a changed `index =` takes effect; a flag still wins.
     let command = self
-    let indexPathSource: @Sendable () throws -> String? = { try command.settings(file: try command.readConfigFile()).config.indexPath }
+    let indexPathSource: @Sendable () throws -> String? = {
+      try command.settings(file: try command.readConfigFile()).config.indexPath
+    }
     do {
       let listeners = try ListenerSet.open(s.config)
       let server = try Server(

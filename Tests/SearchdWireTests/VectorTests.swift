@@ -17,6 +17,7 @@ import Testing
       return hits[key].map(Reply.result) ?? Reply.noMatch(query: q)
     case .unknownAction(let a): return Reply.invalidAction(a)
     case .binary(let c): return Reply.binary(echoing: c)
+    case .stats: throw WireError(.notPermitted, "no stats in the vectors", closesConnection: false)
     }
   }
 

@@ -1,0 +1,157 @@
+import Foundation
+import Glibc
+import SearchdWire
+import TestSupport
+import Testing
+
+/// searchd as a Debian user runs it: installed with `make install`, started by a real
+/// systemd (PID 1 of a throwaway sandbox), logging to a real journald. The sockets are
+/// the shipped ones, on 127.0.0.1:65432 and :65433, so these tests run one at a time.
+@Suite(.serialized, .enabled(if: SystemdSandbox.shouldRun), .timeLimit(.minutes(5)))
+struct SystemdTests {
+  private let morpheus = "Follow the white rabbit. \u{1F430}"
+
+  private func started() throws -> SystemdSandbox {
+    let sandbox = try SystemdSandbox()
+    let r = try sandbox.run("systemctl", "enable", "--now", "searchd")
+    #expect(r.status == 0, "\(r.stderr)")
+    return sandbox
+  }
+
+  @Test func enableStartsItAndSearchctlAnswers() throws {
+    let sandbox = try started()
+    #expect(try sandbox.property("ActiveState") == "active")
+    for unit in ["searchd.socket", "searchd-echo.socket"] {
+      #expect(try sandbox.run("systemctl", "is-enabled", unit).stdout.hasPrefix("enabled"), "Also= enables \(unit)")
+    }
+    let r = try searchctl(["search", "morpheus"])
+    #expect(r.status == 0)
+    #expect(r.stdout == morpheus + "\n")
+    let status = try sandbox.property("StatusText")
+    #expect(status.contains("index entries"), "STATUS= is sent: \(status)")
+    #expect(try sandbox.run("systemctl", "is-active", "searchd").stdout.hasPrefix("active"))
+  }
+
+  @Test func eitherSocketStartsTheOneService() throws {
+    let sandbox = try started()
+    try sandbox.run("systemctl", "stop", "searchd.service")
+    #expect(try sandbox.property("ActiveState") == "inactive")
+    // A connection to the echo socket starts the service…
+    let echo = try searchctl(["echo", "hello"])
+    #expect(echo.stdout == "hello\n")
+    let pid = try sandbox.property("MainPID")
+    #expect(pid != "0")
+    // …and the same process serves the app socket, by name, in whatever order systemd passed them.
+    let r = try searchctl(["search", "morpheus"])
+    #expect(r.stdout == morpheus + "\n")
+    #expect(try sandbox.property("MainPID") == pid)
+    try sandbox.run("systemctl", "stop", "searchd.service")
+    #expect(try searchctl(["search", "morpheus"]).status == 0, "the app socket alone starts it too")
+    let ipv6 = try searchctl(["search", "-H", "::1", "ring"])
+    #expect(ipv6.status == 0, "[::1]:65432 is served as well: \(ipv6.stderr)")
+  }
+
+  @Test func journalHoldsStructuredEntries() throws {
+    let sandbox = try started()
+    let c = try TestClient(port: 65432)
+    try c.send(Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: Array("nope".utf8)))
+    #expect(replyFields(try c.readMessage()!).error == "bad-json")
+    c.close()
+    let entries = try sandbox.journal("SEARCHD_ERROR=bad-json")
+    #expect(!entries.isEmpty)
+    for e in entries {
+      #expect(e["SEARCHD_ERROR"] as? String == "bad-json")
+      #expect(e["SYSLOG_IDENTIFIER"] as? String == "searchd")
+      #expect(e["PRIORITY"] as? String == "5")
+      #expect((e["SEARCHD_PEER"] as? String)?.hasPrefix("127.0.0.1:") == true)
+      #expect(e["SEARCHD_CONNECTION"] != nil)
+      #expect((e["CODE_FILE"] as? String)?.hasSuffix(".swift") == true)
+      #expect(e["CODE_LINE"] != nil && e["CODE_FUNC"] != nil)
+    }
+    let all = try sandbox.journal()
+    let ids = Set(all.compactMap { $0["MESSAGE_ID"] as? String })
+    #expect(ids.contains(MessageIDs.start))
+    #expect(ids.contains(MessageIDs.ready))
+    #expect(
+      !all.contains { ($0["SEARCHD_ERROR"] as? String) == "bad-json" && ($0["MESSAGE"] as? String)?.isEmpty ?? true })
+
+    try sandbox.run("systemctl", "stop", "searchd.service")
+    #expect(try sandbox.property("Result") == "success", "SIGTERM ends it with exit status 0")
+    #expect(try sandbox.journal("MESSAGE_ID=\(MessageIDs.stop)").count == 1)
+  }
+
+  @Test func reloadUnderLoadSwapsTheIndexWithoutAFailedRequest() throws {
+    let sandbox = try started()
+    try sandbox.run(
+      "sh", "-c",
+      #"printf '{"morpheus": "reloaded"}' > /etc/searchd/index.json && echo 'index = /etc/searchd/index.json' >> /etc/searchd/searchd.conf"#
+    )
+    let load = LoadClient(query: "morpheus", accepted: [morpheus, "reloaded"])
+    usleep(500_000)
+    let r = try sandbox.run("systemctl", "reload", "searchd")
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(try sandbox.wait(10) { try searchctl(["search", "morpheus"]).stdout == "reloaded\n" })
+    usleep(500_000)
+    let failures = load.stop()
+    #expect(failures.isEmpty, "\(failures.prefix(5))")
+    #expect(load.ok > 100)
+    #expect(try sandbox.journal("MESSAGE_ID=\(MessageIDs.reload)").count == 1)
+
+    // A broken index is refused and the old one goes on serving.
+    try sandbox.run("sh", "-c", "echo '[broken' > /etc/searchd/index.json")
+    try sandbox.run("systemctl", "reload", "searchd")
+    #expect(try sandbox.wait(10) { try !sandbox.journal("MESSAGE_ID=\(MessageIDs.reloadFailed)").isEmpty })
+    let failed = try sandbox.journal("MESSAGE_ID=\(MessageIDs.reloadFailed)").first
+    #expect((failed?["MESSAGE"] as? String)?.contains("/etc/searchd/index.json") == true)
+    #expect(try searchctl(["search", "morpheus"]).stdout == "reloaded\n")
+    #expect(try sandbox.property("ActiveState") == "active")
+  }
+
+  @Test func restartUnderLoadLosesNoRequest() throws {
+    let sandbox = try started()
+    let load = LoadClient(query: "morpheus", accepted: [morpheus])
+    usleep(500_000)
+    let before = try sandbox.property("MainPID")
+    let r = try sandbox.run("systemctl", "restart", "searchd")
+    #expect(r.status == 0, "\(r.stderr)")
+    usleep(1_000_000)
+    let failures = load.stop()
+    #expect(try sandbox.property("MainPID") != before)
+    #expect(failures.isEmpty, "\(failures.prefix(5))")
+    #expect(load.ok > 100)
+  }
+
+  @Test func aFrozenDaemonIsRestartedByTheWatchdog() throws {
+    let sandbox = try started()
+    let frozen = try sandbox.property("MainPID")
+    try sandbox.run("kill", "-STOP", frozen)
+    let restarted = try sandbox.wait(60) {
+      let now = try sandbox.property("MainPID")
+      let state = try sandbox.property("ActiveState")
+      return now != frozen && now != "0" && state == "active"
+    }
+    #expect(restarted)
+    #expect(try searchctl(["search", "morpheus"]).stdout == morpheus + "\n")
+    let log = try sandbox.run("journalctl", "-u", "searchd", "--no-pager").stdout
+    #expect(log.contains("Watchdog timeout"))
+  }
+
+  @Test func securityExposureIsAtMostOne() throws {
+    let unit =
+      ProcessInfo.processInfo.environment["SEARCHD_SYSTEMD_TREE"]! + "/usr/local/lib/systemd/system/searchd.service"
+    let r = try runProcess(URL(fileURLWithPath: "/usr/bin/systemd-analyze"), ["security", "--offline=true", unit])
+    let line = try #require(r.stdout.split(separator: "\n").first { $0.contains("Overall exposure level") })
+    let score = try #require(Double(line.split(separator: ":").last!.split(separator: " ").first!))
+    #expect(score <= 1.0, "\(line)")
+  }
+}
+
+/// The MESSAGE_IDs searchd logs (SearchdServer's MessageID), spelled out here so a
+/// change there that would break `journalctl MESSAGE_ID=…` users fails a test.
+enum MessageIDs {
+  static let start = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e01"
+  static let ready = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e02"
+  static let reload = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e03"
+  static let reloadFailed = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e04"
+  static let stop = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e05"
+}
