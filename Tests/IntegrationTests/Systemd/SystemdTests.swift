@@ -136,6 +136,22 @@ struct SystemdTests {
     #expect(log.contains("Watchdog timeout"))
   }
 
+  @Test func manPagesAndCompletionsAreInstalled() throws {
+    let tree = ProcessInfo.processInfo.environment["SEARCHD_SYSTEMD_TREE"]! + "/usr/local/share"
+    let man8 = try String(contentsOfFile: tree + "/man/man8/searchd.8", encoding: .utf8)
+    #expect(man8.contains(".TH") && man8.contains("listen"))
+    let man1 = try String(contentsOfFile: tree + "/man/man1/searchctl.1", encoding: .utf8)
+    #expect(man1.contains(".TH") && man1.contains("search"))
+    for path in [
+      "/bash-completion/completions/searchctl", "/zsh/site-functions/_searchctl",
+      "/fish/vendor_completions.d/searchctl.fish",
+      "/bash-completion/completions/searchd",
+    ] {
+      let text = try String(contentsOfFile: tree + path, encoding: .utf8)
+      #expect(text.contains("searchctl") || text.contains("searchd"), "\(path)")
+    }
+  }
+
   @Test func securityExposureIsAtMostOne() throws {
     let unit =
       ProcessInfo.processInfo.environment["SEARCHD_SYSTEMD_TREE"]! + "/usr/local/lib/systemd/system/searchd.service"
