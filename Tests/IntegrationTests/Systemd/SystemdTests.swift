@@ -139,9 +139,9 @@ struct SystemdTests {
   @Test func manPagesAndCompletionsAreInstalled() throws {
     let tree = ProcessInfo.processInfo.environment["SEARCHD_SYSTEMD_TREE"]! + "/usr/local/share"
     let man8 = try String(contentsOfFile: tree + "/man/man8/searchd.8", encoding: .utf8)
-    #expect(man8.contains(".TH") && man8.contains("listen"))
+    #expect(man8.contains(".Dt SEARCHD 8") && man8.contains("listen"))
     let man1 = try String(contentsOfFile: tree + "/man/man1/searchctl.1", encoding: .utf8)
-    #expect(man1.contains(".TH") && man1.contains("search"))
+    #expect(man1.contains(".Dt SEARCHCTL 1") && man1.contains("search"))
     for path in [
       "/bash-completion/completions/searchctl", "/zsh/site-functions/_searchctl",
       "/fish/vendor_completions.d/searchctl.fish",
