@@ -64,12 +64,22 @@ final class Acceptor: EventHandler {
     socket.close()
   }
 
+  /// Frees the spare descriptor, accepts one waiting connection and closes it (with the
+  /// error reply if it takes it), then takes the spare back: the peer hears "no" at once.
+  private func shedOneWithSpareDescriptor() {
+    worker.spare.release()
+    defer { worker.spare.reacquire() }
+    if case .processed(let socket)? = try? listener.socket.accept() { reject(socket) }
+  }
+
   private func handleAcceptError(_ error: SystemError) {
     worker.shared.stats.acceptErrors.wrappingIncrement(ordering: .relaxed)
     switch error.errno {
     case .tooManyOpenFiles, .tooManyOpenFilesInSystem:
-      // The pending connection stays queued and epoll would report it again at once:
-      // stop watching the listener for a while instead of spinning.
+      worker.shared.stats.emfileEvents.wrappingIncrement(ordering: .relaxed)
+      shedOneWithSpareDescriptor()
+      // Whatever else is queued would make epoll report the listener again at once:
+      // stop watching it for a while instead of spinning.
       let now = worker.loop.now
       if now - lastEMFILELog > 1_000_000_000 {
         lastEMFILELog = now

@@ -11,6 +11,7 @@ final class Connection: EventHandler, ServedConnection {
   private var state: ConnectionState
   private unowned let worker: LoopWorker
   private var interest: ConnectionState.Interest = .init(readable: true, writable: false)
+  private var pausedCounted = false
   private let logger: Logger
   /// A local peer (loopback or unix socket): admin actions are allowed.
   private let trusted: Bool
@@ -69,6 +70,10 @@ final class Connection: EventHandler, ServedConnection {
   private func drive() {
     while true {
       state.serve(now: worker.loop.now) { answer($0) }
+      if state.readPaused != pausedCounted {
+        pausedCounted = state.readPaused
+        if pausedCounted { worker.shared.stats.outputPaused.wrappingIncrement(ordering: .relaxed) }
+      }
       switch state.nextAction() {
       case .flush:
         do {

@@ -34,6 +34,8 @@ final class LoopWorker: @unchecked Sendable {
   private var connections: [Int32: ServedConnection] = [:]
   private var acceptors: [Acceptor] = []
   private(set) var draining = false
+  /// Held in reserve for the EMFILE defence (see Acceptor).
+  let spare = SpareDescriptor()
   private var lastErrorLog: [WireError.Code: UInt64] = [:]
   private var suppressedErrors: [WireError.Code: Int] = [:]
 

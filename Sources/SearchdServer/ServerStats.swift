@@ -18,6 +18,10 @@ public final class ServerStats: Sendable {
   public let idleKicks = ManagedAtomic<Int>(0)
   public let timeouts = ManagedAtomic<Int>(0)
   public let acceptErrors = ManagedAtomic<Int>(0)
+  /// Accepts that failed for want of descriptors (EMFILE/ENFILE).
+  public let emfileEvents = ManagedAtomic<Int>(0)
+  /// Times a connection stopped reading because its replies piled up (backpressure).
+  public let outputPaused = ManagedAtomic<Int>(0)
   private let requests: [ManagedAtomic<Int>]
   private let errors: [ManagedAtomic<Int>]
   public let startedAt: UInt64

@@ -31,6 +31,8 @@ struct StatsReport: Sendable {
         "requests": requests,
         "errors": errors,
         "echo_bytes": stats.echoBytes.load(ordering: .relaxed),
+        "emfile_events": stats.emfileEvents.load(ordering: .relaxed),
+        "output_paused": stats.outputPaused.load(ordering: .relaxed),
         "index": [
           "entries": catalog.index.count,
           "source": catalog.index.source,

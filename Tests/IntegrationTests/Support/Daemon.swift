@@ -16,11 +16,17 @@ final class Daemon: @unchecked Sendable {
   var logText: String { log.text }
 
   /// Starts searchd and waits for its ready line, which names the ports it bound.
-  init(_ extra: [String] = [], echo: Bool = false, environment: [String: String] = [:]) throws {
+  /// `nofile`: run under `prlimit --nofile=N` (prlimit execs searchd, so the pid is searchd's).
+  init(_ extra: [String] = [], echo: Bool = false, environment: [String: String] = [:], nofile: Int? = nil) throws {
     var args = ["--listen", "127.0.0.1:0", "--threads", "2", "--log-level", "debug", "--log-target", "stderr"]
     if echo { args += ["--echo-listen", "127.0.0.1:0"] }
-    process.executableURL = Binaries.searchd
-    process.arguments = args + extra
+    if let nofile {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+      process.arguments = ["--nofile=\(nofile)", "--", Binaries.searchd.path] + args + extra
+    } else {
+      process.executableURL = Binaries.searchd
+      process.arguments = args + extra
+    }
     var env = ProcessInfo.processInfo.environment
     for k in ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "JOURNAL_STREAM"] { env[k] = nil }
     process.environment = env.merging(environment) { $1 }
@@ -63,6 +69,25 @@ final class Daemon: @unchecked Sendable {
   }
 
   func waitForLog(_ text: String, timeout: Double = 5) -> String? { log.waitFor(text, timeout: timeout) }
+
+  /// CPU time the daemon has used, in seconds (utime + stime from /proc).
+  var cpuSeconds: Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return -1 }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    // After the command: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
+    let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+    return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+  }
+
+  /// Resident memory in KiB, from /proc.
+  var rssKiB: Int {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+    else { return -1 }
+    return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+  }
 
   /// Open descriptors of the daemon, from /proc.
   var openFDCount: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }

@@ -4,7 +4,8 @@ import SearchdSystem
 import SearchdWire
 
 /// A plain blocking TCP client for tests, with a deadline on every wait.
-final class TestClient {
+/// `send` and the reads touch disjoint state, so one thread may write while another reads.
+final class TestClient: @unchecked Sendable {
   let socket: Socket
   private var input = InputBuffer()
   private var decoder = FrameDecoder(limits: WireLimits(maxHeaderBytes: 65535, maxContentLength: 1 << 26))

@@ -1,0 +1,80 @@
+import Foundation
+import Glibc
+import SearchdWire
+import TestSupport
+import Testing
+
+/// Running out of descriptors, and a peer that sends far more than it reads.
+@Suite(.timeLimit(.minutes(3))) struct OverloadTests {
+  /// RELIABILITY #37: under `prlimit --nofile=64`, 200 connects never make the daemon spin,
+  /// the excess is shed, and it recovers fully once they close.
+  @Test func descriptorExhaustionIsShedWithoutSpinning() throws {
+    // Eight loops use up descriptors of their own, so accept really meets EMFILE.
+    let daemon = try Daemon(["--threads", "8", "--log-level", "info"], nofile: 64)
+    var clients: [TestClient] = []
+    for _ in 0..<200 { clients.append(try TestClient(port: daemon.appPort)) }
+    usleep(500_000)
+    let cpuBefore = daemon.cpuSeconds
+    sleep(3)
+    let cpu = daemon.cpuSeconds - cpuBefore
+    #expect(cpu >= 0 && cpu < 0.3, "the daemon used \(cpu) s of CPU in 3 s while out of descriptors")
+
+    // The excess was told no (a too-many-connections reply, or a plain close), not left hanging.
+    var shed = 0
+    var served = 0
+    for c in clients {
+      if try c.closes(within: 0.05) {
+        shed += 1
+      } else {
+        served += 1
+      }
+    }
+    #expect(shed > 100, "shed \(shed), still open \(served)")
+    #expect(daemon.process.isRunning)
+    for c in clients { c.close() }
+
+    // Full recovery: new connections are served again.
+    var recovered = false
+    for _ in 0..<50 where !recovered {
+      usleep(100_000)
+      if let c = try? TestClient(port: daemon.appPort) {
+        try? c.send(protocolVectors[0].request)
+        recovered = (try? c.readMessage(timeout: 2)) == protocolVectors[0].response
+      }
+    }
+    #expect(recovered)
+    let status = try searchctl(["status", "--json", "-p", "\(daemon.appPort)"])
+    let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+    let stats = (object?["content"] as? [String: Any])?["stats"] as? [String: Any]
+    #expect((stats?["emfile_events"] as? Int ?? 0) > 0, "accept met EMFILE and the spare descriptor shed it")
+  }
+
+  /// RELIABILITY #32: 20,000 pipelined requests, replies not read for 5 s: memory stays
+  /// bounded (reading pauses at the watermark), then every reply arrives, in order, once.
+  @Test func pipelineFloodIsBackpressuredThenFullyAnswered() throws {
+    let daemon = try Daemon(["--log-level", "info"])
+    let bystander = try TestClient(port: daemon.appPort)
+    let baseline = daemon.rssKiB
+    let flood = try TestClient(port: daemon.appPort)
+    let count = 20_000
+    let requests = (0..<count).flatMap { i in Request.encodeSearch(i % 3 == 0 ? "morpheus" : "needle-\(i)") }
+    // Write from another thread: the daemon stops reading, so this write blocks until we read.
+    let writer = Thread { try? flood.send(requests) }
+    writer.start()
+    sleep(5)
+    let rss = daemon.rssKiB
+    #expect(rss - baseline < 16 * 1024, "RSS grew by \(rss - baseline) KiB while replies were unread")
+    try bystander.send(protocolVectors[1].request)
+    #expect(try bystander.readMessage(timeout: 1) == protocolVectors[1].response, "others are served meanwhile")
+    for i in 0..<count {
+      let reply = try flood.readMessage(timeout: 10)
+      let expected = i % 3 == 0 ? protocolVectors[0].response : Reply.noMatch(query: Array("needle-\(i)".utf8))
+      if reply != expected {
+        Issue.record("reply \(i) is wrong, missing or out of order")
+        break
+      }
+    }
+    let status = try searchctl(["status", "--json", "-p", "\(daemon.appPort)"])
+    #expect(status.stdout.contains("\"output_paused\""))
+  }
+}
