@@ -6,6 +6,8 @@ let package = Package(
   products: [
     .executable(name: "searchd", targets: ["searchd"]),
     .executable(name: "searchctl", targets: ["searchctl"]),
+    // For the fuzzer package in Fuzz/, which must be built with flags the daemon must not see.
+    .library(name: "SearchdWire", targets: ["SearchdWire"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),

@@ -133,7 +133,7 @@ import Testing
     try bystander.send(protocolVectors[2].request)
     #expect(try bystander.readMessage(timeout: 1) == protocolVectors[2].response)
     var fds = daemon.openFDCount
-    for _ in 0..<100 where fds != baselineFDs {
+    for _ in 0..<500 where fds != baselineFDs {
       usleep(10_000)
       fds = daemon.openFDCount
     }
@@ -167,7 +167,7 @@ import Testing
       c.close()
     }
     var fds = daemon.openFDCount
-    for _ in 0..<100 where fds != baseline {
+    for _ in 0..<500 where fds != baseline {
       usleep(10_000)
       fds = daemon.openFDCount
     }

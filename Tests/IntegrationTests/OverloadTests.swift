@@ -63,7 +63,10 @@ import Testing
     writer.start()
     sleep(5)
     let rss = daemon.rssKiB
-    #expect(rss - baseline < 16 * 1024, "RSS grew by \(rss - baseline) KiB while replies were unread")
+    // ASan's quarantine holds freed memory on purpose; the plain run checks the bound.
+    if ProcessInfo.processInfo.environment["SEARCHD_SANITIZER"] != "address" {
+      #expect(rss - baseline < 16 * 1024, "RSS grew by \(rss - baseline) KiB while replies were unread")
+    }
     try bystander.send(protocolVectors[1].request)
     #expect(try bystander.readMessage(timeout: 1) == protocolVectors[1].response, "others are served meanwhile")
     for i in 0..<count {

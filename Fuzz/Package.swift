@@ -1,0 +1,17 @@
+// swift-tools-version:6.0
+// libFuzzer on the frame codec. A package of its own: building with
+// `--sanitize=fuzzer` compiles every executable as a library, which the daemon's
+// main would not survive. Build and run with `make fuzz` at the top level.
+import PackageDescription
+
+let package = Package(
+  name: "SearchdFuzz",
+  dependencies: [.package(name: "searchd", path: "..")],
+  targets: [
+    .executableTarget(
+      name: "FrameFuzz",
+      dependencies: [.product(name: "SearchdWire", package: "searchd")]
+    )
+  ],
+  swiftLanguageModes: [.v6]
+)
