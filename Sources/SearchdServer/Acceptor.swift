@@ -13,6 +13,7 @@ final class Acceptor: EventHandler {
   private unowned let worker: LoopWorker
   private var registered = false
   private var lastEMFILELog: UInt64 = 0
+  private var lastRejectLog: UInt64 = 0
 
   init(listener: Listener, worker: LoopWorker) {
     self.listener = listener
@@ -46,6 +47,7 @@ final class Acceptor: EventHandler {
         return
       }
       if shared.stats.connectionsCurrent.load(ordering: .relaxed) >= shared.maxConnections {
+        logRejection()
         reject(socket)
         continue
       }
@@ -54,6 +56,16 @@ final class Acceptor: EventHandler {
   }
 
   /// Over max-connections: a best-effort error reply, then close. Existing connections are untouched.
+  /// At most once a second, however many are turned away.
+  private func logRejection() {
+    let now = worker.loop.now
+    guard now - lastRejectLog > 1_000_000_000 else { return }
+    lastRejectLog = now
+    worker.logger.warning(
+      "max-connections reached: turning new connections away",
+      metadata: ["searchd_error": "too-many-connections", "searchd_listener": "\(listener)"])
+  }
+
   private func reject(_ socket: Socket) {
     worker.shared.stats.connectionsRejected.wrappingIncrement(ordering: .relaxed)
     if service == .app {

@@ -14,7 +14,8 @@ struct ConfigFile {
   static let repeatable: Set<String> = ["listen", "echo-listen"]
   static let known: Set<String> = [
     "listen", "echo-listen", "index", "threads", "log-level", "log-target", "max-connections", "max-header-bytes",
-    "max-content-length", "idle-timeout", "request-timeout", "send-timeout", "listen-backlog",
+    "max-content-length", "idle-timeout", "request-timeout", "send-timeout", "listen-backlog", "accepts-per-wakeup",
+    "read-size", "output-high-watermark", "output-low-watermark", "shutdown-grace",
   ]
 
   private(set) var values: [String: [String]] = [:]

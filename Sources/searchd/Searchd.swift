@@ -79,6 +79,22 @@ struct Searchd: ParsableCommand {
   @Option(help: "Backlog of connections waiting to be accepted; the kernel caps it at somaxconn (default: 511).")
   var listenBacklog: Int32?
 
+  @Option(
+    help: "Connections accepted per listener per loop turn, so a flood cannot starve served clients (default: 16).")
+  var acceptsPerWakeup: Int?
+
+  @Option(help: "Bytes asked of each read (default: 65536).")
+  var readSize: Int?
+
+  @Option(help: "Reply bytes queued for one peer above which searchd stops reading from it (default: 65536).")
+  var outputHighWatermark: Int?
+
+  @Option(help: "Reply bytes queued below which reading resumes (default: 32768).")
+  var outputLowWatermark: Int?
+
+  @Option(help: "Seconds SIGTERM waits for replies to drain before closing what is left (default: 5).")
+  var shutdownGrace: Double?
+
   func validate() throws {
     // Flags alone must already make sense; the merged settings are checked again in run().
     _ = try settings(file: ConfigFile())
@@ -178,6 +194,16 @@ struct Searchd: ParsableCommand {
     guard content >= 0 else { throw ValidationError("max-content-length must not be negative") }
     s.config.wire = WireLimits(maxHeaderBytes: header, maxContentLength: content)
     s.config.listenBacklog = try number(listenBacklog, "listen-backlog") ?? 511
+    s.config.acceptsPerWakeup = try number(acceptsPerWakeup, "accepts-per-wakeup") ?? 16
+    guard s.config.acceptsPerWakeup >= 1 else { throw ValidationError("accepts-per-wakeup must be at least 1") }
+    s.config.connection.readChunk = try number(readSize, "read-size") ?? 65_536
+    guard (512...(16 << 20)).contains(s.config.connection.readChunk) else {
+      throw ValidationError("read-size must be from 512 to 16777216")
+    }
+    s.config.connection.highWatermark = try number(outputHighWatermark, "output-high-watermark") ?? 65_536
+    s.config.connection.lowWatermark = try number(outputLowWatermark, "output-low-watermark") ?? 32_768
+    guard s.config.connection.lowWatermark < s.config.connection.highWatermark, s.config.connection.lowWatermark >= 0
+    else { throw ValidationError("output-low-watermark must be below output-high-watermark") }
 
     func seconds(_ flag: Double?, _ key: String, _ def: Double) throws -> Duration {
       let v = try number(flag, key) ?? def
@@ -187,6 +213,7 @@ struct Searchd: ParsableCommand {
     s.config.connection.idleTimeout = try seconds(idleTimeout, "idle-timeout", 60)
     s.config.connection.requestTimeout = try seconds(requestTimeout, "request-timeout", 10)
     s.config.connection.sendTimeout = try seconds(sendTimeout, "send-timeout", 30)
+    s.config.shutdownGrace = try seconds(shutdownGrace, "shutdown-grace", 5)
     return s
   }
 
