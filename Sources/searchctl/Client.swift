@@ -50,15 +50,34 @@ final class Client {
     var offset = 0
     while offset < bytes.count {
       try waitFor(.writable, phase: "sending")
-      let r = bytes.withUnsafeBytes { raw in
-        Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(rebasing: raw[offset...])) }
-      }
-      switch r {
-      case .success(.processed(let n)): offset += n
-      case .success(.wouldBlock): continue
-      case .failure(let e): throw .io(target: target, e)
+      offset += try writeSome(bytes, from: offset)
+    }
+  }
+
+  /// One non-blocking write of `bytes[offset...]`; how many went (0 if it would block).
+  private func writeSome(_ bytes: [UInt8], from offset: Int) throws(ClientError) -> Int {
+    let r = bytes.withUnsafeBytes { raw in
+      Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(rebasing: raw[offset...])) }
+    }
+    switch r {
+    case .success(.processed(let n)): return n
+    case .success(.wouldBlock): return 0
+    case .failure(let e): throw .io(target: target, e)
+    }
+  }
+
+  /// One non-blocking read into `input`; true at end of stream.
+  private func readSome() throws(SystemError) -> Bool {
+    var eof = false
+    _ = try input.write(upTo: 65536) { (raw) throws(SystemError) -> Int in
+      switch try socket.read(into: raw) {
+      case .processed(let n):
+        eof = n == 0
+        return n
+      case .wouldBlock: return 0
       }
     }
+    return eof
   }
 
   /// Reads until one whole message has arrived. A close before any reply byte is
@@ -71,28 +90,14 @@ final class Client {
       case .needMore: break
       }
       try waitFor(.readable, phase: "waiting for the reply")
+      let eof: Bool
       do {
-        var eof = false
-        _ = try input.write(upTo: 65536) { (raw) throws(SystemError) -> Int in
-          switch try socket.read(into: raw) {
-          case .processed(let n):
-            eof = n == 0
-            return n
-          case .wouldBlock: return 0
-          }
-        }
-        if eof {
-          throw input.isEmpty
-            ? ClientError.closedBeforeReply(target: target) : ClientError.truncatedReply(target: target)
-        }
-      } catch let e as SystemError {
-        if e.errno == .connectionReset && input.isEmpty { throw .closedBeforeReply(target: target) }
-        throw .io(target: target, e)
-      } catch let e as ClientError {
-        throw e
+        eof = try readSome()
       } catch {
-        fatalError("unreachable")
+        if error.errno == .connectionReset && input.isEmpty { throw .closedBeforeReply(target: target) }
+        throw .io(target: target, error)
       }
+      if eof { throw input.isEmpty ? .closedBeforeReply(target: target) : .truncatedReply(target: target) }
     }
   }
 
@@ -111,30 +116,10 @@ final class Client {
         throw .io(target: target, error)
       }
       if ready.isEmpty { throw .timedOut(target: target, phase: "waiting for the echo") }
-      if ready.contains(.writable) && sent < bytes.count {
-        let r = bytes.withUnsafeBytes { raw in
-          Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(rebasing: raw[sent...])) }
-        }
-        switch r {
-        case .success(.processed(let n)): sent += n
-        case .success(.wouldBlock): break
-        case .failure(let e): throw .io(target: target, e)
-        }
-      }
+      if ready.contains(.writable) && sent < bytes.count { sent += try writeSome(bytes, from: sent) }
       if !ready.isDisjoint(with: [.readable, .hangup, .error]) {
-        var eof = false
-        do {
-          _ = try input.write(upTo: 65536) { (raw) throws(SystemError) -> Int in
-            switch try socket.read(into: raw) {
-            case .processed(let n):
-              eof = n == 0
-              return n
-            case .wouldBlock: return 0
-            }
-          }
-        } catch {
-          throw .io(target: target, error)
-        }
+        let eof: Bool
+        do { eof = try readSome() } catch { throw .io(target: target, error) }
         received += input.consume(input.readableCount)
         if eof { break }
       }
