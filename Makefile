@@ -16,6 +16,14 @@ BIN_PATH = $$($(SWIFT) build -c $(CONFIG) --show-bin-path)
 # Debian packages the build and the tests need beyond a Swift toolchain.
 APT_PACKAGES = libsystemd-dev pkg-config python3
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SHELL := /bin/bash
+
+# Runs a test command with its output kept in .build/NAME.log; on failure the failing
+# tests are repeated last, because a CI log shows only its tail.
+define suite
+	@mkdir -p .build; set -o pipefail; { $(2); } 2>&1 | tee .build/$(1).log || { \
+	  echo "=== $(1): failures ==="; grep -E -A1 '✘ Test .*(recorded an issue|failed)|error:|Fatal' .build/$(1).log | head -60; exit 1; }
+endef
 
 .PHONY: all deps build release run test lint format install uninstall clean fuzz sanitize soak
 
@@ -51,7 +59,7 @@ test: deps lint
 	rm -rf $(SYSTEMD_TREE)
 	$(MAKE) --no-print-directory install DESTDIR=$(SYSTEMD_TREE) CONFIG=debug >/dev/null
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
-	SEARCHD_SYSTEMD_TREE=$(SYSTEMD_TREE) FUZZ_CORPUS=$(CURDIR)/.build/fuzz-corpus $(SWIFT) test --skip-build
+	$(call suite,test,SEARCHD_SYSTEMD_TREE=$(SYSTEMD_TREE) FUZZ_CORPUS=$(CURDIR)/.build/fuzz-corpus $(SWIFT) test --skip-build)
 	$(MAKE) --no-print-directory sanitize
 
 # libFuzzer on the frame codec (Fuzz/ is its own package). FUZZ_SECONDS=60 by default;
@@ -73,10 +81,10 @@ fuzz: deps
 # sanitizer's runtime needs descriptors of its own, so `prlimit --nofile=64` starves it.
 SANITIZE_SKIP = --skip SystemdTests --skip descriptorExhaustionIsShedWithoutSpinning
 sanitize: deps
-	SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 SEARCHD_SANITIZER=address \
-	  $(SWIFT) test --scratch-path .build-asan --sanitize=address --disable-xctest -Xswiftc -use-ld=lld $(SANITIZE_SKIP)
-	SWIFT_BACKTRACE=enable=no TSAN_OPTIONS=halt_on_error=1 SEARCHD_SANITIZER=thread \
-	  $(SWIFT) test --scratch-path .build-tsan --sanitize=thread --disable-xctest -Xswiftc -use-ld=lld $(SANITIZE_SKIP)
+	$(call suite,asan,SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 SEARCHD_SANITIZER=address \
+	  $(SWIFT) test --scratch-path .build-asan --sanitize=address --disable-xctest -Xswiftc -use-ld=lld $(SANITIZE_SKIP))
+	$(call suite,tsan,SWIFT_BACKTRACE=enable=no TSAN_OPTIONS=halt_on_error=1 SEARCHD_SANITIZER=thread \
+	  $(SWIFT) test --scratch-path .build-tsan --sanitize=thread --disable-xctest -Xswiftc -use-ld=lld $(SANITIZE_SKIP))
 
 # Five minutes of mixed load (keep-alive, per-connection, bad input, slow, resets, echo)
 # on a release build, then checks no fd, connection or memory leaked. Not part of `make test`.

@@ -13,6 +13,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
   ],
   targets: [
     .target(
@@ -46,6 +47,8 @@ let package = Package(
       dependencies: [
         "SearchdWire", "SearchdSystem",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
+        .product(name: "Atomics", package: "swift-atomics"),
       ]
     ),
     .testTarget(name: "SearchdSystemTests", dependencies: ["SearchdSystem"]),

@@ -11,7 +11,7 @@ struct SearchCtl: ParsableCommand {
       3 the server replied with an error, 64 usage error.
       SEARCHD_HOST and SEARCHD_PORT set the default server.
       """,
-    subcommands: [Search.self, Binary.self, Echo.self, Status.self])
+    subcommands: [Search.self, Binary.self, Echo.self, Status.self, Bench.self])
 }
 
 /// Ends the process with a status, after the message (if any) went to stderr.

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Atomics
+import Foundation
+import Histogram
+import SearchdSystem
+import SearchdWire
+
+struct Bench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Load-test any server of this protocol, checking every reply.",
+    discussion: """
+      Like redis-benchmark and wrk: -c connections, each sending -P requests at a time
+      (keepalive) or connecting, asking once and closing (per-connection), for -n requests or
+      --duration seconds. Every reply is compared with the one the server gave a probe request
+      before the run (for --kind keys: it must be a reply without an error). Latency runs from
+      the write of a request (its batch, with -P) to its reply.
+      """)
+
+  @OptionGroup var options: ConnectionOptions
+
+  @Option(name: .short, help: "Connections.")
+  var connections = 50
+
+  @Option(name: .customShort("n"), help: "Requests in all (default 100000 unless --duration is given).")
+  var requests: Int?
+
+  @Option(help: "Seconds to run instead of a request count.")
+  var duration: Double?
+
+  @Option(name: .customShort("P"), help: "Requests in flight per connection (keepalive).")
+  var pipeline = 1
+
+  @Option(help: "keepalive or per-connection.")
+  var mode: String = "keepalive"
+
+  @Option(help: "What to ask: hit (morpheus), miss, binary, keys (--keys FILE), or search:VALUE.")
+  var kind = "hit"
+
+  @Option(help: "Content bytes of a binary request.")
+  var size = 10
+
+  @Option(help: ArgumentHelp("Keys to search, one a line (with --kind keys).", valueName: "file"))
+  var keys: String?
+
+  @Option(help: "Client threads (default: one per core).")
+  var threads = ProcessInfo.processInfo.activeProcessorCount
+
+  @Option(
+    help: ArgumentHelp("Source addresses to spread connections over, e.g. 127.0.0.2,127.0.0.3.", valueName: "addrs"))
+  var bind: String?
+
+  func validate() throws {
+    guard connections >= 1 && connections <= 100_000 else { throw ValidationError("-c must be from 1 to 100000") }
+    guard pipeline >= 1 && pipeline <= 1024 else { throw ValidationError("-P must be from 1 to 1024") }
+    guard BenchPlan.Mode(rawValue: mode) != nil else {
+      throw ValidationError("--mode must be keepalive or per-connection")
+    }
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    if let requests, requests < 1 { throw ValidationError("-n must be at least 1") }
+    if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+    if kind == "keys" && keys == nil { throw ValidationError("--kind keys needs --keys FILE") }
+  }
+
+  private func requestBodies() throws -> [[UInt8]] {
+    switch kind {
+    case "hit": return [Request.encodeSearch("morpheus")]
+    case "miss": return [Request.encodeSearch("no such key")]
+    case "binary": return [Request.encodeBinary(Array(repeating: UInt8(ascii: "x"), count: size))]
+    case "keys":
+      guard let text = try? String(contentsOfFile: keys!, encoding: .utf8) else {
+        exitWith(.usage, "cannot read \(keys!)")
+      }
+      let list = text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+      guard !list.isEmpty else { exitWith(.usage, "\(keys!) holds no keys") }
+      return list.map { Request.encodeSearch($0) }
+    default:
+      guard kind.hasPrefix("search:") else { throw ValidationError("unknown --kind \(kind)") }
+      return [Request.encodeSearch(String(kind.dropFirst(7)))]
+    }
+  }
+
+  func run() throws {
+    let endpoint = try options.endpoint(defaultPort: 65432)
+    let bodies = try requestBodies()
+    // A probe shows what the server answers; every reply of the run must match it.
+    var plans: [(request: [UInt8], reply: [UInt8]?)] = []
+    if kind == "keys" {
+      plans = bodies.map { ($0, nil) }
+    } else {
+      let f = Exchange.requestReply(
+        bodies[0], endpoint: endpoint, timeout: options.timeout, output: options.output, retryIfUnanswered: false)
+      let reply = Message.encode(
+        contentType: f.header.contentType ?? "", contentEncoding: f.header.contentEncoding ?? "", content: f.content,
+        byteorder: f.header.byteorder ?? "")
+      plans = [(bodies[0], reply)]
+    }
+    guard let target = (try? endpoint.resolve())?.first else { exitWith(.unavailable, "cannot resolve \(endpoint)") }
+    let sources = try (bind?.split(separator: ",") ?? []).map { s -> SocketAddress in
+      guard let a = try? Endpoint.host(String(s), port: 0).resolve().first else {
+        throw ValidationError("bad --bind address \(s)")
+      }
+      return a
+    }
+    let total = duration == nil ? (requests ?? 100_000) : nil
+    let plan = BenchPlan(
+      target: target, sources: sources, mode: BenchPlan.Mode(rawValue: mode)!, connections: connections,
+      pipeline: pipeline, requests: total, durationNs: duration.map { UInt64($0 * 1e9) },
+      requestsAndReplies: plans, timeoutMs: Int32(options.timeout * 1000))
+    let report = BenchRunner(plan: plan, threads: min(threads, connections)).run()
+    if options.json {
+      options.output.line(report.json)
+    } else {
+      options.output.line(report.text(plan: plan, target: endpoint.description))
+    }
+    if report.failed > 0 { exitWith(.errorReply) }
+  }
+}
+
+/// Starts the workers on their threads and merges what they measured.
+struct BenchRunner {
+  let plan: BenchPlan
+  let threads: Int
+
+  func run() -> BenchReport {
+    let budget = ManagedAtomic<Int>(plan.requests ?? Int.max)
+    let start = MonotonicClock.nanoseconds()
+    let deadline = plan.durationNs.map { start + $0 }
+    let results = ResultBox()
+    let done = DispatchGroup()
+    var first = 0
+    for t in 0..<threads {
+      let share = plan.connections / threads + (t < plan.connections % threads ? 1 : 0)
+      let firstIndex = first
+      first += share
+      done.enter()
+      Thread { [plan] in
+        defer { done.leave() }
+        guard
+          let worker = try? BenchWorker(
+            plan: plan, connections: share, firstIndex: firstIndex, budget: budget, deadline: deadline)
+        else { return }
+        worker.run()
+        results.add(worker.histogram, worker.completed, worker.failures)
+      }.start()
+    }
+    done.wait()
+    let elapsed = Double(MonotonicClock.nanoseconds() - start) / 1e9
+    return results.report(elapsed: elapsed)
+  }
+}
+
+/// Collects the workers' figures across threads.
+final class ResultBox: @unchecked Sendable {
+  private let lock = NSLock()
+  private var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+  private var completed = 0
+  private var failures: [BenchFailure: Int] = [:]
+
+  func add(_ h: Histogram<UInt64>, _ n: Int, _ f: [BenchFailure: Int]) {
+    lock.withLock {
+      histogram.add(h)
+      completed += n
+      failures.merge(f, uniquingKeysWith: +)
+    }
+  }
+
+  func report(elapsed: Double) -> BenchReport {
+    lock.withLock { BenchReport(histogram: histogram, completed: completed, failures: failures, elapsed: elapsed) }
+  }
+}

@@ -1,0 +1,31 @@
+import SearchdSystem
+import SearchdWire
+
+/// What one benchmark run does: the requests, how they are sent, when it stops,
+/// and how each reply is checked.
+struct BenchPlan: Sendable {
+  enum Mode: String, Sendable, CaseIterable { case keepalive, perConnection = "per-connection" }
+
+  let target: SocketAddress
+  let sources: [SocketAddress]
+  let mode: Mode
+  let connections: Int
+  let pipeline: Int
+  /// Stop after this many replies…
+  let requests: Int?
+  /// …or after this many nanoseconds.
+  let durationNs: UInt64?
+  /// The requests to cycle through, each with the reply it must get (nil: any non-error reply).
+  let requestsAndReplies: [(request: [UInt8], reply: [UInt8]?)]
+  let timeoutMs: Int32
+}
+
+/// Why a request failed, as the report counts them.
+enum BenchFailure: String, CaseIterable, Sendable {
+  case connect = "connect"
+  case closed = "closed"
+  case wrongReply = "wrong-reply"
+  case badFrame = "bad-frame"
+  case errorReply = "error-reply"
+  case timeout = "timeout"
+}

@@ -1,0 +1,214 @@
+import Atomics
+import Histogram
+import SearchdSystem
+import SearchdWire
+
+/// One thread's share of the connections, driven by its own epoll set. Keep-alive
+/// connections send `pipeline` requests in one write and wait for as many replies
+/// (as redis-benchmark -P does); per-connection ones connect, ask once and close.
+final class BenchWorker {
+  private final class Conn {
+    var socket: Socket
+    var input = InputBuffer()
+    var decoder = FrameDecoder(limits: WireLimits(maxHeaderBytes: 65535, maxContentLength: 1 << 26))
+    var sendOffset = 0
+    var batch: [UInt8] = []
+    var expected: [[UInt8]?] = []
+    var awaiting = 0
+    var sentAt: UInt64 = 0
+    var connecting = true
+    var cursor: Int
+
+    init(socket: Socket, cursor: Int) {
+      self.socket = socket
+      self.cursor = cursor
+    }
+  }
+
+  private let plan: BenchPlan
+  private let epoll: Epoll
+  private let events = EpollEventBuffer(capacity: 256)
+  private var conns: [Int32: Conn] = [:]
+  private let budget: ManagedAtomic<Int>
+  private let deadline: UInt64?
+  private var stopping = false
+  private var sourceIndex: Int
+
+  private(set) var histogram = Histogram<UInt64>(
+    highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+  private(set) var completed = 0
+  private(set) var failures: [BenchFailure: Int] = [:]
+
+  /// `budget`: replies still wanted, shared by every worker (a run of -n requests).
+  init(plan: BenchPlan, connections: Int, firstIndex: Int, budget: ManagedAtomic<Int>, deadline: UInt64?)
+    throws(SystemError)
+  {
+    self.plan = plan
+    self.budget = budget
+    self.deadline = deadline
+    self.sourceIndex = firstIndex
+    epoll = try Epoll()
+    for i in 0..<connections { open(cursor: (firstIndex + i) % plan.requestsAndReplies.count) }
+  }
+
+  private func fail(_ kind: BenchFailure) { failures[kind, default: 0] += 1 }
+
+  private func open(cursor: Int) {
+    guard !stopping else { return }
+    do {
+      let socket = try Socket(family: plan.target.family)
+      if !plan.sources.isEmpty {
+        let source = plan.sources[sourceIndex % plan.sources.count]
+        sourceIndex += 1
+        try socket.bind(to: source)
+      }
+      _ = try socket.connect(to: plan.target)
+      let c = Conn(socket: socket, cursor: cursor)
+      conns[socket.descriptor] = c
+      try epoll.add(socket.descriptor, events: [.writable], token: UInt64(socket.descriptor))
+    } catch {
+      fail(.connect)
+    }
+  }
+
+  private func close(_ c: Conn, reopen: Bool) {
+    conns[c.socket.descriptor] = nil
+    try? epoll.remove(c.socket.descriptor)
+    c.socket.close()
+    if reopen { open(cursor: c.cursor) }
+  }
+
+  /// Claims up to `n` requests from the shared budget.
+  private func claim(_ n: Int) -> Int {
+    if let deadline, MonotonicClock.nanoseconds() >= deadline { return 0 }
+    guard plan.requests != nil else { return n }
+    var current = budget.load(ordering: .relaxed)
+    while current > 0 {
+      let take = min(n, current)
+      let (done, now) = budget.compareExchange(expected: current, desired: current - take, ordering: .relaxed)
+      if done { return take }
+      current = now
+    }
+    return 0
+  }
+
+  private func startBatch(_ c: Conn) {
+    let n = claim(plan.mode == .keepalive ? plan.pipeline : 1)
+    guard n > 0 else {
+      close(c, reopen: false)
+      return
+    }
+    c.batch.removeAll(keepingCapacity: true)
+    c.expected.removeAll(keepingCapacity: true)
+    for _ in 0..<n {
+      let (request, reply) = plan.requestsAndReplies[c.cursor]
+      c.cursor = (c.cursor + 1) % plan.requestsAndReplies.count
+      c.batch += request
+      c.expected.append(reply)
+    }
+    c.awaiting = n
+    c.sendOffset = 0
+    c.sentAt = MonotonicClock.nanoseconds()
+    write(c)
+  }
+
+  private func write(_ c: Conn) {
+    do {
+      while c.sendOffset < c.batch.count {
+        let r = try c.batch.withUnsafeBytes { raw in
+          try c.socket.write(UnsafeRawBufferPointer(rebasing: raw[c.sendOffset...]))
+        }
+        guard case .processed(let n) = r else { break }
+        c.sendOffset += n
+      }
+      let wanted: EpollEvents = c.sendOffset < c.batch.count ? [.readable, .writable] : [.readable]
+      try epoll.modify(c.socket.descriptor, events: wanted, token: UInt64(c.socket.descriptor))
+    } catch {
+      fail(.closed)
+      close(c, reopen: true)
+    }
+  }
+
+  private func read(_ c: Conn) {
+    var eof = false
+    do {
+      _ = try c.input.write(upTo: 65536) { (raw) throws(SystemError) -> Int in
+        switch try c.socket.read(into: raw) {
+        case .processed(let n):
+          eof = n == 0
+          return n
+        case .wouldBlock: return 0
+        }
+      }
+    } catch {
+      eof = true
+    }
+    while c.awaiting > 0 {
+      switch c.decoder.decode(&c.input) {
+      case .needMore:
+        if eof {
+          fail(.closed)
+          close(c, reopen: true)
+        }
+        return
+      case .failed:
+        fail(.badFrame)
+        close(c, reopen: true)
+        return
+      case .frame(let f):
+        let expected = c.expected[c.expected.count - c.awaiting]
+        c.awaiting -= 1
+        check(f, expected)
+        histogram.record((MonotonicClock.nanoseconds() - c.sentAt) / 1000)
+      }
+    }
+    if plan.mode == .perConnection {
+      close(c, reopen: true)
+    } else {
+      startBatch(c)
+    }
+  }
+
+  private func check(_ f: Frame, _ expected: [UInt8]?) {
+    if let expected {
+      let got = Message.encode(
+        contentType: f.header.contentType ?? "", contentEncoding: f.header.contentEncoding ?? "", content: f.content,
+        byteorder: f.header.byteorder ?? "")
+      if got == expected { completed += 1 } else { fail(.wrongReply) }
+      return
+    }
+    let value = f.header.isJSON ? try? JSONParser.parse(f.content) : nil
+    if value?["error"] != nil { fail(.errorReply) } else { completed += 1 }
+  }
+
+  /// Runs until the budget or the time is spent and every connection is done.
+  func run() {
+    while !conns.isEmpty {
+      let n = (try? epoll.wait(into: events, timeoutMs: plan.timeoutMs)) ?? 0
+      if n == 0 {
+        // Nothing moved for a whole timeout: count what was outstanding and give up on it.
+        for c in Array(conns.values) {
+          fail(.timeout)
+          close(c, reopen: false)
+        }
+        break
+      }
+      for i in 0..<n {
+        let (token, ready) = events[i]
+        guard let c = conns[Int32(truncatingIfNeeded: token)] else { continue }
+        if c.connecting {
+          c.connecting = false
+          if (try? c.socket.pendingError()) ?? nil != nil {
+            fail(.connect)
+            close(c, reopen: false)
+            continue
+          }
+          startBatch(c)
+          continue
+        }
+        if ready.contains(.writable) && c.sendOffset < c.batch.count { write(c) }
+        if !ready.isDisjoint(with: [.readable, .hangup, .error]) { read(c) }
+      }
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Glibc
+import Testing
+
+/// `searchctl bench` runs briefly and verifies every reply (its speed is `make bench`'s business).
+@Suite(.timeLimit(.minutes(2))) struct BenchTests {
+  @Test(arguments: [
+    ["-c", "8", "-n", "4000", "-P", "4"],
+    ["-c", "4", "-n", "300", "--mode", "per-connection"],
+    ["-c", "4", "-n", "500", "--kind", "binary", "--size", "100"],
+    ["-c", "3", "-n", "500", "--kind", "miss", "--threads", "1"],
+  ])
+  func benchVerifiesEveryReply(_ args: [String]) throws {
+    let daemon = try Daemon(["--log-level", "info"])
+    let r = try searchctl(["bench", "-p", "\(daemon.appPort)"] + args)
+    #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    let n = args[args.firstIndex(of: "-n")! + 1]
+    #expect(r.stdout.contains("\(n) replies verified"), "\(r.stdout)")
+    #expect(r.stdout.contains("errors: none"))
+    #expect(r.stdout.contains("p99.9"))
+  }
+
+  @Test func keysFileAndJSONReport() throws {
+    let daemon = try Daemon(["--log-level", "info"])
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID())").path
+    try Data("morpheus\nring\nnothing\n".utf8).write(to: URL(fileURLWithPath: path))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let r = try searchctl([
+      "bench", "-p", "\(daemon.appPort)", "-c", "2", "-n", "300", "--kind", "keys", "--keys", path, "--json",
+    ])
+    #expect(r.status == 0, "\(r.stderr)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    #expect(object["requests"] as? Int == 300)
+    #expect((object["errors"] as? [String: Any])?.isEmpty == true)
+    #expect((object["latency_us"] as? [String: Any])?["p99"] != nil)
+  }
+
+  @Test func wrongRepliesAreCountedAsErrors() throws {
+    // A server that closes after one reply (the tutorial's) fails a keep-alive run loudly.
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    server.arguments = ["python3", Binaries.python.appendingPathComponent("tutorial_server.py").path, "127.0.0.1", "0"]
+    let out = Pipe()
+    server.standardOutput = out
+    let lines = LineCollector()
+    lines.follow(out.fileHandleForReading)
+    try server.run()
+    defer {
+      kill(server.processIdentifier, SIGKILL)
+      server.waitUntilExit()
+    }
+    let line = try #require(lines.waitFor("listening on", timeout: 10))
+    let port = String(line.split(separator: ",").last!.prefix { $0 != ")" }).trimmingCharacters(in: .whitespaces)
+    let keepalive = try searchctl(["bench", "-p", port, "-c", "2", "-n", "50", "--timeout", "2"])
+    #expect(keepalive.status == 3)
+    #expect(keepalive.stdout.contains("closed"))
+    let perConnection = try searchctl(["bench", "-p", port, "-c", "2", "-n", "50", "--mode", "per-connection"])
+    #expect(perConnection.status == 0, "the tutorial's flow is per-connection: \(perConnection.stdout)")
+  }
+}
