@@ -76,12 +76,17 @@ final class Acceptor: EventHandler {
     socket.close()
   }
 
-  /// Frees the spare descriptor, accepts one waiting connection and closes it (with the
-  /// error reply if it takes it), then takes the spare back: the peer hears "no" at once.
-  private func shedOneWithSpareDescriptor() {
+  /// Frees the spare descriptor and with it accepts and closes (with the error reply if
+  /// it takes it) every connection waiting, then takes the spare back: the peers hear
+  /// "no" at once instead of waiting out the pause in the backlog (libuv's EMFILE trick).
+  private func shedWaitingWithSpareDescriptor() {
     worker.spare.release()
     defer { worker.spare.reacquire() }
-    if case .processed(let socket)? = try? listener.socket.accept() { reject(socket) }
+    // Bounded by the backlog; the cap only guards against a peer that reconnects as fast.
+    for _ in 0..<4096 {
+      guard case .processed(let socket)? = try? listener.socket.accept() else { return }
+      reject(socket)
+    }
   }
 
   private func handleAcceptError(_ error: SystemError) {
@@ -89,7 +94,7 @@ final class Acceptor: EventHandler {
     switch error.errno {
     case .tooManyOpenFiles, .tooManyOpenFilesInSystem:
       worker.shared.stats.emfileEvents.wrappingIncrement(ordering: .relaxed)
-      shedOneWithSpareDescriptor()
+      shedWaitingWithSpareDescriptor()
       // Whatever else is queued would make epoll report the listener again at once:
       // stop watching it for a while instead of spinning.
       let now = worker.loop.now

@@ -12,6 +12,7 @@ final class Connection: EventHandler, ServedConnection {
   private unowned let worker: LoopWorker
   private var interest: ConnectionState.Interest = .init(readable: true, writable: false)
   private var pausedCounted = false
+  private var yieldCounted = false
   private let logger: Logger
   /// A local peer (loopback or unix socket): admin actions are allowed.
   private let trusted: Bool
@@ -40,6 +41,8 @@ final class Connection: EventHandler, ServedConnection {
   }
 
   func handleEvents(_ events: EpollEvents) {
+    state.beginTurn()
+    yieldCounted = false
     if state.wantsInput && !events.isDisjoint(with: [.readable, .readHangup, .hangup, .error]) {
       if read() == .closed { return }
     }
@@ -70,6 +73,10 @@ final class Connection: EventHandler, ServedConnection {
   private func drive() {
     while true {
       state.serve(now: worker.loop.now) { answer($0) }
+      if state.yielded && !yieldCounted {
+        yieldCounted = true
+        worker.shared.stats.requestYields.wrappingIncrement(ordering: .relaxed)
+      }
       if state.readPaused != pausedCounted {
         pausedCounted = state.readPaused
         if pausedCounted { worker.shared.stats.outputPaused.wrappingIncrement(ordering: .relaxed) }
@@ -129,7 +136,10 @@ final class Connection: EventHandler, ServedConnection {
     // Take in what the peer has already sent, so every request received is answered.
     reading: while state.wantsInput {
       switch read() {
-      case .data: state.serve(now: worker.loop.now) { answer($0) }
+      case .data:
+        // Shutdown is no time for fairness: answer all that came, then close.
+        state.beginTurn(budget: .max)
+        state.serve(now: worker.loop.now) { answer($0) }
       case .closed: return
       case .blocked, .endOfInput: break reading
       }

@@ -12,6 +12,13 @@ public struct ConnectionLimits: Sendable, Equatable {
   public var requestTimeout: Duration = .seconds(10)
   /// Replies pending with no write progress for this long: the peer is not reading.
   public var sendTimeout: Duration = .seconds(30)
+  /// Requests answered per connection per loop turn before the others get theirs.
+  public var requestsPerWakeup = 20
+  /// Replies queued and not yet written, above which that connection is not read.
+  public var maxInFlight = 64
+  /// Reply bytes one connection may have queued; only one huge reply can pass the
+  /// high watermark by this much, and it is refused instead of buffered.
+  public var maxOutputBytes = 4 << 20
 
   public init() {}
 }

@@ -45,8 +45,12 @@ struct ConnectionState {
   private(set) var inputClosed = false
   private(set) var failure: WireError?
   private(set) var draining = false
-  /// Reading stopped because too many reply bytes are queued (backpressure).
+  /// Reading stopped because too many replies are queued (backpressure).
   private(set) var readPaused = false
+  /// Requests this connection may still have answered in the current loop turn.
+  private var budget = 0
+  /// The turn's budget ran out with bytes still buffered: come back next turn.
+  private(set) var yielded = false
   private var frameStartedAt: UInt64?
   private var lastActivity: UInt64
   private var lastWriteProgress: UInt64
@@ -54,12 +58,15 @@ struct ConnectionState {
   init(wire: WireLimits, limits: ConnectionLimits, now: UInt64) {
     self.limits = limits
     decoder = FrameDecoder(limits: wire)
+    budget = limits.requestsPerWakeup
     lastActivity = now
     lastWriteProgress = now
   }
 
   /// True while more bytes should be read from the peer.
-  var wantsInput: Bool { !inputClosed && failure == nil && !draining && !readPaused }
+  /// Not while a yielded turn left requests buffered: input stays bounded by one read
+  /// beyond a frame, however fast a peer pipelines.
+  var wantsInput: Bool { !inputClosed && failure == nil && !draining && !readPaused && !yielded }
 
   // MARK: events
 
@@ -78,7 +85,20 @@ struct ConnectionState {
       lastWriteProgress = now
       lastActivity = now
     }
-    if readPaused && output.pendingBytes <= limits.lowWatermark { readPaused = false }
+    if readPaused && output.pendingBytes <= limits.lowWatermark && output.pendingReplies <= limits.maxInFlight / 2 {
+      readPaused = false
+    }
+  }
+
+  /// A loop turn begins for this connection: a fresh request budget (unlimited when
+  /// shutting down, where every request received is answered before the close).
+  mutating func beginTurn(budget: Int? = nil) {
+    self.budget = budget ?? limits.requestsPerWakeup
+    yielded = false
+  }
+
+  private var backlogged: Bool {
+    output.pendingBytes >= limits.highWatermark || output.pendingReplies >= limits.maxInFlight
   }
 
   /// Stop taking requests; answer the ones received, then close.
@@ -87,22 +107,35 @@ struct ConnectionState {
   }
 
   /// Decodes complete frames and queues a reply for each, in order, until the
-  /// output reaches the high watermark (the rest wait in `input`).
+  /// output is backlogged or the turn's budget is spent (the rest wait in `input`).
   mutating func serve(now: UInt64, _ answer: (Frame) -> [UInt8]) {
-    while failure == nil && output.pendingBytes < limits.highWatermark {
+    while failure == nil && !backlogged {
+      if budget <= 0 {
+        yielded = !input.isEmpty
+        return
+      }
       switch decoder.decode(&input) {
       case .needMore:
         frameStartedAt = input.isEmpty ? nil : (frameStartedAt ?? now)
         return
       case .frame(let frame):
-        queue(answer(frame), now: now)
+        budget -= 1
+        let reply = answer(frame)
+        guard output.pendingBytes + reply.count <= limits.maxOutputBytes else {
+          fail(
+            WireError(
+              .replyTooLarge, "the reply (\(reply.count) bytes) is larger than max-output-bytes",
+              closesConnection: true), now: now)
+          return
+        }
+        queue(reply, now: now)
         // Bytes of the next frame already here arrived with this read.
         frameStartedAt = input.isEmpty ? nil : now
       case .failed(let error):
         fail(error, now: now)
       }
     }
-    if output.pendingBytes >= limits.highWatermark { readPaused = true }
+    if backlogged { readPaused = true }
   }
 
   private mutating func queue(_ reply: [UInt8], now: UInt64) {
@@ -119,6 +152,8 @@ struct ConnectionState {
   func nextAction() -> Action {
     if !output.isEmpty { return .flush }
     if let failure { return .close(.protocolError(failure.code)) }
+    // Writable is always ready at once: it brings this connection back next turn.
+    if yielded { return .wait(Interest(readable: wantsInput, writable: true)) }
     if inputClosed { return .close(input.isEmpty ? .finished : .truncated) }
     if draining { return .close(.shutdown) }
     return .wait(Interest(readable: wantsInput, writable: false))

@@ -10,6 +10,8 @@ struct OutputQueue {
   private(set) var pendingBytes = 0
 
   var isEmpty: Bool { pendingBytes == 0 }
+  /// Replies not yet completely written.
+  var pendingReplies: Int { chunks.count - head }
 
   mutating func append(_ bytes: [UInt8]) {
     guard !bytes.isEmpty else { return }

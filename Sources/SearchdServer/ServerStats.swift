@@ -22,6 +22,8 @@ public final class ServerStats: Sendable {
   public let emfileEvents = ManagedAtomic<Int>(0)
   /// Times a connection stopped reading because its replies piled up (backpressure).
   public let outputPaused = ManagedAtomic<Int>(0)
+  /// Times a connection used up its requests-per-wakeup and let the others go first.
+  public let requestYields = ManagedAtomic<Int>(0)
   private let requests: [ManagedAtomic<Int>]
   private let errors: [ManagedAtomic<Int>]
   public let startedAt: UInt64

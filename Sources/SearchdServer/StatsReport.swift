@@ -33,6 +33,7 @@ struct StatsReport: Sendable {
         "echo_bytes": stats.echoBytes.load(ordering: .relaxed),
         "emfile_events": stats.emfileEvents.load(ordering: .relaxed),
         "output_paused": stats.outputPaused.load(ordering: .relaxed),
+        "request_yields": stats.requestYields.load(ordering: .relaxed),
         "index": [
           "entries": catalog.index.count,
           "source": catalog.index.source,

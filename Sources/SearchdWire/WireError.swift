@@ -14,6 +14,7 @@ public struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
     case timeout = "timeout"
     case tooManyConnections = "too-many-connections"
     case notPermitted = "not-permitted"
+    case replyTooLarge = "reply-too-large"
   }
 
   public let code: Code

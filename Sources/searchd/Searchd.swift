@@ -92,6 +92,18 @@ struct Searchd: ParsableCommand {
   @Option(help: "Reply bytes queued below which reading resumes (default: 32768).")
   var outputLowWatermark: Int?
 
+  @Option(help: "Requests answered per connection per loop turn before other connections get a turn (default: 20).")
+  var requestsPerWakeup: Int?
+
+  @Option(
+    help: "Replies queued for one peer and not yet written, above which searchd stops reading from it (default: 64).")
+  var maxInFlight: Int?
+
+  @Option(
+    help:
+      "Reply bytes one connection may have queued; a larger reply is refused with reply-too-large (default: 4194304).")
+  var maxOutputBytes: Int?
+
   @Option(help: "Seconds SIGTERM waits for replies to drain before closing what is left (default: 5).")
   var shutdownGrace: Double?
 
@@ -204,6 +216,16 @@ struct Searchd: ParsableCommand {
     s.config.connection.lowWatermark = try number(outputLowWatermark, "output-low-watermark") ?? 32_768
     guard s.config.connection.lowWatermark < s.config.connection.highWatermark, s.config.connection.lowWatermark >= 0
     else { throw ValidationError("output-low-watermark must be below output-high-watermark") }
+    s.config.connection.requestsPerWakeup = try number(requestsPerWakeup, "requests-per-wakeup") ?? 20
+    guard s.config.connection.requestsPerWakeup >= 1 else {
+      throw ValidationError("requests-per-wakeup must be at least 1")
+    }
+    s.config.connection.maxInFlight = try number(maxInFlight, "max-in-flight") ?? 64
+    guard s.config.connection.maxInFlight >= 1 else { throw ValidationError("max-in-flight must be at least 1") }
+    s.config.connection.maxOutputBytes = try number(maxOutputBytes, "max-output-bytes") ?? 4 << 20
+    guard s.config.connection.maxOutputBytes >= s.config.connection.highWatermark else {
+      throw ValidationError("max-output-bytes must be at least output-high-watermark")
+    }
 
     func seconds(_ flag: Double?, _ key: String, _ def: Double) throws -> Duration {
       let v = try number(flag, key) ?? def

@@ -30,7 +30,8 @@ import Testing
         served += 1
       }
     }
-    #expect(shed > 100, "shed \(shed), still open \(served)")
+    // At most 64 descriptors exist, so at least 136 must have been shed, and none left waiting.
+    #expect(shed >= 200 - 64, "shed \(shed), still open \(served)")
     #expect(daemon.process.isRunning)
     for c in clients { c.close() }
 

@@ -47,6 +47,50 @@ import Testing
     #expect(s.nextAction() == .wait(.init(readable: true, writable: false)))
   }
 
+  /// requests-per-wakeup: the rest wait in the buffer, reading stops, and a writable
+  /// interest brings the connection back next turn for the next share.
+  @Test func aTurnAnswersAtMostRequestsPerWakeup() {
+    var s = state { $0.requestsPerWakeup = 4 }
+    receive(&s, (0..<10).flatMap { Request.encodeSearch("\($0)") })
+    #expect(drainOutput(&s) == Array("0123".utf8))
+    #expect(s.yielded && !s.wantsInput)
+    #expect(s.nextAction() == .wait(.init(readable: false, writable: true)))
+    s.beginTurn()
+    s.serve(now: 0, answer)
+    #expect(drainOutput(&s) == Array("4567".utf8))
+    s.beginTurn()
+    s.serve(now: 0, answer)
+    #expect(drainOutput(&s) == Array("89".utf8))
+    #expect(!s.yielded)
+    #expect(s.nextAction() == .wait(.init(readable: true, writable: false)))
+  }
+
+  /// max-in-flight: replies not yet written stop reading and decoding; nothing is dropped.
+  @Test func unwrittenRepliesPauseReadingAtMaxInFlight() {
+    var s = state {
+      $0.maxInFlight = 3
+      $0.requestsPerWakeup = 100
+    }
+    receive(&s, (0..<5).flatMap { Request.encodeSearch("\($0)") })
+    #expect(s.output.pendingReplies == 3)
+    #expect(s.readPaused && !s.wantsInput)
+    #expect(drainOutput(&s) == Array("012".utf8))
+    #expect(!s.readPaused)
+    s.serve(now: 0, answer)
+    #expect(drainOutput(&s) == Array("34".utf8))
+  }
+
+  /// max-output-bytes: a reply larger than the limit is refused, never buffered.
+  @Test func aHugeReplyIsRefusedAndCloses() {
+    var s = state { $0.maxOutputBytes = 100_000 }
+    s.input.append(Request.encodeSearch("x"))
+    s.serve(now: 0) { _ in [UInt8](repeating: 1, count: 200_000) }
+    let out = drainOutput(&s)
+    #expect(String(decoding: out, as: UTF8.self).contains("reply-too-large"))
+    #expect(out.count < 1000)
+    #expect(s.nextAction() == .close(.protocolError(.replyTooLarge)))
+  }
+
   @Test func contentErrorRepliesAndKeepsServing() {
     var s = state()
     receive(

@@ -73,6 +73,11 @@ final class TestClient: @unchecked Sendable {
     return false
   }
 
+  /// True if bytes (or the end of the stream) arrive within `timeout` seconds.
+  func hasInput(within timeout: Double) throws -> Bool {
+    try SearchdSystemPoll.readable(socket.descriptor, timeout: timeout)
+  }
+
   func close() { socket.close() }
 }
 
