@@ -6,7 +6,7 @@ import Synchronization
 /// and `execute(_:)` must be called on the loop's own thread.
 public final class EventLoop: @unchecked Sendable {
   // @unchecked: the mutable state below is touched only by the loop's thread;
-  // the cross-thread entry points go through `pending` (a Mutex) and the eventfd.
+  // the cross-thread entry points go through `pending` (a lock) and the eventfd.
 
   private struct Registration {
     let handler: EventHandler
@@ -21,7 +21,7 @@ public final class EventLoop: @unchecked Sendable {
   private var registrations: [Registration?] = []
   private var generation: UInt32 = 0
   private var timers = Timers()
-  private let pending = Mutex<(tasks: [@Sendable () -> Void], stopRequested: Bool)>(([], false))
+  private let pending = Locked<(tasks: [@Sendable () -> Void], stopRequested: Bool)>(([], false))
   private var running = false
   /// Largest batch of events taken per epoll_wait.
   private let maxEvents: Int

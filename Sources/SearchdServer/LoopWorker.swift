@@ -68,9 +68,10 @@ final class LoopWorker: @unchecked Sendable {
     var connLogger = logger
     connLogger[metadataKey: "searchd_connection"] = "\(id)"
     let conn: ServedConnection & EventHandler
+    let peer = socket.peerAddress
+    if peer?.isInternet == true { try? socket.setNoDelay() }
     switch service {
     case .app:
-      let peer = socket.peerAddress
       conn = Connection(
         socket: socket, id: id, worker: self, logger: connLogger, trusted: Self.isLocal(peer),
         peer: peer.map(String.init(describing:)) ?? "?")

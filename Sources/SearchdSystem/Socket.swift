@@ -49,6 +49,12 @@ public final class Socket {
     return v
   }
 
+  /// Turns Nagle's algorithm off, as servers that write whole replies do (Redis, nginx):
+  /// it would only hold a reply back until the previous one is acknowledged.
+  public func setNoDelay() throws(SystemError) {
+    try setOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
+  }
+
   public func setNonBlocking(_ on: Bool = true) throws(SystemError) {
     let flags = try syscallValue("fcntl") { fcntl(descriptor, F_GETFL) }
     let wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK

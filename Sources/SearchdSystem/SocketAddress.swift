@@ -24,6 +24,12 @@ public enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
+  /// TCP over IPv4 or IPv6, rather than a unix socket.
+  public var isInternet: Bool {
+    if case .unix = self { return false }
+    return true
+  }
+
   public var family: Int32 {
     switch self {
     case .ipv4: return AF_INET

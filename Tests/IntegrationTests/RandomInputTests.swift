@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
+import SearchdSystem
 import SearchdWire
-import Synchronization
 import TestSupport
 import Testing
 
@@ -88,7 +88,7 @@ import Testing
     #expect(inputs.count == Self.total)
     let port = daemon.appPort
     let lanes = 8
-    let results = Mutex([Ending]())
+    let results = Locked([Ending]())
     DispatchQueue.concurrentPerform(iterations: lanes) { lane in
       var mine: [Ending] = []
       for i in stride(from: lane, to: inputs.count, by: lanes) { mine.append(Self.replay(inputs[i], port: port)) }

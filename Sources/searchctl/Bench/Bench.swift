@@ -42,6 +42,12 @@ struct Bench: ParsableCommand {
   @Option(help: ArgumentHelp("Keys to search, one a line (with --kind keys).", valueName: "file"))
   var keys: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Requests per second in all, paced (latency then counts from when each request was due, so a slow server cannot hide it).",
+      valueName: "n"))
+  var rate: Double?
+
   @Option(help: "Client threads (default: one per core).")
   var threads = ProcessInfo.processInfo.activeProcessorCount
 
@@ -58,6 +64,8 @@ struct Bench: ParsableCommand {
     guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     if let requests, requests < 1 { throw ValidationError("-n must be at least 1") }
     if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+    if let rate, !(rate > 0) { throw ValidationError("--rate must be positive") }
+    if rate != nil && mode != "keepalive" { throw ValidationError("--rate paces keepalive runs only") }
     if kind == "keys" && keys == nil { throw ValidationError("--kind keys needs --keys FILE") }
   }
 
@@ -105,7 +113,7 @@ struct Bench: ParsableCommand {
     let plan = BenchPlan(
       target: target, sources: sources, mode: BenchPlan.Mode(rawValue: mode)!, connections: connections,
       pipeline: pipeline, requests: total, durationNs: duration.map { UInt64($0 * 1e9) },
-      requestsAndReplies: plans, timeoutMs: Int32(options.timeout * 1000))
+      requestsAndReplies: plans, timeoutMs: Int32(options.timeout * 1000), rate: rate)
     let report = BenchRunner(plan: plan, threads: min(threads, connections)).run()
     if options.json {
       options.output.line(report.json)

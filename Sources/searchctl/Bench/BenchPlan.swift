@@ -18,6 +18,15 @@ struct BenchPlan: Sendable {
   /// The requests to cycle through, each with the reply it must get (nil: any non-error reply).
   let requestsAndReplies: [(request: [UInt8], reply: [UInt8]?)]
   let timeoutMs: Int32
+  /// Requests per second in all, paced evenly over the connections; nil: as fast as replies come.
+  let rate: Double?
+
+  /// How often one connection starts a batch under --rate.
+  var batchIntervalNs: UInt64? {
+    guard let rate else { return nil }
+    let batch = mode == .keepalive ? pipeline : 1
+    return UInt64(Double(connections * batch) / rate * 1e9)
+  }
 }
 
 /// Why a request failed, as the report counts them.

@@ -1,4 +1,5 @@
 import Atomics
+import Glibc
 import Histogram
 import SearchdSystem
 import SearchdWire
@@ -16,7 +17,11 @@ final class BenchWorker {
     var expected: [[UInt8]?] = []
     var awaiting = 0
     var sentAt: UInt64 = 0
+    /// Under --rate: when the next batch is due.
+    var due: UInt64 = 0
     var connecting = true
+    /// The decoder holds part of a frame: bytes are no longer at a frame boundary.
+    var decoding = false
     var cursor: Int
 
     init(socket: Socket, cursor: Int) {
@@ -92,15 +97,58 @@ final class BenchWorker {
     return 0
   }
 
+  /// Under --rate, a connection whose next batch is not due yet waits here.
+  private var waiting: [Conn] = []
+
   private func startBatch(_ c: Conn) {
+    if let interval = plan.batchIntervalNs {
+      let now = MonotonicClock.nanoseconds()
+      // Spread the connections' first batches over one interval.
+      c.due =
+        c.due == 0
+        ? now + interval * UInt64(Int(c.socket.descriptor) % plan.connections) / UInt64(plan.connections)
+        : c.due + interval
+      if c.due > now {
+        waiting.append(c)
+        // Only replies matter until then; a writable socket would wake the loop for nothing.
+        try? epoll.modify(c.socket.descriptor, events: [.readable], token: UInt64(c.socket.descriptor))
+        return
+      }
+    }
+    sendBatch(c)
+  }
+
+  /// Starts the batches that are due; returns the milliseconds until the next one.
+  private func startDue() -> Int32 {
+    guard !waiting.isEmpty else { return plan.timeoutMs }
+    let now = MonotonicClock.nanoseconds()
+    var next = UInt64.max
+    var still: [Conn] = []
+    for c in waiting {
+      if c.due <= now {
+        sendBatch(c)
+      } else {
+        still.append(c)
+        next = min(next, c.due)
+      }
+    }
+    waiting = still
+    return next == .max ? plan.timeoutMs : Int32(min(UInt64(plan.timeoutMs), (next - now + 999_999) / 1_000_000))
+  }
+
+  private func sendBatch(_ c: Conn) {
     let n = claim(plan.mode == .keepalive ? plan.pipeline : 1)
     guard n > 0 else {
       close(c, reopen: false)
       return
     }
-    c.batch.removeAll(keepingCapacity: true)
-    c.expected.removeAll(keepingCapacity: true)
-    for _ in 0..<n {
+    // One kind of request: the last batch of the same size is this one again.
+    let reusable = plan.requestsAndReplies.count == 1 && c.expected.count == n
+    if !reusable {
+      c.batch.removeAll(keepingCapacity: true)
+      c.expected.removeAll(keepingCapacity: true)
+    }
+    for _ in 0..<(reusable ? 0 : n) {
       let (request, reply) = plan.requestsAndReplies[c.cursor]
       c.cursor = (c.cursor + 1) % plan.requestsAndReplies.count
       c.batch += request
@@ -108,7 +156,8 @@ final class BenchWorker {
     }
     c.awaiting = n
     c.sendOffset = 0
-    c.sentAt = MonotonicClock.nanoseconds()
+    // Paced: latency counts from when the batch was due, not from when it went out.
+    c.sentAt = plan.rate == nil ? MonotonicClock.nanoseconds() : c.due
     write(c)
   }
 
@@ -144,6 +193,26 @@ final class BenchWorker {
       eof = true
     }
     while c.awaiting > 0 {
+      // Fast path: the reply is byte for byte the expected one, so no decoding is needed
+      // and checking costs one comparison (it keeps the generator off the critical path).
+      if !c.decoding, let expected = c.expected[c.expected.count - c.awaiting] {
+        let n = min(expected.count, c.input.readableCount)
+        if Self.equal(c.input.peek(n), expected.prefix(n)) {
+          guard n == expected.count else {
+            if eof {
+              fail(.closed)
+              close(c, reopen: true)
+            }
+            return
+          }
+          c.input.skip(n)
+          c.awaiting -= 1
+          completed += 1
+          histogram.record((MonotonicClock.nanoseconds() - c.sentAt) / 1000)
+          continue
+        }
+      }
+      c.decoding = true
       switch c.decoder.decode(&c.input) {
       case .needMore:
         if eof {
@@ -156,6 +225,7 @@ final class BenchWorker {
         close(c, reopen: true)
         return
       case .frame(let f):
+        c.decoding = false
         let expected = c.expected[c.expected.count - c.awaiting]
         c.awaiting -= 1
         check(f, expected)
@@ -169,6 +239,15 @@ final class BenchWorker {
     }
   }
 
+  private static func equal(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
+    a.withUnsafeBytes { x in
+      b.withUnsafeBytes { y in
+        x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+      }
+    }
+  }
+
+  /// A reply that is not byte for byte the expected one: decoded to say what is wrong.
   private func check(_ f: Frame, _ expected: [UInt8]?) {
     if let expected {
       let got = Message.encode(
@@ -184,7 +263,10 @@ final class BenchWorker {
   /// Runs until the budget or the time is spent and every connection is done.
   func run() {
     while !conns.isEmpty {
-      let n = (try? epoll.wait(into: events, timeoutMs: plan.timeoutMs)) ?? 0
+      let wait = startDue()
+      if conns.isEmpty { break }
+      let n = (try? epoll.wait(into: events, timeoutMs: waiting.isEmpty ? plan.timeoutMs : wait)) ?? 0
+      if n == 0 && !waiting.isEmpty { continue }
       if n == 0 {
         // Nothing moved for a whole timeout: count what was outstanding and give up on it.
         for c in Array(conns.values) {
