@@ -1,22 +1,64 @@
+import Glibc
 import SearchdIndex
 import SearchdWire
 
 /// An index together with its hit replies, encoded once when the index is built:
 /// a hit is answered by queueing these shared bytes, with no encoding per request.
+/// Lookups take the query's bytes where they lie (in the read buffer), so a hit
+/// allocates nothing: an open-addressing table of FNV-1a hashes, keys compared with memcmp.
 public final class Catalog: Sendable {
   public let index: SearchIndex
-  private let hitReplies: [[UInt8]: [UInt8]]
+  private let keys: [[UInt8]]
+  private let replies: [[UInt8]]
+  /// Entry number + 1 per slot, 0 for empty; a power of two at least twice the entries.
+  private let slots: [Int32]
   /// Monotonic time it took to build, for stats.
   public let buildNanoseconds: UInt64
 
   public init(index: SearchIndex, buildNanoseconds: UInt64 = 0) {
     self.index = index
-    var replies: [[UInt8]: [UInt8]] = [:]
+    var keys: [[UInt8]] = []
+    var replies: [[UInt8]] = []
+    keys.reserveCapacity(index.count)
     replies.reserveCapacity(index.count)
-    index.forEach { key, value in replies[key] = Reply.result(value) }
-    self.hitReplies = replies
+    index.forEach { key, value in
+      keys.append(key)
+      replies.append(Reply.result(value))
+    }
+    var capacity = 16
+    while capacity < keys.count * 2 { capacity *= 2 }
+    var slots = [Int32](repeating: 0, count: capacity)
+    for (i, key) in keys.enumerated() {
+      var s = key.withUnsafeBytes { Self.hash($0) } & UInt64(capacity - 1)
+      while slots[Int(s)] != 0 { s = (s + 1) & UInt64(capacity - 1) }
+      slots[Int(s)] = Int32(i + 1)
+    }
+    self.keys = keys
+    self.replies = replies
+    self.slots = slots
     self.buildNanoseconds = buildNanoseconds
   }
 
-  public func reply(forQuery query: [UInt8]) -> [UInt8]? { hitReplies[query] }
+  private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    return h
+  }
+
+  /// The encoded reply for a hit, or nil for a miss.
+  public func reply(forQuery query: UnsafeRawBufferPointer) -> [UInt8]? {
+    let mask = UInt64(slots.count - 1)
+    var s = Self.hash(query) & mask
+    while true {
+      let entry = Int(slots[Int(s)])
+      if entry == 0 { return nil }
+      let matches = keys[entry - 1].withUnsafeBytes { key in
+        key.count == query.count && (key.count == 0 || memcmp(key.baseAddress!, query.baseAddress!, key.count) == 0)
+      }
+      if matches { return replies[entry - 1] }
+      s = (s + 1) & mask
+    }
+  }
+
+  public func reply(forQuery query: [UInt8]) -> [UInt8]? { query.withUnsafeBytes { reply(forQuery: $0) } }
 }

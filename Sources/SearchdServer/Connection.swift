@@ -72,7 +72,7 @@ final class Connection: EventHandler, ServedConnection {
   /// registers the interest the state machine wants.
   private func drive() {
     while true {
-      state.serve(now: worker.loop.now) { answer($0) }
+      state.serve(now: worker.loop.now, quick: { quickAnswer($0) }, answer: { answer($0) })
       if state.yielded && !yieldCounted {
         yieldCounted = true
         worker.shared.stats.requestYields.wrappingIncrement(ordering: .relaxed)
@@ -139,7 +139,7 @@ final class Connection: EventHandler, ServedConnection {
       case .data:
         // Shutdown is no time for fairness: answer all that came, then close.
         state.beginTurn(budget: .max)
-        state.serve(now: worker.loop.now) { answer($0) }
+        state.serve(now: worker.loop.now, quick: { quickAnswer($0) }, answer: { answer($0) })
       case .closed: return
       case .blocked, .endOfInput: break reading
       }
@@ -149,6 +149,24 @@ final class Connection: EventHandler, ServedConnection {
   }
 
   func forceClose() { close(reason: "shutdown deadline") }
+
+  private func quickAnswer(_ bytes: UnsafeRawBufferPointer) -> (frameLength: Int, reply: [UInt8])? {
+    guard logger.logLevel <= .debug else { return worker.handler.quickReply(bytes) }
+    let start = MonotonicClock.nanoseconds()
+    guard let answered = worker.handler.quickReply(bytes) else { return nil }
+    logServed(action: "search", start: start, replyBytes: answered.reply.count)
+    return answered
+  }
+
+  private func logServed(action: String, start: UInt64, replyBytes: Int) {
+    logger.debug(
+      "request served",
+      metadata: [
+        "searchd_action": "\(action)", "searchd_peer": "\(peer)",
+        "searchd_latency_us": "\((MonotonicClock.nanoseconds() - start) / 1000)",
+        "searchd_reply_bytes": "\(replyBytes)",
+      ])
+  }
 
   private func answer(_ frame: Frame) -> [UInt8] {
     guard logger.logLevel <= .debug else {
@@ -164,13 +182,7 @@ final class Connection: EventHandler, ServedConnection {
     case .stats?: action = "stats"
     case nil: action = "invalid"
     }
-    logger.debug(
-      "request served",
-      metadata: [
-        "searchd_action": "\(action)", "searchd_peer": "\(peer)",
-        "searchd_latency_us": "\((MonotonicClock.nanoseconds() - start) / 1000)",
-        "searchd_reply_bytes": "\(reply.count)",
-      ])
+    logServed(action: action, start: start, replyBytes: reply.count)
     return reply
   }
 

@@ -109,10 +109,26 @@ struct ConnectionState {
   /// Decodes complete frames and queues a reply for each, in order, until the
   /// output is backlogged or the turn's budget is spent (the rest wait in `input`).
   mutating func serve(now: UInt64, _ answer: (Frame) -> [UInt8]) {
+    serve(now: now, quick: { _ in nil }, answer: answer)
+  }
+
+  /// As above, trying `quick` first on each message that starts at a boundary: it
+  /// answers the common request in place, or returns nil for the full decoder.
+  mutating func serve(
+    now: UInt64, quick: (UnsafeRawBufferPointer) -> (frameLength: Int, reply: [UInt8])?,
+    answer: (Frame) -> [UInt8]
+  ) {
     while failure == nil && !backlogged {
       if budget <= 0 {
         yielded = !input.isEmpty
         return
+      }
+      if decoder.isAtBoundary, !input.isEmpty, let (length, reply) = input.withReadableBytes(quick) {
+        input.skip(length)
+        budget -= 1
+        queue(reply, now: now)
+        frameStartedAt = input.isEmpty ? nil : now
+        continue
       }
       switch decoder.decode(&input) {
       case .needMore:

@@ -8,6 +8,20 @@ struct RequestHandler {
   /// Renders the `stats` reply; the server supplies it, as only it sees every loop.
   let statsReport: @Sendable (Catalog) -> [UInt8]
 
+  /// The reply to the plain search at the start of `bytes`, and the frame's length, when
+  /// `QuickSearch` recognises one; nil sends the caller to the full decoder. A hit
+  /// allocates nothing: its reply was encoded with the catalog.
+  func quickReply(_ bytes: UnsafeRawBufferPointer) -> (frameLength: Int, reply: [UInt8])? {
+    guard let m = QuickSearch.match(bytes, limits: limits) else { return nil }
+    let query = UnsafeRawBufferPointer(rebasing: bytes[m.query])
+    if let hit = catalog.reply(forQuery: query) {
+      stats.count(.searchHit)
+      return (m.frameLength, hit)
+    }
+    stats.count(.searchMiss)
+    return (m.frameLength, Reply.noMatch(query: Array(query)))
+  }
+
   /// The reply bytes; a request-level error becomes an error reply (the connection goes on).
   /// `trusted`: the peer is local (loopback or unix socket), so admin actions are allowed.
   /// `onError` hears of each request-level error, for the log.

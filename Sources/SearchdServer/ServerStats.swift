@@ -34,20 +34,24 @@ public final class ServerStats: Sendable {
     errors = WireError.Code.allCases.map { _ in ManagedAtomic(0) }
   }
 
+  // `allCases` builds a new array at every use: look the counters up in one built once.
+  private static let kinds = RequestKind.allCases
+  private static let codes = WireError.Code.allCases
+
   public func count(_ kind: RequestKind) {
-    requests[RequestKind.allCases.firstIndex(of: kind)!].wrappingIncrement(ordering: .relaxed)
+    requests[Self.kinds.firstIndex(of: kind)!].wrappingIncrement(ordering: .relaxed)
   }
 
   public func count(_ code: WireError.Code) {
-    errors[WireError.Code.allCases.firstIndex(of: code)!].wrappingIncrement(ordering: .relaxed)
+    errors[Self.codes.firstIndex(of: code)!].wrappingIncrement(ordering: .relaxed)
   }
 
   public func requests(_ kind: RequestKind) -> Int {
-    requests[RequestKind.allCases.firstIndex(of: kind)!].load(ordering: .relaxed)
+    requests[Self.kinds.firstIndex(of: kind)!].load(ordering: .relaxed)
   }
 
   public func errors(_ code: WireError.Code) -> Int {
-    errors[WireError.Code.allCases.firstIndex(of: code)!].load(ordering: .relaxed)
+    errors[Self.codes.firstIndex(of: code)!].load(ordering: .relaxed)
   }
 
   public var requestsServed: Int { RequestKind.allCases.reduce(0) { $0 + requests($1) } + errorsTotal }

@@ -35,6 +35,12 @@ public struct FrameDecoder: Sendable {
     self.limits = limits
   }
 
+  /// True between messages: the next byte in the buffer starts a new one.
+  public var isAtBoundary: Bool {
+    if case .protoheader = state { return failed == nil }
+    return false
+  }
+
   /// True when part of a message has been received (so the request deadline runs).
   public func isMidFrame(_ buffer: InputBuffer) -> Bool {
     if case .protoheader = state { return !buffer.isEmpty }

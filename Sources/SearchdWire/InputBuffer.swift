@@ -35,6 +35,11 @@ public struct InputBuffer: Sendable {
     return n
   }
 
+  /// Lends the unread bytes in place.
+  public func withReadableBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try storage.withUnsafeBytes { raw in try body(UnsafeRawBufferPointer(rebasing: raw[reader..<writer])) }
+  }
+
   /// The first `n` unread bytes (n ≤ readableCount).
   public func peek(_ n: Int) -> ArraySlice<UInt8> { storage[reader..<reader + n] }
 

@@ -3,7 +3,9 @@ import SearchdWire
 /// One fuzz input: the first byte picks how the rest is split into reads, so
 /// partial reads are covered; the rest is the byte stream a peer sends.
 /// Checks that feeding the stream whole and in chunks gives the same events,
-/// that every frame gets a well-formed reply, and that nothing traps.
+/// that the hot path's QuickSearch (tried first at each message boundary, as the
+/// daemon does) changes nothing, that every frame gets a well-formed reply, and that
+/// nothing traps.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   guard size > 0 else { return 0 }
@@ -13,6 +15,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let whole = events(stream, chunkSize: max(stream.count, 1), limits: limits)
   let chunked = events(stream, chunkSize: chunk, limits: limits)
   precondition(whole == chunked, "whole and chunked decoding disagree")
+  let quick = events(stream, chunkSize: chunk, limits: limits, quick: true)
+  precondition(whole == quick, "the quick path and the full decoder disagree")
   return 0
 }
 
@@ -22,7 +26,7 @@ enum Event: Equatable {
 }
 
 /// Decodes as a connection does, answering each frame as the daemon would.
-func events(_ stream: [UInt8], chunkSize: Int, limits: WireLimits) -> [Event] {
+func events(_ stream: [UInt8], chunkSize: Int, limits: WireLimits, quick: Bool = false) -> [Event] {
   var buffer = InputBuffer()
   var decoder = FrameDecoder(limits: limits)
   var out: [Event] = []
@@ -32,6 +36,16 @@ func events(_ stream: [UInt8], chunkSize: Int, limits: WireLimits) -> [Event] {
     buffer.append(stream[offset..<end])
     offset = end
     decoding: while true {
+      if quick && decoder.isAtBoundary && !buffer.isEmpty {
+        let m = buffer.withReadableBytes { raw in
+          QuickSearch.match(raw, limits: limits).map { ($0.frameLength, Array(raw[$0.query])) }
+        }
+        if let (length, query) = m {
+          buffer.skip(length)
+          out.append(.reply(Reply.noMatch(query: query)))
+          continue
+        }
+      }
       switch decoder.decode(&buffer) {
       case .needMore: break decoding
       case .frame(let f): out.append(.reply(answer(f, limits: limits)))

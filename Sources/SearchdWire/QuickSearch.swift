@@ -1,0 +1,146 @@
+/// The hot path's decoder: recognises the common request — a complete search frame
+/// with a plain header (the four keys once each, ASCII strings without escapes, a
+/// decimal content-length, `text/json`, `utf-8`) and content `{"action": "search",
+/// "value": "<ASCII without escapes>"}` — straight from the read buffer, allocating
+/// nothing. Anything else, however slightly different, gets nil, and the full decoder
+/// (`FrameDecoder` and `Request`) decides, errors included. So it only has to be
+/// right on what it accepts, which the tests check against the full decoder.
+public enum QuickSearch {
+  /// A recognised search: the frame's length and where its query lies in `bytes`.
+  public struct Match: Equatable, Sendable {
+    public var frameLength: Int
+    public var query: Range<Int>
+  }
+
+  public static func match(_ bytes: UnsafeRawBufferPointer, limits: WireLimits) -> Match? {
+    guard bytes.count >= 2 else { return nil }
+    let headerLength = Int(bytes[0]) << 8 | Int(bytes[1])
+    guard headerLength > 0, headerLength <= limits.maxHeaderBytes, bytes.count >= 2 + headerLength else { return nil }
+    var s = Scanner(bytes: bytes, index: 2, end: 2 + headerLength)
+    guard let contentLength = s.header(), s.index == s.end, contentLength <= limits.maxContentLength else {
+      return nil
+    }
+    let contentStart = 2 + headerLength
+    guard bytes.count - contentStart >= contentLength else { return nil }
+    var c = Scanner(bytes: bytes, index: contentStart, end: contentStart + contentLength)
+    guard let query = c.searchContent(), c.index == c.end else { return nil }
+    return Match(frameLength: contentStart + contentLength, query: query)
+  }
+
+  private struct Scanner {
+    let bytes: UnsafeRawBufferPointer
+    var index: Int
+    let end: Int
+
+    private static let quote = UInt8(ascii: "\"")
+
+    mutating func skipWhitespace() {
+      while index < end {
+        switch bytes[index] {
+        case 0x20, 0x09, 0x0A, 0x0D: index += 1
+        default: return
+        }
+      }
+    }
+
+    mutating func take(_ byte: UInt8) -> Bool {
+      skipWhitespace()
+      guard index < end, bytes[index] == byte else { return false }
+      index += 1
+      return true
+    }
+
+    /// A string of printable ASCII without escapes; its bytes' range (quotes excluded).
+    mutating func plainString() -> Range<Int>? {
+      guard take(Self.quote) else { return nil }
+      let start = index
+      while index < end {
+        let b = bytes[index]
+        if b == Self.quote {
+          index += 1
+          return start..<(index - 1)
+        }
+        guard b >= 0x20, b < 0x7F, b != UInt8(ascii: "\\") else { return nil }
+        index += 1
+      }
+      return nil
+    }
+
+    func equals(_ range: Range<Int>, _ literal: StaticString) -> Bool {
+      guard range.count == literal.utf8CodeUnitCount else { return false }
+      let p = literal.utf8Start
+      for i in 0..<range.count where bytes[range.lowerBound + i] != p[i] { return false }
+      return true
+    }
+
+    /// A decimal integer as JSON writes one (no sign, no leading zero, no fraction or
+    /// exponent), short enough not to overflow.
+    mutating func plainInteger() -> Int? {
+      skipWhitespace()
+      let start = index
+      var value = 0
+      while index < end, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+        // Past 9 digits it is refused below; stop counting before it could overflow.
+        if index - start < 9 { value = value * 10 + Int(bytes[index] - UInt8(ascii: "0")) }
+        index += 1
+      }
+      let digits = index - start
+      guard digits > 0, digits <= 9, digits == 1 || bytes[start] != UInt8(ascii: "0") else { return nil }
+      return value
+    }
+
+    /// `{` key `:` value (`,` key `:` value)* `}` over the four header keys, each once.
+    mutating func header() -> Int? {
+      guard take(UInt8(ascii: "{")) else { return nil }
+      var seen = 0
+      var contentLength = -1
+      repeat {
+        guard let key = plainString(), take(UInt8(ascii: ":")) else { return nil }
+        let bit: Int
+        if equals(key, "content-length") {
+          bit = 1
+          guard let n = plainInteger() else { return nil }
+          contentLength = n
+        } else if equals(key, "content-type") {
+          bit = 2
+          guard let v = plainString(), equals(v, "text/json") else { return nil }
+        } else if equals(key, "content-encoding") {
+          bit = 4
+          guard let v = plainString(), equals(v, "utf-8") else { return nil }
+        } else if equals(key, "byteorder") {
+          bit = 8
+          guard plainString() != nil else { return nil }
+        } else {
+          return nil
+        }
+        guard seen & bit == 0 else { return nil }
+        seen |= bit
+      } while take(UInt8(ascii: ","))
+      guard take(UInt8(ascii: "}")), seen == 15 else { return nil }
+      skipWhitespace()
+      return contentLength
+    }
+
+    /// `{"action": "search", "value": "..."}`, the two keys in either order, each once.
+    mutating func searchContent() -> Range<Int>? {
+      guard take(UInt8(ascii: "{")) else { return nil }
+      var sawAction = false
+      var query: Range<Int>?
+      repeat {
+        guard let key = plainString(), take(UInt8(ascii: ":")), let value = plainString() else { return nil }
+        if equals(key, "action") {
+          guard !sawAction, equals(value, "search") else { return nil }
+          sawAction = true
+        } else if equals(key, "value") {
+          guard query == nil else { return nil }
+          query = value
+        } else {
+          return nil
+        }
+      } while take(UInt8(ascii: ","))
+      guard take(UInt8(ascii: "}")), sawAction else { return nil }
+      skipWhitespace()
+      return query
+    }
+  }
+}

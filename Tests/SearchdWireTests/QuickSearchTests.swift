@@ -1,0 +1,103 @@
+import Foundation
+import SearchdWire
+import TestSupport
+import Testing
+
+/// The hot path's decoder must agree with the full one on everything it accepts.
+@Suite struct QuickSearchTests {
+  private func quick(_ bytes: [UInt8], limits: WireLimits = .default) -> (length: Int, query: [UInt8])? {
+    bytes.withUnsafeBytes { raw in
+      QuickSearch.match(raw, limits: limits).map { ($0.frameLength, Array(raw[$0.query])) }
+    }
+  }
+
+  /// The full decoder's reading of the first message in `bytes`: its length and request.
+  private func full(_ bytes: [UInt8], limits: WireLimits = .default) -> (length: Int, request: Request)? {
+    var input = InputBuffer()
+    input.append(bytes)
+    var decoder = FrameDecoder(limits: limits)
+    guard case .frame(let f) = decoder.decode(&input), let r = try? Request.parse(f, limits: limits) else {
+      return nil
+    }
+    return (bytes.count - input.readableCount, r)
+  }
+
+  private func expectAgreement(_ bytes: [UInt8], limits: WireLimits = .default) {
+    guard let q = quick(bytes, limits: limits) else { return }
+    let f = full(bytes, limits: limits)
+    #expect(f?.length == q.length, "frame length for \(bytes)")
+    #expect(f?.request == .search(query: q.query), "request for \(bytes)")
+  }
+
+  @Test func plainSearchesAreRecognised() {
+    for v in protocolVectors where ["search morpheus", "search ring", "search miss"].contains(v.name) {
+      #expect(quick(v.request) != nil, "\(v.name)")
+      expectAgreement(v.request)
+    }
+    let reordered = Message.encode(
+      contentType: "text/json", contentEncoding: "utf-8", content: Array(#"{ "value":"ring" ,"action":"search"}"#.utf8))
+    #expect(quick(reordered)?.query == Array("ring".utf8))
+    expectAgreement(reordered)
+  }
+
+  /// Everything else goes to the full decoder, which answers it (errors included).
+  @Test(arguments: [
+    #"{"action": "search", "value": "a\"b"}"#, #"{"action": "search", "value": "é"}"#,
+    #"{"action": "search", "value": "x", "value": "y"}"#, #"{"action": "search", "action": "search", "value": "x"}"#,
+    #"{"action": "find", "value": "x"}"#, #"{"action": "search"}"#, #"{"action": "search", "value": 7}"#,
+    #"{"action": "search", "value": "x", "extra": 1}"#, #"{"action": "stats"}"#, "[1]", "{}", "not json",
+  ])
+  func otherContentIsLeftToTheFullDecoder(_ content: String) {
+    let bytes = Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: Array(content.utf8))
+    #expect(quick(bytes) == nil)
+  }
+
+  @Test(arguments: [
+    #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-16", "content-length": 2}"#,
+    #"{"byteorder": "little", "content-type": "binary", "content-encoding": "utf-8", "content-length": 2}"#,
+    #"{"byteorder": 1, "content-type": "text/json", "content-encoding": "utf-8", "content-length": 2}"#,
+    #"{"content-type": "text/json", "content-encoding": "utf-8", "content-length": 2}"#,
+    #"{"byteorder": "l", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 02}"#,
+    #"{"byteorder": "l", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 2.0}"#,
+    #"{"byteorder": "l", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 2, "x": 1}"#,
+    #"{"byteorder": "l", "byteorder": "l", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 2}"#,
+  ])
+  func otherHeadersAreLeftToTheFullDecoder(_ header: String) {
+    let h = Array(header.utf8)
+    #expect(quick([0, UInt8(h.count)] + h + Array("{}".utf8)) == nil)
+  }
+
+  @Test func incompleteOrOverLimitFramesAreLeftToTheFullDecoder() {
+    let r = protocolVectors[0].request
+    for cut in [0, 1, 2, 50, r.count - 1] { #expect(quick(Array(r.prefix(cut))) == nil) }
+    #expect(quick(r, limits: WireLimits(maxHeaderBytes: 50)) == nil)
+    #expect(quick(r, limits: WireLimits(maxContentLength: 10)) == nil)
+    #expect(quick(r + r)?.length == r.count, "one frame at a time")
+    // Lengths too long to be plain are refused without overflowing (the full decoder answers them).
+    for literal in ["99999999999999999999", "9223372036854775808", "1234567890"] {
+      let h = Array(
+        (#"{"byteorder": "l", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "#
+          + literal + "}").utf8)
+      #expect(quick([0, UInt8(h.count)] + h) == nil)
+    }
+  }
+
+  /// Every fuzz input and many mutated requests: where the quick path answers, it agrees.
+  @Test func agreesWithTheFullDecoderOnTheCorpusAndOnMutations() throws {
+    var inputs = FuzzCorpusDifferentialTests.corpus.compactMap { try? Array(Data(contentsOf: $0).dropFirst()) }
+    var rng = SystemRandomNumberGenerator()
+    for _ in 0..<20_000 {
+      var bytes = protocolVectors[Int.random(in: 0..<4, using: &rng)].request
+      for _ in 0..<Int.random(in: 1...3, using: &rng) {
+        bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+      }
+      inputs.append(bytes)
+    }
+    var matched = 0
+    for input in inputs {
+      if quick(input) != nil { matched += 1 }
+      expectAgreement(input)
+    }
+    #expect(matched > 100, "mutations that stay plain searches are still recognised")
+  }
+}
