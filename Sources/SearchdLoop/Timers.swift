@@ -24,7 +24,10 @@ struct Timers {
 
   /// Milliseconds until the next timer, for epoll_wait; -1 when there is none.
   func timeoutMs(now: UInt64) -> Int32 {
-    guard let next = entries.map(\.deadline).min() else { return -1 }
+    // A plain scan: this runs every loop turn, and `map` would allocate each time.
+    var earliest: UInt64?
+    for e in entries where e.deadline < earliest ?? .max { earliest = e.deadline }
+    guard let next = earliest else { return -1 }
     if next <= now { return 0 }
     return Int32(min((next - now + 999_999) / 1_000_000, UInt64(Int32.max)))
   }
@@ -32,6 +35,8 @@ struct Timers {
   /// The bodies of every timer due by `now`; repeating ones are re-armed.
   mutating func takeDue(now: UInt64) -> [() -> Void] {
     var due: [() -> Void] = []
+    // Most turns have nothing due: answer those without allocating.
+    guard entries.contains(where: { $0.deadline <= now }) else { return due }
     var i = 0
     while i < entries.count {
       if entries[i].deadline <= now {

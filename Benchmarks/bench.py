@@ -1,0 +1,477 @@
+#!/usr/bin/env python3
+"""searchd's benchmarks, run against its peers in one run (stdlib only).
+
+  bench.py all [--seconds S] [--runs N] [--out BENCHMARKS.md]   the matrix (make bench)
+  bench.py allocs [--max 0.05]                                   allocations per hit (make test)
+
+Servers: searchd, a minimal C epoll server, a SwiftNIO server, redis-server (GET and
+PING, driven by redis-benchmark) and the tutorial's Python server (per-connection only).
+The client is `searchctl bench` for all but Redis. Server CPU per request comes from
+/proc/PID/stat (utime + stime of every thread) over the run: the figure least disturbed
+by the noise of a shared machine. Figures are medians of N runs with min-max.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, ".build", "bench")
+TICK = os.sysconf("SC_CLK_TCK")
+MORPHEUS = (b'\x00g{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", '
+            b'"content-length": 41}{"action": "search", "value": "morpheus"}')
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw).stdout
+
+
+def build():
+    os.makedirs(OUT, exist_ok=True)
+    sh(["swift", "build", "-c", "release"], cwd=ROOT)
+    bins = sh(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT).strip()
+    for name, src, extra in [("c-server", "c-server/server.c", []), ("loadgen", "c-loadgen/loadgen.c", []),
+                             ("count.so", "malloc-count/count.c", ["-shared", "-fPIC"])]:
+        sh(["gcc", "-O2", "-Wall", *extra, "-o", os.path.join(OUT, name), os.path.join(ROOT, "Benchmarks", src)])
+    return bins
+
+
+def build_nio():
+    pkg = os.path.join(ROOT, "Benchmarks", "nio-server")
+    scratch = os.path.join(ROOT, ".build-nio")
+    try:
+        sh(["swift", "build", "-c", "release", "--package-path", pkg, "--scratch-path", scratch])
+    except subprocess.CalledProcessError as e:
+        print("SwiftNIO server did not build:", e.stderr[-2000:], file=sys.stderr)
+        return None
+    return os.path.join(sh(["swift", "build", "-c", "release", "--package-path", pkg, "--scratch-path", scratch,
+                            "--show-bin-path"]).strip(), "NIOSearchServer")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cpu_ticks(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+class Server:
+    """A server process, pinned or not, and the port it listens on."""
+
+    def __init__(self, name, argv, ready, port=None, env=None):
+        self.name = name
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env={**os.environ, **(env or {})})
+        self.port = port
+        deadline = time.time() + 30
+        while self.port is None and time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            m = re.search(ready, line)
+            if m:
+                self.port = int(m.group(1))
+        if self.port is None:
+            raise RuntimeError(f"{name} did not start")
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port)).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        # Keep reading its output so a chatty server never blocks on a full pipe.
+        import threading
+        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def taskset(cpu, argv):
+    return ["taskset", "-c", str(cpu), *argv] if cpu is not None else argv
+
+
+def start(kind, bins, nio, pinned, close=False, env=None, extra=()):
+    cpu = 0 if pinned else None
+    threads = "1" if pinned else str(os.cpu_count())
+    if kind == "searchd":
+        argv = [f"{bins}/searchd", "--listen", "127.0.0.1:0", "--threads", threads, "--log-level", "warning",
+                "--log-target", "stderr", "--max-connections", "12000", *extra]
+        # searchd logs its ports at info; ask for them on a port we choose instead.
+        port = free_port()
+        argv[2] = f"127.0.0.1:{port}"
+        return Server(kind, taskset(cpu, argv), None, port=port, env=env)
+    if kind == "c":
+        return Server(kind, taskset(cpu, [f"{OUT}/c-server", "0"] + (["close"] if close else [])),
+                      r"127\.0\.0\.1:(\d+)", env=env)
+    if kind == "nio":
+        return Server(kind, taskset(cpu, [nio, "0", threads]), r"127\.0\.0\.1:(\d+)", env=env)
+    if kind == "python":
+        return Server(kind, taskset(cpu, ["python3", f"{ROOT}/Tests/IntegrationTests/Python/tutorial_server.py",
+                                          "127.0.0.1", "0"]), r", (\d+)\)")
+    if kind == "redis":
+        port = free_port()
+        return Server(kind, taskset(cpu, ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                          "--appendonly", "no", "--maxclients", "12000", "--protected-mode", "no"]),
+                      None, port=port)
+    raise ValueError(kind)
+
+
+def searchctl_bench(bins, port, conns, pipeline, seconds, pinned, mode="keepalive", rate=None):
+    argv = [f"{bins}/searchctl", "bench", "-p", str(port), "-c", str(conns), "-P", str(pipeline),
+            "--duration", str(seconds), "--mode", mode, "--json", "--threads", "1" if pinned else "2"]
+    if rate:
+        argv += ["--rate", str(rate)]
+    out = subprocess.run(taskset(1 if pinned else None, argv), text=True, capture_output=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    if r["errors"]:
+        raise RuntimeError(f"bench errors: {r['errors']}")
+    return r["requests"], r["requests_per_second"], r["latency_us"]
+
+
+def redis_bench(port, conns, pipeline, seconds, pinned, test, per_connection=False, estimate=100_000):
+    n = max(int(estimate * seconds), 10_000)
+    argv = ["redis-benchmark", "-p", str(port), "-c", str(conns), "-P", str(pipeline), "-n", str(n), "-t", test,
+            "--csv", "--threads", "1"]
+    if per_connection:
+        argv += ["-k", "0"]
+    out = sh(taskset(1 if pinned else None, argv))
+    rows = [l for l in out.splitlines() if l.startswith('"') and not l.startswith('"test"')]
+    rps = float(rows[-1].split(",")[1].strip('"'))
+    return n, rps, None
+
+
+def measure(server, client):
+    before = cpu_ticks(server.pid)
+    requests, rps, latency = client()
+    used = cpu_ticks(server.pid) - before
+    return {"rps": rps, "cpu_us": used * 1e6 / TICK / max(requests, 1), "latency": latency}
+
+
+def summary(values):
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def run_matrix(args, bins, nio, have_redis):
+    results = {}
+    keepalive = [(1, 1), (50, 1), (50, 16), (500, 1), (500, 16)]
+    per_conn = [1, 50]
+    for pinned in (True, False):
+        layout = "pinned" if pinned else "free"
+        for conns, pipeline in keepalive:
+            peers = ["searchd", "c", "nio", "redis-get", "redis-ping"]
+            for peer in peers:
+                if peer == "nio" and not nio or peer.startswith("redis") and not have_redis:
+                    continue
+                runs = []
+                for _ in range(args.runs):
+                    srv = start(peer.split("-")[0], bins, nio, pinned)
+                    try:
+                        if peer.startswith("redis"):
+                            test = "get" if peer == "redis-get" else "ping_mbulk"
+                            est = 150_000 * (8 if pipeline > 1 else 1)
+                            runs.append(measure(srv, lambda: redis_bench(srv.port, conns, pipeline, args.seconds,
+                                                                         pinned, test, estimate=est)))
+                        else:
+                            runs.append(measure(srv, lambda: searchctl_bench(bins, srv.port, conns, pipeline,
+                                                                             args.seconds, pinned)))
+                    finally:
+                        srv.stop()
+                results[(layout, "keepalive", conns, pipeline, peer)] = runs
+                print(layout, "keepalive", conns, pipeline, peer, summary([r["rps"] for r in runs]), flush=True)
+        for conns in per_conn:
+            for peer in ["searchd", "c-close", "nio", "python", "redis-get"]:
+                if peer == "nio" and not nio or peer.startswith("redis") and not have_redis:
+                    continue
+                runs = []
+                for _ in range(args.runs):
+                    srv = start(peer.split("-")[0], bins, nio, pinned, close=peer == "c-close")
+                    try:
+                        if peer == "redis-get":
+                            runs.append(measure(srv, lambda: redis_bench(srv.port, conns, 1, args.seconds, pinned,
+                                                                         "get", per_connection=True,
+                                                                         estimate=15_000)))
+                        else:
+                            runs.append(measure(srv, lambda: searchctl_bench(
+                                bins, srv.port, conns, 1, args.seconds, pinned, mode="per-connection")))
+                    finally:
+                        srv.stop()
+                results[(layout, "per-connection", conns, 1, peer)] = runs
+                print(layout, "per-connection", conns, peer, summary([r["rps"] for r in runs]), flush=True)
+    return results
+
+
+def latency_at_half_peak(args, bins, nio, peak):
+    rate = int(peak / 2)
+    out = {}
+    for peer in ["searchd", "c", "nio"]:
+        if peer == "nio" and not nio:
+            continue
+        runs = []
+        for _ in range(args.runs):
+            srv = start(peer, bins, nio, True)
+            try:
+                runs.append(measure(srv, lambda: searchctl_bench(bins, srv.port, 50, 1, args.seconds, True,
+                                                                 rate=rate)))
+            finally:
+                srv.stop()
+        out[peer] = runs
+    return rate, out
+
+
+def idle_memory(bins, nio, have_redis, count=10_000):
+    """KiB of server memory per idle connection after one answered request."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    out = {}
+    for peer in ["searchd", "c", "nio", "redis"]:
+        if peer == "nio" and not nio or peer == "redis" and not have_redis:
+            continue
+        srv = start(peer, bins, nio, False)
+        try:
+            request, reply_end = (b"PING\r\n", b"\r\n") if peer == "redis" else (MORPHEUS, None)
+            warm = socket.create_connection(("127.0.0.1", srv.port))
+            warm.sendall(request)
+            warm.recv(4096)
+            time.sleep(1)
+            before = rss_kib(srv.pid)
+            socks = []
+            for _ in range(count):
+                s = socket.create_connection(("127.0.0.1", srv.port))
+                s.sendall(request)
+                socks.append(s)
+            for s in socks:
+                got = b""
+                while not (got.endswith(b"\r\n") if reply_end else len(got) >= 150):
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    got += chunk
+            time.sleep(1.5)  # searchd hands idle buffers back on its 250 ms sweep
+            after = rss_kib(srv.pid)
+            out[peer] = (after - before) * 1024 / count
+            for s in socks:
+                s.close()
+            warm.close()
+        finally:
+            srv.stop()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return out
+
+
+def allocations(bins, requests=200_000):
+    """Allocations per request in searchd, counted by an LD_PRELOAD malloc counter."""
+    counter = os.path.join(OUT, "malloc-count")
+    if os.path.exists(counter):
+        os.remove(counter)
+    srv = start("searchd", bins, None, False, env={"LD_PRELOAD": f"{OUT}/count.so", "MALLOC_COUNT_FILE": counter})
+    read = lambda: int.from_bytes(open(counter, "rb").read(8), "little")
+    out = {}
+    try:
+        for kind, pipeline in [("hit", 1), ("hit", 16), ("miss", 1), ("binary", 1)]:
+            argv = [f"{bins}/searchctl", "bench", "-p", str(srv.port), "-c", "10", "-P", str(pipeline), "--kind",
+                    kind]
+            sh(argv + ["-n", "20000"])  # warm up: buffers grown, tables built
+            before = read()
+            sh(argv + ["-n", str(requests)])
+            out[(kind, pipeline)] = (read() - before) / requests
+    finally:
+        srv.stop()
+    return out
+
+
+def loadgen_comparison(args, bins):
+    """searchctl bench against the C load generator, both driving the C server."""
+    out = {}
+    for pipeline in (1, 16):
+        ours, theirs = [], []
+        for _ in range(args.runs):
+            srv = start("c", bins, None, True)
+            try:
+                ours.append(searchctl_bench(bins, srv.port, 50, pipeline, args.seconds, True)[1])
+            finally:
+                srv.stop()
+            srv = start("c", bins, None, True)
+            try:
+                line = sh(taskset(1, [f"{OUT}/loadgen", str(srv.port), "50", str(pipeline), str(args.seconds)]))
+                theirs.append(float(line.split()[-1]))
+            finally:
+                srv.stop()
+        out[pipeline] = (statistics.median(ours), statistics.median(theirs))
+    return out
+
+
+def fmt(s, digits=0):
+    if s is None:
+        return "—"
+    f = f"{{:,.{digits}f}}"
+    return f"{f.format(s['median'])} ({f.format(s['min'])}–{f.format(s['max'])})"
+
+
+def report(args, results, half, idle, allocs, loadgen, nio, have_redis):
+    cpu = sh(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).strip()
+    lines = [
+        "# searchd benchmarks",
+        "",
+        f"Written by `make bench` (`python3 Benchmarks/bench.py all --seconds {args.seconds} --runs {args.runs}`) "
+        f"on {datetime.date.today().isoformat()}.",
+        "",
+        f"Machine: {platform.node()}, {os.cpu_count()} cores ({cpu}), Linux {platform.release()}; "
+        f"{sh(['swift', '--version']).splitlines()[0].strip()}.",
+        "Every server on 127.0.0.1; **pinned**: server on CPU 0 with one thread (searchd `--threads 1`, NIO one "
+        "event loop), client on CPU 1 (`taskset`); **free**: no pinning, searchd and NIO with one loop per core, "
+        "client with 2 threads.",
+        "Client: `searchctl bench -c C -P P --duration S [--mode per-connection]` (every reply verified) for "
+        "searchd, the C server, SwiftNIO and Python; `redis-benchmark -c C -P P -n N -t get|ping_mbulk "
+        "[-k 0]` for Redis. Figures: median (min–max) of the runs. Server CPU per request: utime+stime of the "
+        "server process over the run (/proc/PID/stat) divided by the replies.",
+        "",
+    ]
+    peers = ["searchd", "c", "nio", "redis-get", "redis-ping"]
+    for layout in ("pinned", "free"):
+        lines += [f"## Keep-alive, {layout}", "",
+                  "| c | P | server | requests/s | server CPU µs/request | p50 µs | p99 µs |", "|---|---|---|---|---|---|---|"]
+        for (l, mode, c, p, peer), runs in results.items():
+            if l != layout or mode != "keepalive":
+                continue
+            lat = [r["latency"] for r in runs if r["latency"]]
+            p50 = summary([x["p50"] for x in lat])
+            p99 = summary([x["p99"] for x in lat])
+            lines.append(f"| {c} | {p} | {peer} | {fmt(summary([r['rps'] for r in runs]))} | "
+                         f"{fmt(summary([r['cpu_us'] for r in runs]), 2)} | {fmt(p50)} | {fmt(p99)} |")
+        lines += ["", f"## Per-connection (connect, request, reply, close), {layout}", "",
+                  "| c | server | connections/s | server CPU µs/connection |", "|---|---|---|---|"]
+        for (l, mode, c, p, peer), runs in results.items():
+            if l != layout or mode != "per-connection":
+                continue
+            lines.append(f"| {c} | {peer} | {fmt(summary([r['rps'] for r in runs]))} | "
+                         f"{fmt(summary([r['cpu_us'] for r in runs]), 1)} |")
+        lines.append("")
+
+    def med(layout, mode, c, p, peer, key):
+        runs = results.get((layout, mode, c, p, peer))
+        return statistics.median([r[key] for r in runs]) if runs else None
+
+    lines += ["## Ratios to the C server (pinned, medians)", "", "| what | searchd / C | target |", "|---|---|---|"]
+    checks = [
+        ("keep-alive c=50 P=1, CPU per request", ("keepalive", 50, 1), "cpu_us", "≤ 1.10"),
+        ("keep-alive c=50 P=1, requests/s", ("keepalive", 50, 1), "rps", "≥ 0.90"),
+        ("keep-alive c=50 P=16, CPU per request", ("keepalive", 50, 16), "cpu_us", "≤ 1.20"),
+        ("keep-alive c=50 P=16, requests/s", ("keepalive", 50, 16), "rps", "≥ 0.85"),
+    ]
+    for what, (mode, c, p), key, target in checks:
+        a, b = med("pinned", mode, c, p, "searchd", key), med("pinned", mode, c, p, "c", key)
+        lines.append(f"| {what} | {a / b:.2f} | {target} |" if a and b else f"| {what} | — | {target} |")
+    for key, what, target in [("rps", "connections/s", "≥ 0.90"), ("cpu_us", "CPU per connection", "≤ 1.20")]:
+        a, b = med("pinned", "per-connection", 50, 1, "searchd", key), med("pinned", "per-connection", 50, 1,
+                                                                              "c-close", key)
+        lines.append(f"| per-connection c=50, {what} (C closes after reply) | {a / b:.2f} | {target} |"
+                     if a and b else f"| per-connection c=50, {what} | — | {target} |")
+    for key, what, target in [("p50", "p50", "≤ 1.2"), ("p99", "p99", "≤ 1.5")]:
+        runs_s = results.get(("pinned", "keepalive", 1, 1, "searchd"))
+        runs_c = results.get(("pinned", "keepalive", 1, 1, "c"))
+        if runs_s and runs_c:
+            a = statistics.median([r["latency"][key] for r in runs_s])
+            b = statistics.median([r["latency"][key] for r in runs_c])
+            lines.append(f"| c=1 P=1 latency {what} | {a / b:.2f} | {target} |")
+    if nio:
+        a, b = med("pinned", "keepalive", 50, 1, "searchd", "cpu_us"), med("pinned", "keepalive", 50, 1, "nio",
+                                                                             "cpu_us")
+        if a and b:
+            lines.append(f"| keep-alive c=50 P=1, CPU per request vs SwiftNIO | {a / b:.2f} | ≤ 0.67 |")
+    for peer in ("redis-get", "redis-ping"):
+        a, b = med("pinned", "keepalive", 50, 1, peer, "cpu_us"), med("pinned", "keepalive", 50, 1, "c", "cpu_us")
+        if a and b:
+            lines.append(f"| ({peer} / C, CPU per request at c=50 P=1, for reference) | {a / b:.2f} | |")
+    rate, lat = half
+    lines += ["", f"## Latency at half of searchd's peak (c=50 P=1 pinned, paced at {rate:,} requests/s)", "",
+              "`searchctl bench --rate` paces requests and counts latency from when each was due.", "",
+              "| server | p50 µs | p90 µs | p99 µs | p99.9 µs |", "|---|---|---|---|---|"]
+    for peer, runs in lat.items():
+        cells = [fmt(summary([r["latency"][k] for r in runs])) for k in ("p50", "p90", "p99", "p99.9")]
+        lines.append(f"| {peer} | " + " | ".join(cells) + " |")
+    lines += ["", "## Memory per idle connection (10,000 connections, each after one answered request)", "",
+              "RSS growth of the server divided by the connections, 1.5 s after the last reply.", "",
+              "| server | bytes per connection |", "|---|---|"]
+    for peer, b in idle.items():
+        lines.append(f"| {peer} | {b:,.0f} |")
+    lines += ["", "## Allocations per request in searchd (release build, LD_PRELOAD malloc counter)", "",
+              "`Benchmarks/malloc-count/count.c` counts every malloc/calloc/realloc/memalign of the process; "
+              "the figure is the count over a 200,000-request run divided by the requests, after a warm-up.", "",
+              "| request | P | allocations per request |", "|---|---|---|"]
+    for (kind, p), a in allocs.items():
+        lines.append(f"| {kind} | {p} | {a:.4f} |")
+    lines += ["", "## Is searchctl bench the bottleneck? (C server, pinned, c=50)", "",
+              "| P | searchctl bench requests/s | C load generator requests/s | ratio |", "|---|---|---|---|"]
+    for p, (ours, theirs) in loadgen.items():
+        lines.append(f"| {p} | {ours:,.0f} | {theirs:,.0f} | {ours / theirs:.2f} |")
+    if not have_redis:
+        lines += ["", "redis-server was not installed, so Redis is missing from this run."]
+    if not nio:
+        lines += ["", "The SwiftNIO server did not build, so it is missing from this run."]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["all", "allocs"])
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    ap.add_argument("--max", type=float, default=0.05, help="allocs: the most allocations per hit allowed")
+    args = ap.parse_args()
+    bins = build()
+    if args.what == "allocs":
+        allocs = allocations(bins)
+        for (kind, p), a in allocs.items():
+            print(f"searchd allocations per request, {kind} P={p}: {a:.4f}")
+        worst = max(allocs[("hit", 1)], allocs[("hit", 16)])
+        if worst > args.max:
+            sys.exit(f"FAIL: a search hit allocates {worst:.4f} times per request (at most {args.max})")
+        print(f"ok: search hits allocate at most {worst:.4f} times per request")
+        return
+    nio = build_nio()
+    have_redis = subprocess.run(["sh", "-c", "command -v redis-server && command -v redis-benchmark"],
+                                capture_output=True).returncode == 0
+    results = run_matrix(args, bins, nio, have_redis)
+    peak = statistics.median([r["rps"] for r in results[("pinned", "keepalive", 50, 1, "searchd")]])
+    half = latency_at_half_peak(args, bins, nio, peak)
+    idle = idle_memory(bins, nio, have_redis)
+    allocs = allocations(bins)
+    loadgen = loadgen_comparison(args, bins)
+    text = report(args, results, half, idle, allocs, loadgen, nio, have_redis)
+    open(args.out, "w").write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
