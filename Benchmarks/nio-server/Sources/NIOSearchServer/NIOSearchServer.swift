@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOFoundationCompat
 import NIOPosix
 
 /// One request: the JSON header and the content, as the protocol frames them.
@@ -107,8 +108,7 @@ struct NIOSearchServer {
         }
       }
       .bind(host: "127.0.0.1", port: port).wait()
-    print("listening on 127.0.0.1:\(channel.localAddress!.port!)")
-    fflush(stdout)
+    FileHandle.standardOutput.write(Data("listening on 127.0.0.1:\(channel.localAddress!.port!)\n".utf8))
     try channel.closeFuture.wait()
   }
 }
