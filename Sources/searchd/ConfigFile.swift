@@ -15,7 +15,9 @@ struct ConfigFile {
   static let known: Set<String> = [
     "listen", "echo-listen", "index", "threads", "log-level", "log-target", "max-connections", "max-header-bytes",
     "max-content-length", "idle-timeout", "request-timeout", "send-timeout", "listen-backlog", "accepts-per-wakeup",
-    "read-size", "output-high-watermark", "output-low-watermark", "shutdown-grace",
+    "read-size", "output-high-watermark", "output-low-watermark", "shutdown-grace", "requests-per-wakeup",
+    "max-in-flight",
+    "max-output-bytes",
   ]
 
   private(set) var values: [String: [String]] = [:]

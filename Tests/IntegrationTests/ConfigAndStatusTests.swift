@@ -35,6 +35,60 @@ import Testing
       replyFields(try slow.readMessage(timeout: 5)!).error == "timeout", "--request-timeout 1 beats the file's 100")
   }
 
+  /// Every flow-control limit at its most extreme, from the config file: one accept, one
+  /// request and one reply in flight per turn, 512-byte reads, a 1 KiB watermark. Ten
+  /// clients pipelining 500 requests each still get every reply, in order, and the
+  /// counters show the limits at work.
+  @Test func everyFlowControlLimitHoldsAtItsTightest() throws {
+    let config = try write(
+      """
+      accepts-per-wakeup = 1
+      requests-per-wakeup = 1
+      max-in-flight = 1
+      read-size = 512
+      output-high-watermark = 1024
+      output-low-watermark = 512
+      max-output-bytes = 2048
+      listen-backlog = 4
+      """, suffix: ".conf")
+    defer { try? FileManager.default.removeItem(atPath: config) }
+    let daemon = try Daemon(["--config", config, "--log-level", "info"])
+    let clients = try (0..<10).map { _ in try TestClient(port: daemon.appPort) }
+    let requests = (0..<500).flatMap { i in i % 2 == 0 ? protocolVectors[0].request : protocolVectors[3].request }
+    for c in clients { try c.send(requests) }
+    for c in clients {
+      for i in 0..<500 {
+        let expected = i % 2 == 0 ? protocolVectors[0].response : protocolVectors[3].response
+        guard try c.readMessage() == expected else {
+          Issue.record("reply \(i) is wrong or missing")
+          break
+        }
+      }
+    }
+    let status = try searchctl(["status", "--json", "-p", "\(daemon.appPort)"])
+    let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+    let stats = try #require((object?["content"] as? [String: Any])?["stats"] as? [String: Any])
+    #expect(stats["request_yields"] as? Int ?? 0 > 0)
+    #expect(stats["output_paused"] as? Int ?? 0 > 0)
+  }
+
+  /// Each limit is a flag and a config key, and a nonsensical value is refused at once.
+  @Test(arguments: [
+    "requests-per-wakeup = 0", "max-in-flight = 0", "max-output-bytes = 10", "read-size = 1",
+    "output-low-watermark = 70000", "accepts-per-wakeup = 0", "max-connections = 0", "max-header-bytes = 70000",
+    "idle-timeout = -1",
+  ])
+  func nonsensicalLimitsAreRefused(_ line: String) throws {
+    let config = try write(line, suffix: ".conf")
+    defer { try? FileManager.default.removeItem(atPath: config) }
+    let fromFile = try runProcess(Binaries.searchd, ["--config", config, "--listen", "127.0.0.1:0"], timeout: 20)
+    #expect(fromFile.status == 78, "\(fromFile.stderr)")
+    let parts = line.components(separatedBy: " = ")
+    let fromFlag = try runProcess(
+      Binaries.searchd, ["--\(parts[0])", parts[1], "--listen", "127.0.0.1:0"], timeout: 20)
+    #expect(fromFlag.status == 64, "\(fromFlag.stderr)")
+  }
+
   @Test(arguments: ["bogus-key = 1", "no equals sign", "threads = many", "index = /a\nindex = /b"])
   func badConfigFileExits78NamingTheLine(_ text: String) throws {
     let config = try write(text, suffix: ".conf")

@@ -90,7 +90,8 @@ import Testing
     for flag in [
       "--listen", "--echo-listen", "--index", "--threads", "--log-level", "--log-target", "--max-connections",
       "--max-header-bytes", "--max-content-length", "--idle-timeout", "--request-timeout", "--send-timeout",
-      "--listen-backlog",
+      "--listen-backlog", "--accepts-per-wakeup", "--requests-per-wakeup", "--max-in-flight", "--max-output-bytes",
+      "--read-size", "--output-high-watermark", "--output-low-watermark", "--shutdown-grace", "--config",
     ] {
       #expect(r.stdout.contains(flag), "\(flag) missing from --help")
     }
