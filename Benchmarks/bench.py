@@ -271,10 +271,10 @@ def idle_memory(bins, nio, have_redis, count=10_000):
                 socks.append(s)
             for s in socks:
                 got = b""
-                while not (got.endswith(b"\r\n") if reply_end else len(got) >= 150):
+                while not complete(got, reply_end):
                     chunk = s.recv(4096)
                     if not chunk:
-                        break
+                        raise RuntimeError(f"{peer} closed an idle-memory connection")
                     got += chunk
             time.sleep(1.5)  # searchd hands idle buffers back on its 250 ms sweep
             after = rss_kib(srv.pid)
@@ -286,6 +286,19 @@ def idle_memory(bins, nio, have_redis, count=10_000):
             srv.stop()
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     return out
+
+
+def complete(got, line_end):
+    """A whole reply: a Redis line, or a protocol message (2-byte length, header, content)."""
+    if line_end:
+        return got.endswith(line_end)
+    if len(got) < 2:
+        return False
+    n = int.from_bytes(got[:2], "big")
+    if len(got) < 2 + n:
+        return False
+    length = json.loads(got[2:2 + n])["content-length"]
+    return len(got) >= 2 + n + length
 
 
 def allocations(bins, requests=200_000):

@@ -118,6 +118,7 @@ final class Connection: EventHandler, ServedConnection {
   func sweep(now: UInt64) {
     if let reason = state.checkDeadlines(now: now) {
       if reason == .idle { worker.shared.stats.idleKicks.wrappingIncrement(ordering: .relaxed) }
+      if reason == .sendTimeout { worker.shared.stats.sendTimeouts.wrappingIncrement(ordering: .relaxed) }
       if case .protocolError(.timeout) = reason {
         worker.shared.stats.timeouts.wrappingIncrement(ordering: .relaxed)
         // Best effort: the timeout reply goes out if the socket takes it now.

@@ -84,7 +84,10 @@ final class EchoConnection: EventHandler, ServedConnection {
 
   func sweep(now: UInt64) {
     if !output.isEmpty {
-      if now - lastWriteProgress > limits.sendTimeout.nanoseconds { close(reason: "send timeout") }
+      if now - lastWriteProgress > limits.sendTimeout.nanoseconds {
+        worker.shared.stats.sendTimeouts.wrappingIncrement(ordering: .relaxed)
+        close(reason: "send timeout")
+      }
       return
     }
     let idle = limits.idleTimeout.nanoseconds

@@ -17,6 +17,8 @@ public final class ServerStats: Sendable {
   public let echoBytes = ManagedAtomic<Int>(0)
   public let idleKicks = ManagedAtomic<Int>(0)
   public let timeouts = ManagedAtomic<Int>(0)
+  /// Connections closed because the peer stopped reading its replies.
+  public let sendTimeouts = ManagedAtomic<Int>(0)
   public let acceptErrors = ManagedAtomic<Int>(0)
   /// Accepts that failed for want of descriptors (EMFILE/ENFILE).
   public let emfileEvents = ManagedAtomic<Int>(0)

@@ -27,6 +27,7 @@ struct StatsReport: Sendable {
           "rejected": stats.connectionsRejected.load(ordering: .relaxed),
           "idle_kicks": stats.idleKicks.load(ordering: .relaxed),
           "timeouts": stats.timeouts.load(ordering: .relaxed),
+          "send_timeouts": stats.sendTimeouts.load(ordering: .relaxed),
         ],
         "requests": requests,
         "errors": errors,
