@@ -44,9 +44,11 @@ final class Connection: EventHandler, ServedConnection {
     state.beginTurn()
     yieldCounted = false
     if state.wantsInput && !events.isDisjoint(with: [.readable, .readHangup, .hangup, .error]) {
+      if state.input.capacity == 0 { state.input = worker.lendBuffer() }
       if read() == .closed { return }
     }
     drive()
+    if socket.isOpen { worker.takeBack(&state.input) }
   }
 
   private enum ReadOutcome { case data, blocked, endOfInput, closed }
@@ -135,6 +137,7 @@ final class Connection: EventHandler, ServedConnection {
 
   func drain() {
     // Take in what the peer has already sent, so every request received is answered.
+    if state.wantsInput && state.input.capacity == 0 { state.input = worker.lendBuffer() }
     reading: while state.wantsInput {
       switch read() {
       case .data:
@@ -163,7 +166,7 @@ final class Connection: EventHandler, ServedConnection {
     logger.debug(
       "request served",
       metadata: [
-        "searchd_action": "\(action)", "searchd_peer": "\(peer)",
+        "searchd_action": "\(action)", "searchd_peer": "\(peer)", "searchd_connection": "\(id)",
         "searchd_latency_us": "\((MonotonicClock.nanoseconds() - start) / 1000)",
         "searchd_reply_bytes": "\(replyBytes)",
       ])

@@ -36,6 +36,10 @@ final class LoopWorker: @unchecked Sendable {
   private(set) var draining = false
   /// Held in reserve for the EMFILE defence (see Acceptor).
   let spare = SpareDescriptor()
+  /// Read buffers lent to connections while they have unanswered bytes: one whose
+  /// requests were all answered hands its buffer back at the end of its wakeup, so an
+  /// idle connection holds no buffer and a busy loop reuses the same few.
+  private var bufferPool: [InputBuffer] = []
   private var lastErrorLog: [WireError.Code: UInt64] = [:]
   private var suppressedErrors: [WireError.Code: Int] = [:]
 
@@ -65,8 +69,9 @@ final class LoopWorker: @unchecked Sendable {
 
   func adopt(_ socket: Socket, service: Acceptor.Service, listener: Listener) {
     let id = shared.nextConnectionID.next()
-    var connLogger = logger
-    connLogger[metadataKey: "searchd_connection"] = "\(id)"
+    // The loop's logger as it is (no per-connection metadata to allocate): connection
+    // lines name the connection themselves.
+    let connLogger = logger
     let conn: ServedConnection & EventHandler
     let peer = socket.peerAddress
     if peer?.isInternet == true { try? socket.setNoDelay() }
@@ -98,6 +103,16 @@ final class LoopWorker: @unchecked Sendable {
           "searchd_service": "\(service.rawValue)",
         ])
     }
+  }
+
+  func lendBuffer() -> InputBuffer { bufferPool.popLast() ?? InputBuffer() }
+
+  /// Takes `buffer` back if it is empty, leaving the connection an unallocated one.
+  func takeBack(_ buffer: inout InputBuffer) {
+    guard buffer.isEmpty, buffer.capacity > 0 else { return }
+    var returned = InputBuffer()
+    swap(&returned, &buffer)
+    if bufferPool.count < 64 { bufferPool.append(returned) }
   }
 
   /// Called by a connection as it closes, before its fd is closed.

@@ -37,20 +37,10 @@ import Testing
 
   @Test func wrongRepliesAreCountedAsErrors() throws {
     // A server that closes after one reply (the tutorial's) fails a keep-alive run loudly.
-    let server = Process()
-    server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    server.arguments = ["python3", Binaries.python.appendingPathComponent("tutorial_server.py").path, "127.0.0.1", "0"]
-    let out = Pipe()
-    server.standardOutput = out
-    let lines = LineCollector()
-    lines.follow(out.fileHandleForReading)
-    try server.run()
-    defer {
-      kill(server.processIdentifier, SIGKILL)
-      server.waitUntilExit()
-    }
-    let line = try #require(lines.waitFor("listening on", timeout: 10))
-    let port = String(line.split(separator: ",").last!.prefix { $0 != ")" }).trimmingCharacters(in: .whitespaces)
+    let server = try TutorialServer()
+    // ARC may end a local's life at its last use: keep the server up for the whole test.
+    defer { withExtendedLifetime(server) {} }
+    let port = server.port
     let keepalive = try searchctl(["bench", "-p", port, "-c", "2", "-n", "50", "--timeout", "2"])
     #expect(keepalive.status == 3)
     #expect(keepalive.stdout.contains("closed"))

@@ -23,21 +23,10 @@ import Testing
   }
 
   @Test func searchctlAgainstTheTutorialServer() throws {
-    let server = Process()
-    server.executableURL = python
-    server.arguments = ["python3", Binaries.python.appendingPathComponent("tutorial_server.py").path, "127.0.0.1", "0"]
-    let out = Pipe()
-    server.standardOutput = out
-    let lines = LineCollector()
-    lines.follow(out.fileHandleForReading)
-    try server.run()
-    defer {
-      // Foundation's Process starts children with most signals blocked, SIGTERM included.
-      kill(server.processIdentifier, SIGKILL)
-      server.waitUntilExit()
-    }
-    let line = try #require(lines.waitFor("listening on", timeout: 10))
-    let port = String(line.split(separator: ",").last!.prefix { $0 != ")" }).trimmingCharacters(in: .whitespaces)
+    let server = try TutorialServer()
+    // ARC may end a local's life at its last use: keep the server up for the whole test.
+    defer { withExtendedLifetime(server) {} }
+    let port = server.port
 
     let hit = try searchctl(["search", "-p", port, "morpheus"])
     #expect(hit.status == 0)

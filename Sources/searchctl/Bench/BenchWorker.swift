@@ -17,6 +17,8 @@ final class BenchWorker {
     var expected: [[UInt8]?] = []
     var awaiting = 0
     var sentAt: UInt64 = 0
+    /// What epoll watches for this socket, so it is changed only when it must be.
+    var watching: EpollEvents = [.writable]
     /// Under --rate: when the next batch is due.
     var due: UInt64 = 0
     var connecting = true
@@ -111,7 +113,7 @@ final class BenchWorker {
       if c.due > now {
         waiting.append(c)
         // Only replies matter until then; a writable socket would wake the loop for nothing.
-        try? epoll.modify(c.socket.descriptor, events: [.readable], token: UInt64(c.socket.descriptor))
+        watch(c, [.readable])
         return
       }
     }
@@ -170,12 +172,19 @@ final class BenchWorker {
         guard case .processed(let n) = r else { break }
         c.sendOffset += n
       }
-      let wanted: EpollEvents = c.sendOffset < c.batch.count ? [.readable, .writable] : [.readable]
-      try epoll.modify(c.socket.descriptor, events: wanted, token: UInt64(c.socket.descriptor))
+      watch(c, c.sendOffset < c.batch.count ? [.readable, .writable] : [.readable])
     } catch {
       fail(.closed)
       close(c, reopen: true)
     }
+  }
+
+  /// One epoll_ctl only when the interest changes: a syscall per request would make the
+  /// generator, not the server, the bottleneck.
+  private func watch(_ c: Conn, _ events: EpollEvents) {
+    guard events != c.watching else { return }
+    c.watching = events
+    try? epoll.modify(c.socket.descriptor, events: events, token: UInt64(c.socket.descriptor))
   }
 
   private func read(_ c: Conn) {
