@@ -7,12 +7,13 @@ struct RequestHandler {
   let stats: ServerStats
   /// Renders the `stats` reply; the server supplies it, as only it sees every loop.
   let statsReport: @Sendable (Catalog) -> [UInt8]
+  var headerMemo = QuickSearch.HeaderMemo()
 
   /// The reply to the plain search at the start of `bytes`, and the frame's length, when
   /// `QuickSearch` recognises one; nil sends the caller to the full decoder. A hit
   /// allocates nothing: its reply was encoded with the catalog.
-  func quickReply(_ bytes: UnsafeRawBufferPointer) -> (frameLength: Int, reply: [UInt8])? {
-    guard let m = QuickSearch.match(bytes, limits: limits) else { return nil }
+  mutating func quickReply(_ bytes: UnsafeRawBufferPointer) -> (frameLength: Int, reply: [UInt8])? {
+    guard let m = QuickSearch.match(bytes, limits: limits, memo: &headerMemo) else { return nil }
     let query = UnsafeRawBufferPointer(rebasing: bytes[m.query])
     if let hit = catalog.reply(forQuery: query) {
       stats.count(.searchHit)

@@ -5,9 +5,14 @@ import Testing
 
 /// The hot path's decoder must agree with the full one on everything it accepts.
 @Suite struct QuickSearchTests {
+  /// One memo across the checks of a test, as a loop keeps one across requests: a
+  /// remembered header must never stand in for different bytes.
+  private final class Memo: @unchecked Sendable { var value = QuickSearch.HeaderMemo() }
+  private let memo = Memo()
+
   private func quick(_ bytes: [UInt8], limits: WireLimits = .default) -> (length: Int, query: [UInt8])? {
     bytes.withUnsafeBytes { raw in
-      QuickSearch.match(raw, limits: limits).map { ($0.frameLength, Array(raw[$0.query])) }
+      QuickSearch.match(raw, limits: limits, memo: &memo.value).map { ($0.frameLength, Array(raw[$0.query])) }
     }
   }
 

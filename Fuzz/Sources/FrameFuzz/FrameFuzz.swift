@@ -30,6 +30,7 @@ func events(_ stream: [UInt8], chunkSize: Int, limits: WireLimits, quick: Bool =
   var buffer = InputBuffer()
   var decoder = FrameDecoder(limits: limits)
   var out: [Event] = []
+  var memo = QuickSearch.HeaderMemo()
   var offset = 0
   while offset < stream.count {
     let end = min(offset + chunkSize, stream.count)
@@ -38,7 +39,7 @@ func events(_ stream: [UInt8], chunkSize: Int, limits: WireLimits, quick: Bool =
     decoding: while true {
       if quick && decoder.isAtBoundary && !buffer.isEmpty {
         let m = buffer.withReadableBytes { raw in
-          QuickSearch.match(raw, limits: limits).map { ($0.frameLength, Array(raw[$0.query])) }
+          QuickSearch.match(raw, limits: limits, memo: &memo).map { ($0.frameLength, Array(raw[$0.query])) }
         }
         if let (length, query) = m {
           buffer.skip(length)
