@@ -16,6 +16,8 @@ final class Connection: EventHandler, ServedConnection {
   private let logger: Logger
   /// A local peer (loopback or unix socket): admin actions are allowed.
   private let trusted: Bool
+  /// The per-request debug line is wanted (the level is fixed at start-up).
+  private let logsRequests: Bool
 
   /// The peer's address, for the log.
   let peer: String
@@ -27,6 +29,7 @@ final class Connection: EventHandler, ServedConnection {
     self.trusted = trusted
     self.worker = worker
     self.logger = logger
+    logsRequests = logger.logLevel <= .debug
     state = ConnectionState(
       wire: worker.shared.config.wire, limits: worker.shared.config.connection, now: worker.loop.now)
   }
@@ -129,10 +132,8 @@ final class Connection: EventHandler, ServedConnection {
       close(reason: reason)
       return
     }
-    if state.output.isEmpty && state.input.isEmpty {
-      state.output.releaseIfEmpty()
-      state.input.releaseIfEmpty()
-    }
+    // An empty read buffer went back to the loop's pool at the end of its wakeup.
+    state.output.releaseIfEmpty()
   }
 
   func drain() {
@@ -155,7 +156,7 @@ final class Connection: EventHandler, ServedConnection {
   func forceClose() { close(reason: "shutdown deadline") }
 
   private func quickAnswer(_ bytes: UnsafeRawBufferPointer) -> (frameLength: Int, reply: [UInt8])? {
-    guard logger.logLevel <= .debug else { return worker.handler.quickReply(bytes) }
+    guard logsRequests else { return worker.handler.quickReply(bytes) }
     let start = MonotonicClock.nanoseconds()
     guard let answered = worker.handler.quickReply(bytes) else { return nil }
     logServed(action: "search", start: start, replyBytes: answered.reply.count)
@@ -173,20 +174,11 @@ final class Connection: EventHandler, ServedConnection {
   }
 
   private func answer(_ frame: Frame) -> [UInt8] {
-    guard logger.logLevel <= .debug else {
-      return worker.handler.reply(to: frame, trusted: trusted, onError: reportError)
-    }
+    guard logsRequests else { return worker.handler.reply(to: frame, trusted: trusted, onError: reportError) }
     let start = MonotonicClock.nanoseconds()
-    let reply = worker.handler.reply(to: frame, trusted: trusted, onError: reportError)
-    let action: String
-    switch try? Request.parse(frame) {
-    case .search?: action = "search"
-    case .unknownAction(let a)?: action = a
-    case .binary?: action = "binary"
-    case .stats?: action = "stats"
-    case nil: action = "invalid"
-    }
-    logServed(action: action, start: start, replyBytes: reply.count)
+    let parsed = worker.handler.parse(frame)
+    let reply = worker.handler.reply(to: parsed, trusted: trusted, onError: reportError)
+    logServed(action: (try? parsed.get())?.actionName ?? "invalid", start: start, replyBytes: reply.count)
     return reply
   }
 

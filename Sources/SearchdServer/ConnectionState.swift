@@ -125,9 +125,7 @@ struct ConnectionState {
       }
       if decoder.isAtBoundary, !input.isEmpty, let (length, reply) = input.withReadableBytes(quick) {
         input.skip(length)
-        budget -= 1
-        queue(reply, now: now)
-        frameStartedAt = input.isEmpty ? nil : now
+        guard answered(reply, now: now) else { return }
         continue
       }
       switch decoder.decode(&input) {
@@ -135,23 +133,29 @@ struct ConnectionState {
         frameStartedAt = input.isEmpty ? nil : (frameStartedAt ?? now)
         return
       case .frame(let frame):
-        budget -= 1
-        let reply = answer(frame)
-        guard output.pendingBytes + reply.count <= limits.maxOutputBytes else {
-          fail(
-            WireError(
-              .replyTooLarge, "the reply (\(reply.count) bytes) is larger than max-output-bytes",
-              closesConnection: true), now: now)
-          return
-        }
-        queue(reply, now: now)
-        // Bytes of the next frame already here arrived with this read.
-        frameStartedAt = input.isEmpty ? nil : now
+        guard answered(answer(frame), now: now) else { return }
       case .failed(let error):
         fail(error, now: now)
       }
     }
     if backlogged { readPaused = true }
+  }
+
+  /// One request answered, by either decoder: it spends budget and queues the reply, or
+  /// refuses a reply over max-output-bytes (false: the connection is failing).
+  private mutating func answered(_ reply: [UInt8], now: UInt64) -> Bool {
+    budget -= 1
+    guard output.pendingBytes + reply.count <= limits.maxOutputBytes else {
+      fail(
+        WireError(
+          .replyTooLarge, "the reply (\(reply.count) bytes) is larger than max-output-bytes", closesConnection: true),
+        now: now)
+      return false
+    }
+    queue(reply, now: now)
+    // Bytes of the next frame already here arrived with this read.
+    frameStartedAt = input.isEmpty ? nil : now
+    return true
   }
 
   private mutating func queue(_ reply: [UInt8], now: UInt64) {

@@ -99,7 +99,6 @@ final class EchoConnection: EventHandler, ServedConnection {
       return
     }
     output.releaseIfEmpty()
-    input.releaseIfEmpty()
   }
 
   func drain() {

@@ -27,10 +27,19 @@ struct RequestHandler {
   /// `trusted`: the peer is local (loopback or unix socket), so admin actions are allowed.
   /// `onError` hears of each request-level error, for the log.
   func reply(to frame: Frame, trusted: Bool, onError: (WireError) -> Void) -> [UInt8] {
+    reply(to: parse(frame), trusted: trusted, onError: onError)
+  }
+
+  func parse(_ frame: Frame) -> Result<Request, WireError> {
+    Result { () throws(WireError) in try Request.parse(frame, limits: limits) }
+  }
+
+  /// The reply to a request already parsed (or the error its parsing met).
+  func reply(to parsed: Result<Request, WireError>, trusted: Bool, onError: (WireError) -> Void) -> [UInt8] {
     let request: Request
-    do {
-      request = try Request.parse(frame, limits: limits)
-    } catch {
+    switch parsed {
+    case .success(let r): request = r
+    case .failure(let error):
       onError(error)
       return Reply.error(error)
     }
@@ -56,6 +65,18 @@ struct RequestHandler {
       }
       stats.count(.stats)
       return statsReport(catalog)
+    }
+  }
+}
+
+extension Request {
+  /// The action as the log names it.
+  var actionName: String {
+    switch self {
+    case .search: return "search"
+    case .unknownAction(let a): return a
+    case .binary: return "binary"
+    case .stats: return "stats"
     }
   }
 }

@@ -58,11 +58,6 @@ public struct InputBuffer: Sendable {
     }
   }
 
-  /// Gives the memory back when nothing is pending, so idle connections stay small.
-  public mutating func releaseIfEmpty() {
-    if isEmpty { storage = [] }
-  }
-
   private mutating func reserve(_ n: Int) {
     if storage.count - writer >= n { return }
     if reader > 0 {

@@ -198,16 +198,20 @@ struct Searchd: ParsableCommand {
       throw ValidationError("log-target must be auto, journal or stderr")
     }
 
-    s.config.maxConnections = try number(maxConnections, "max-connections") ?? 1024
-    guard s.config.maxConnections >= 1 else { throw ValidationError("max-connections must be at least 1") }
+    /// A count that must be 1 or more.
+    func count(_ flag: Int?, _ key: String, _ def: Int) throws -> Int {
+      let v = try number(flag, key) ?? def
+      guard v >= 1 else { throw ValidationError("\(key) must be at least 1") }
+      return v
+    }
+    s.config.maxConnections = try count(maxConnections, "max-connections", 1024)
     let header = try number(maxHeaderBytes, "max-header-bytes") ?? 4096
     guard (1...65535).contains(header) else { throw ValidationError("max-header-bytes must be from 1 to 65535") }
     let content = try number(maxContentLength, "max-content-length") ?? 1_048_576
     guard content >= 0 else { throw ValidationError("max-content-length must not be negative") }
     s.config.wire = WireLimits(maxHeaderBytes: header, maxContentLength: content)
     s.config.listenBacklog = try number(listenBacklog, "listen-backlog") ?? 511
-    s.config.acceptsPerWakeup = try number(acceptsPerWakeup, "accepts-per-wakeup") ?? 16
-    guard s.config.acceptsPerWakeup >= 1 else { throw ValidationError("accepts-per-wakeup must be at least 1") }
+    s.config.acceptsPerWakeup = try count(acceptsPerWakeup, "accepts-per-wakeup", 16)
     s.config.connection.readChunk = try number(readSize, "read-size") ?? 65_536
     guard (512...(16 << 20)).contains(s.config.connection.readChunk) else {
       throw ValidationError("read-size must be from 512 to 16777216")
@@ -216,12 +220,8 @@ struct Searchd: ParsableCommand {
     s.config.connection.lowWatermark = try number(outputLowWatermark, "output-low-watermark") ?? 32_768
     guard s.config.connection.lowWatermark < s.config.connection.highWatermark, s.config.connection.lowWatermark >= 0
     else { throw ValidationError("output-low-watermark must be below output-high-watermark") }
-    s.config.connection.requestsPerWakeup = try number(requestsPerWakeup, "requests-per-wakeup") ?? 20
-    guard s.config.connection.requestsPerWakeup >= 1 else {
-      throw ValidationError("requests-per-wakeup must be at least 1")
-    }
-    s.config.connection.maxInFlight = try number(maxInFlight, "max-in-flight") ?? 64
-    guard s.config.connection.maxInFlight >= 1 else { throw ValidationError("max-in-flight must be at least 1") }
+    s.config.connection.requestsPerWakeup = try count(requestsPerWakeup, "requests-per-wakeup", 20)
+    s.config.connection.maxInFlight = try count(maxInFlight, "max-in-flight", 64)
     s.config.connection.maxOutputBytes = try number(maxOutputBytes, "max-output-bytes") ?? 4 << 20
     guard s.config.connection.maxOutputBytes >= s.config.connection.highWatermark else {
       throw ValidationError("max-output-bytes must be at least output-high-watermark")

@@ -65,9 +65,7 @@ import Testing
         }
       }
     }
-    let status = try searchctl(["status", "--json", "-p", "\(daemon.appPort)"])
-    let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
-    let stats = try #require((object?["content"] as? [String: Any])?["stats"] as? [String: Any])
+    let stats = try daemon.stats()
     #expect(stats["request_yields"] as? Int ?? 0 > 0)
     #expect(stats["output_paused"] as? Int ?? 0 > 0)
   }

@@ -153,7 +153,7 @@ import Testing
   @Test(arguments: cases)
   func badInputIsAnsweredAndOthersAreUnharmed(_ c: Case) throws {
     let daemon = try Daemon(c.args)
-    let bystander = try servedBystander(daemon)
+    let bystander = try daemon.servedBystander()
     let baselineFDs = daemon.openFDCount
     let baselineRSS = daemon.rssKiB
 
@@ -191,7 +191,7 @@ import Testing
       #expect(try bad.closes(within: 5))
     }
     bad.close()
-    try expectUnharmed(daemon, bystander: bystander, fds: baselineFDs, rssKiB: baselineRSS)
+    try daemon.expectUnharmed(bystander: bystander, fds: baselineFDs, rssKiB: baselineRSS)
   }
 
   @Test func stalledRequestGetsATimeoutReplyAndClose() throws {
@@ -265,7 +265,7 @@ import Testing
   /// on write end those connections only.
   @Test func peersGoneBeforeTheirRepliesAreForgotten() throws {
     let daemon = try Daemon()
-    let bystander = try servedBystander(daemon)
+    let bystander = try daemon.servedBystander()
     let fds = daemon.openFDCount
     let rss = daemon.rssKiB
     let many = (0..<200).flatMap { _ in protocolVectors[0].request }
@@ -278,7 +278,7 @@ import Testing
       }
       c.close()
     }
-    try expectUnharmed(daemon, bystander: bystander, fds: fds, rssKiB: rss)
+    try daemon.expectUnharmed(bystander: bystander, fds: fds, rssKiB: rss)
   }
 
   /// #29: a request sent one byte every 10 ms, well within the request timeout, is served
@@ -297,7 +297,7 @@ import Testing
   /// timeout (1.5 s), yet the request timeout (3 s) from its first byte closes it.
   @Test func aTrickleIsClosedAtTheRequestTimeout() throws {
     let daemon = try Daemon(["--idle-timeout", "1.5", "--request-timeout", "3"])
-    let bystander = try servedBystander(daemon)
+    let bystander = try daemon.servedBystander()
     let fds = daemon.openFDCount
     let rss = daemon.rssKiB
     let c = try TestClient(port: daemon.appPort)
@@ -316,7 +316,7 @@ import Testing
     #expect(replyFields(timeout).error == "timeout")
     #expect(sent >= 5, "open for at least 2.5 s of trickle")
     #expect(try c.closes(within: 2))
-    try expectUnharmed(daemon, bystander: bystander, fds: fds, rssKiB: rss)
+    try daemon.expectUnharmed(bystander: bystander, fds: fds, rssKiB: rss)
   }
 
   /// #33: many frames in one read, the last cut mid-header: every whole frame is answered
@@ -331,32 +331,5 @@ import Testing
     #expect(try !c.hasInput(within: 0.2), "nothing for the cut frame yet")
     try c.send(Array(last.dropFirst(20)))
     #expect(try c.readMessage() == protocolVectors[1].response)
-  }
-
-  /// A connection opened before a case and served once, so the daemon has surely
-  /// accepted it before the descriptor baseline is taken.
-  func servedBystander(_ daemon: Daemon) throws -> TestClient {
-    let bystander = try TestClient(port: daemon.appPort)
-    try bystander.send(protocolVectors[0].request)
-    #expect(try bystander.readMessage() == protocolVectors[0].response)
-    return bystander
-  }
-
-  /// RELIABILITY.md's check after every case: alive, the bystander answered within a
-  /// second, the descriptors back to the baseline, RSS within 16 MiB of it.
-  func expectUnharmed(_ daemon: Daemon, bystander: TestClient, fds baseline: Int, rssKiB: Int) throws {
-    try bystander.send(protocolVectors[2].request)
-    #expect(try bystander.readMessage(timeout: 1) == protocolVectors[2].response, "the bystander is served")
-    var fds = daemon.openFDCount
-    for _ in 0..<500 where fds != baseline {
-      usleep(10_000)
-      fds = daemon.openFDCount
-    }
-    #expect(fds == baseline, "descriptors back to the baseline")
-    #expect(daemon.process.isRunning)
-    // ASan's quarantine holds freed memory on purpose; the plain run checks the bound.
-    if ProcessInfo.processInfo.environment["SEARCHD_SANITIZER"] != "address" {
-      #expect(daemon.rssKiB - rssKiB < 16 * 1024, "RSS grew by \(daemon.rssKiB - rssKiB) KiB")
-    }
   }
 }

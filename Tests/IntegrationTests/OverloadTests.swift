@@ -45,10 +45,8 @@ import Testing
       }
     }
     #expect(recovered)
-    let status = try searchctl(["status", "--json", "-p", "\(daemon.appPort)"])
-    let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
-    let stats = (object?["content"] as? [String: Any])?["stats"] as? [String: Any]
-    #expect((stats?["emfile_events"] as? Int ?? 0) > 0, "accept met EMFILE and the spare descriptor shed it")
+    let stats = try daemon.stats()
+    #expect((stats["emfile_events"] as? Int ?? 0) > 0, "accept met EMFILE and the spare descriptor shed it")
   }
 
   /// RELIABILITY #32: 20,000 pipelined requests, replies not read for 5 s: memory stays

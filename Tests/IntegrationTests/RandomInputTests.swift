@@ -80,7 +80,7 @@ import Testing
 
   @Test func tenThousandRandomInputsEachEndCleanly() throws {
     let daemon = try Daemon(["--log-level", "info"])
-    let bystander = try MalformedInputTests().servedBystander(daemon)
+    let bystander = try daemon.servedBystander()
     let fds = daemon.openFDCount
     let rss = daemon.rssKiB
 
@@ -99,12 +99,10 @@ import Testing
     #expect(endings.filter { !$0.ended }.count == 0, "connections left hanging")
     #expect(endings.filter { !$0.wholeMessages }.count == 0, "connections that carried a broken message")
     // Every input reached the daemon, and most were refused as the garbage they are.
-    let status = try searchctl(["status", "--json", "-p", "\(port)"])
-    let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
-    let stats = try #require((object?["content"] as? [String: Any])?["stats"] as? [String: Any])
+    let stats = try daemon.stats()
     #expect((stats["connections"] as? [String: Any])?["total"] as? Int ?? 0 > Self.total)
     let errors = (stats["errors"] as? [String: Int] ?? [:]).values.reduce(0, +)
     #expect(errors > Self.total / 2, "\(errors) error replies")
-    try MalformedInputTests().expectUnharmed(daemon, bystander: bystander, fds: fds, rssKiB: rss)
+    try daemon.expectUnharmed(bystander: bystander, fds: fds, rssKiB: rss)
   }
 }

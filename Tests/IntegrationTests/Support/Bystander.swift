@@ -1,0 +1,42 @@
+import Foundation
+import Glibc
+import SearchdWire
+import TestSupport
+import Testing
+
+/// RELIABILITY.md's checks around a bad case, and the daemon's own figures.
+extension Daemon {
+  /// A connection opened before a case and served once, so the daemon has surely
+  /// accepted it before the descriptor baseline is taken.
+  func servedBystander() throws -> TestClient {
+    let bystander = try TestClient(port: appPort)
+    try bystander.send(protocolVectors[0].request)
+    #expect(try bystander.readMessage() == protocolVectors[0].response)
+    return bystander
+  }
+
+  /// RELIABILITY.md's check after every case: alive, the bystander answered within a
+  /// second, the descriptors back to the baseline, RSS within 16 MiB of it.
+  func expectUnharmed(bystander: TestClient, fds baseline: Int, rssKiB: Int) throws {
+    try bystander.send(protocolVectors[2].request)
+    #expect(try bystander.readMessage(timeout: 1) == protocolVectors[2].response, "the bystander is served")
+    var fds = openFDCount
+    for _ in 0..<500 where fds != baseline {
+      usleep(10_000)
+      fds = openFDCount
+    }
+    #expect(fds == baseline, "descriptors back to the baseline")
+    #expect(process.isRunning)
+    // ASan's quarantine holds freed memory on purpose; the plain run checks the bound.
+    if ProcessInfo.processInfo.environment["SEARCHD_SANITIZER"] != "address" {
+      #expect(self.rssKiB - rssKiB < 16 * 1024, "RSS grew by \(self.rssKiB - rssKiB) KiB")
+    }
+  }
+
+  /// The `stats` object `searchctl status --json` prints.
+  func stats() throws -> [String: Any] {
+    let status = try searchctl(["status", "--json", "-p", "\(appPort)"])
+    let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+    return try #require((object?["content"] as? [String: Any])?["stats"] as? [String: Any])
+  }
+}
