@@ -3,6 +3,8 @@
 
   bench.py all [--seconds S] [--runs N] [--out BENCHMARKS.md]   the matrix (make bench)
   bench.py allocs [--max 0.05]                                   allocations per hit (make test)
+  bench.py compare -c 50 -P 16 [--mode per-connection] [--peers searchd,c]
+                                                                 one cell of the matrix, pinned, with ratios
 
 Servers: searchd, a minimal C epoll server, a SwiftNIO server, redis-server (GET and
 PING, driven by redis-benchmark) and the tutorial's Python server (per-connection only).
@@ -181,6 +183,36 @@ def summary(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+def available(peer, nio, have_redis):
+    return not (peer == "nio" and not nio or peer.startswith("redis") and not have_redis)
+
+
+def interleaved(args, peers, run):
+    """Runs every peer once per round, so a drift in the machine's load hits all peers
+    alike and the ratios stay fair; returns (peer, runs) in the peers' order."""
+    runs = {peer: [] for peer in peers}
+    for _ in range(args.runs):
+        for peer in peers:
+            runs[peer].append(run(peer))
+    return list(runs.items())
+
+
+def one_run(bins, nio, peer, pinned, mode, conns, pipeline, seconds):
+    """One measured run of `peer` (searchd, c, c-close, nio, python, redis-get, redis-ping)."""
+    srv = start(peer.split("-")[0], bins, nio, pinned, close=peer == "c-close")
+    try:
+        if peer.startswith("redis"):
+            test = "get" if peer == "redis-get" else "ping_mbulk"
+            if mode == "per-connection":
+                return measure(srv, lambda: redis_bench(srv.port, conns, 1, seconds, pinned, "get",
+                                                        per_connection=True, estimate=15_000))
+            est = 150_000 * (8 if pipeline > 1 else 1)
+            return measure(srv, lambda: redis_bench(srv.port, conns, pipeline, seconds, pinned, test, estimate=est))
+        return measure(srv, lambda: searchctl_bench(bins, srv.port, conns, pipeline, seconds, pinned, mode=mode))
+    finally:
+        srv.stop()
+
+
 def run_matrix(args, bins, nio, have_redis):
     results = {}
     keepalive = [(1, 1), (50, 1), (50, 16), (500, 1), (500, 16)]
@@ -189,42 +221,15 @@ def run_matrix(args, bins, nio, have_redis):
         layout = "pinned" if pinned else "free"
         for conns, pipeline in keepalive:
             peers = ["searchd", "c", "nio", "redis-get", "redis-ping"]
-            for peer in peers:
-                if peer == "nio" and not nio or peer.startswith("redis") and not have_redis:
-                    continue
-                runs = []
-                for _ in range(args.runs):
-                    srv = start(peer.split("-")[0], bins, nio, pinned)
-                    try:
-                        if peer.startswith("redis"):
-                            test = "get" if peer == "redis-get" else "ping_mbulk"
-                            est = 150_000 * (8 if pipeline > 1 else 1)
-                            runs.append(measure(srv, lambda: redis_bench(srv.port, conns, pipeline, args.seconds,
-                                                                         pinned, test, estimate=est)))
-                        else:
-                            runs.append(measure(srv, lambda: searchctl_bench(bins, srv.port, conns, pipeline,
-                                                                             args.seconds, pinned)))
-                    finally:
-                        srv.stop()
+            peers = [p for p in peers if available(p, nio, have_redis)]
+            for peer, runs in interleaved(args, peers, lambda peer: one_run(bins, nio, peer, pinned, "keepalive",
+                                                                            conns, pipeline, args.seconds)):
                 results[(layout, "keepalive", conns, pipeline, peer)] = runs
                 print(layout, "keepalive", conns, pipeline, peer, summary([r["rps"] for r in runs]), flush=True)
         for conns in per_conn:
-            for peer in ["searchd", "c-close", "nio", "python", "redis-get"]:
-                if peer == "nio" and not nio or peer.startswith("redis") and not have_redis:
-                    continue
-                runs = []
-                for _ in range(args.runs):
-                    srv = start(peer.split("-")[0], bins, nio, pinned, close=peer == "c-close")
-                    try:
-                        if peer == "redis-get":
-                            runs.append(measure(srv, lambda: redis_bench(srv.port, conns, 1, args.seconds, pinned,
-                                                                         "get", per_connection=True,
-                                                                         estimate=15_000)))
-                        else:
-                            runs.append(measure(srv, lambda: searchctl_bench(
-                                bins, srv.port, conns, 1, args.seconds, pinned, mode="per-connection")))
-                    finally:
-                        srv.stop()
+            peers = [p for p in ["searchd", "c-close", "nio", "python", "redis-get"] if available(p, nio, have_redis)]
+            for peer, runs in interleaved(args, peers, lambda peer: one_run(bins, nio, peer, pinned, "per-connection",
+                                                                            conns, 1, args.seconds)):
                 results[(layout, "per-connection", conns, 1, peer)] = runs
                 print(layout, "per-connection", conns, peer, summary([r["rps"] for r in runs]), flush=True)
     return results
@@ -343,6 +348,27 @@ def loadgen_comparison(args, bins):
     return out
 
 
+def compare(args, bins):
+    """One cell of the matrix, pinned, interleaved: for profiling a change without the whole run."""
+    peers = args.peers.split(",")
+    if args.mode == "per-connection":
+        peers = ["c-close" if p == "c" else p for p in peers]
+    nio = build_nio() if "nio" in peers else None
+    cells = dict(interleaved(args, peers, lambda peer: one_run(bins, nio, peer, True, args.mode, args.conns,
+                                                               args.pipeline, args.seconds)))
+    first = peers[0]
+    for peer, runs in cells.items():
+        rps = statistics.median([r["rps"] for r in runs])
+        cpu = statistics.median([r["cpu_us"] for r in runs])
+        line = (f"{peer:10} {rps:>12,.0f}/s  ({min(r['rps'] for r in runs):,.0f}–{max(r['rps'] for r in runs):,.0f})"
+                f"  CPU {cpu:6.2f} µs  ({min(r['cpu_us'] for r in runs):.2f}–{max(r['cpu_us'] for r in runs):.2f})")
+        if peer != first:
+            ours = cells[first]
+            line += (f"   {first}/{peer}: rps {statistics.median([r['rps'] for r in ours]) / rps:.2f}"
+                     f"  CPU {statistics.median([r['cpu_us'] for r in ours]) / cpu:.2f}")
+        print(line, flush=True)
+
+
 def fmt(s, digits=0):
     if s is None:
         return "—"
@@ -456,7 +482,12 @@ def report(args, results, half, idle, allocs, loadgen, nio, have_redis):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["all", "allocs"])
+    ap.add_argument("what", choices=["all", "allocs", "compare"])
+    ap.add_argument("-c", "--conns", type=int, default=50, help="compare: connections")
+    ap.add_argument("-P", "--pipeline", type=int, default=1, help="compare: requests in flight per connection")
+    ap.add_argument("--mode", default="keepalive", choices=["keepalive", "per-connection"], help="compare")
+    ap.add_argument("--peers", default="searchd,c", help="compare: comma-separated peers, the first is measured "
+                    "against the others")
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
@@ -471,6 +502,9 @@ def main():
         if worst > args.max:
             sys.exit(f"FAIL: a search hit allocates {worst:.4f} times per request (at most {args.max})")
         print(f"ok: search hits allocate at most {worst:.4f} times per request")
+        return
+    if args.what == "compare":
+        compare(args, bins)
         return
     nio = build_nio()
     have_redis = subprocess.run(["sh", "-c", "command -v redis-server && command -v redis-benchmark"],

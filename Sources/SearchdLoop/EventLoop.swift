@@ -63,9 +63,14 @@ public final class EventLoop: @unchecked Sendable {
   }
 
   /// Stops watching `fd`. Call before closing it.
-  public func deregister(_ fd: Int32) {
+  /// Stops watching `fd`. `closing`: its owner closes it next and holds its only
+  /// reference (never duplicated, never inherited), so close(2) takes it out of the epoll
+  /// set and the EPOLL_CTL_DEL syscall is skipped; events already fetched for it are
+  /// dropped by the generation check all the same.
+  public func deregister(_ fd: Int32, closing: Bool = false) {
     guard Int(fd) < registrations.count, registrations[Int(fd)] != nil else { return }
     registrations[Int(fd)] = nil
+    if closing { return }
     // EPOLL_CTL_DEL cannot fail for an fd we added and have not closed; if it did, closing the fd removes it anyway.
     try? epoll.remove(fd)
   }

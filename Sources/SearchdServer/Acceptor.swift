@@ -37,9 +37,10 @@ final class Acceptor: EventHandler {
     let shared = worker.shared
     for _ in 0..<shared.config.acceptsPerWakeup {
       let socket: Socket
+      let peer: SocketAddress?
       do {
-        switch try listener.socket.accept() {
-        case .processed(let s): socket = s
+        switch try listener.socket.acceptWithPeer() {
+        case .processed(let accepted): (socket, peer) = accepted
         case .wouldBlock: return
         }
       } catch {
@@ -51,7 +52,7 @@ final class Acceptor: EventHandler {
         reject(socket)
         continue
       }
-      worker.adopt(socket, service: service, listener: listener)
+      worker.adopt(socket, peer: peer, service: service, listener: listener)
     }
   }
 

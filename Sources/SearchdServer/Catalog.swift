@@ -45,8 +45,8 @@ public final class Catalog: Sendable {
     return h
   }
 
-  /// The encoded reply for a hit, or nil for a miss.
-  public func reply(forQuery query: UnsafeRawBufferPointer) -> [UInt8]? {
+  /// The entry a query hits, or nil for a miss.
+  func entry(forQuery query: UnsafeRawBufferPointer) -> Int? {
     let mask = UInt64(slots.count - 1)
     var s = Self.hash(query) & mask
     while true {
@@ -55,9 +55,23 @@ public final class Catalog: Sendable {
       let matches = keys[entry - 1].withUnsafeBytes { key in
         key.count == query.count && (key.count == 0 || memcmp(key.baseAddress!, query.baseAddress!, key.count) == 0)
       }
-      if matches { return replies[entry - 1] }
+      if matches { return entry - 1 }
       s = (s + 1) & mask
     }
+  }
+
+  /// Queues the reply of `entry` on `output` if it fits in `room` bytes; returns its
+  /// length, or 0 when it does not fit (nothing queued).
+  func queueReply(_ entry: Int, on output: inout OutputQueue, room: Int) -> Int {
+    let count = replies[entry].count
+    guard count <= room else { return 0 }
+    output.append(replies[entry])
+    return count
+  }
+
+  /// The encoded reply for a hit, or nil for a miss.
+  public func reply(forQuery query: UnsafeRawBufferPointer) -> [UInt8]? {
+    entry(forQuery: query).map { replies[$0] }
   }
 
   public func reply(forQuery query: [UInt8]) -> [UInt8]? { query.withUnsafeBytes { reply(forQuery: $0) } }

@@ -19,11 +19,10 @@ final class Connection: EventHandler, ServedConnection {
   /// The per-request debug line is wanted (the level is fixed at start-up).
   private let logsRequests: Bool
 
-  /// The peer's address, for the log.
-  let peer: String
+  private let peerAddress: SocketAddress?
 
-  init(socket: Socket, id: UInt64, worker: LoopWorker, logger: Logger, trusted: Bool, peer: String) {
-    self.peer = peer
+  init(socket: Socket, id: UInt64, worker: LoopWorker, logger: Logger, trusted: Bool, peer: SocketAddress?) {
+    peerAddress = peer
     self.socket = socket
     self.id = id
     self.trusted = trusted
@@ -33,6 +32,9 @@ final class Connection: EventHandler, ServedConnection {
     state = ConnectionState(
       wire: worker.shared.config.wire, limits: worker.shared.config.connection, now: worker.loop.now)
   }
+
+  /// The peer's address, for the log: formatted only when a line is written.
+  var peer: String { peerAddress.map(String.init(describing:)) ?? "?" }
 
   var events: EpollEvents { Self.events(for: interest) }
 
@@ -50,8 +52,11 @@ final class Connection: EventHandler, ServedConnection {
       if state.input.capacity == 0 { state.input = worker.lendBuffer() }
       if read() == .closed { return }
     }
+    if !state.output.hasStorage { state.output = worker.lendOutput() }
     drive()
-    if socket.isOpen { worker.takeBack(&state.input) }
+    // Also after a close: the buffers outlive the connection in the pool.
+    worker.takeBack(&state.input)
+    worker.takeBack(&state.output)
   }
 
   private enum ReadOutcome { case data, blocked, endOfInput, closed }
@@ -77,7 +82,7 @@ final class Connection: EventHandler, ServedConnection {
   /// registers the interest the state machine wants.
   private func drive() {
     while true {
-      state.serve(now: worker.loop.now, quick: { quickAnswer($0) }, answer: { answer($0) })
+      state.serve(now: worker.loop.now, quick: { quickAnswer($0, &$1, $2) }, answer: { answer($0) })
       if state.yielded && !yieldCounted {
         yieldCounted = true
         worker.shared.stats.requestYields.wrappingIncrement(ordering: .relaxed)
@@ -130,21 +135,19 @@ final class Connection: EventHandler, ServedConnection {
         _ = try? state.output.write(to: socket)
       }
       close(reason: reason)
-      return
     }
-    // An empty read buffer went back to the loop's pool at the end of its wakeup.
-    state.output.releaseIfEmpty()
   }
 
   func drain() {
     // Take in what the peer has already sent, so every request received is answered.
     if state.wantsInput && state.input.capacity == 0 { state.input = worker.lendBuffer() }
+    if !state.output.hasStorage { state.output = worker.lendOutput() }
     reading: while state.wantsInput {
       switch read() {
       case .data:
         // Shutdown is no time for fairness: answer all that came, then close.
         state.beginTurn(budget: .max)
-        state.serve(now: worker.loop.now, quick: { quickAnswer($0) }, answer: { answer($0) })
+        state.serve(now: worker.loop.now, quick: { quickAnswer($0, &$1, $2) }, answer: { answer($0) })
       case .closed: return
       case .blocked, .endOfInput: break reading
       }
@@ -155,11 +158,13 @@ final class Connection: EventHandler, ServedConnection {
 
   func forceClose() { close(reason: "shutdown deadline") }
 
-  private func quickAnswer(_ bytes: UnsafeRawBufferPointer) -> (frameLength: Int, reply: [UInt8])? {
-    guard logsRequests else { return worker.handler.quickReply(bytes) }
+  private func quickAnswer(_ bytes: UnsafeRawBufferPointer, _ output: inout OutputQueue, _ room: Int)
+    -> ConnectionState.QuickAnswer?
+  {
+    guard logsRequests else { return worker.handler.quickReply(bytes, into: &output, room: room) }
     let start = MonotonicClock.nanoseconds()
-    guard let answered = worker.handler.quickReply(bytes) else { return nil }
-    logServed(action: "search", start: start, replyBytes: answered.reply.count)
+    guard let answered = worker.handler.quickReply(bytes, into: &output, room: room) else { return nil }
+    logServed(action: "search", start: start, replyBytes: answered.replyBytes)
     return answered
   }
 

@@ -109,13 +109,20 @@ struct ConnectionState {
   /// Decodes complete frames and queues a reply for each, in order, until the
   /// output is backlogged or the turn's budget is spent (the rest wait in `input`).
   mutating func serve(now: UInt64, _ answer: (Frame) -> [UInt8]) {
-    serve(now: now, quick: { _ in nil }, answer: answer)
+    serve(now: now, quick: { _, _, _ in nil }, answer: answer)
+  }
+
+  /// What the hot path did with one message.
+  struct QuickAnswer {
+    var frameLength: Int
+    var replyBytes: Int
   }
 
   /// As above, trying `quick` first on each message that starts at a boundary: it
-  /// answers the common request in place, or returns nil for the full decoder.
+  /// answers the common request in place, queueing its reply on the output if it fits
+  /// in the room given, or returns nil for the full decoder.
   mutating func serve(
-    now: UInt64, quick: (UnsafeRawBufferPointer) -> (frameLength: Int, reply: [UInt8])?,
+    now: UInt64, quick: (UnsafeRawBufferPointer, inout OutputQueue, _ room: Int) -> QuickAnswer?,
     answer: (Frame) -> [UInt8]
   ) {
     while failure == nil && !backlogged {
@@ -123,9 +130,9 @@ struct ConnectionState {
         yielded = !input.isEmpty
         return
       }
-      if decoder.isAtBoundary, !input.isEmpty, let (length, reply) = input.withReadableBytes(quick) {
+      if decoder.isAtBoundary, !input.isEmpty, let length = quickAnswer(quick, now: now) {
         input.skip(length)
-        guard answered(reply, now: now) else { return }
+        answered(now: now)
         continue
       }
       switch decoder.decode(&input) {
@@ -133,7 +140,7 @@ struct ConnectionState {
         frameStartedAt = input.isEmpty ? nil : (frameStartedAt ?? now)
         return
       case .frame(let frame):
-        guard answered(answer(frame), now: now) else { return }
+        guard admit(answer(frame), now: now) else { return }
       case .failed(let error):
         fail(error, now: now)
       }
@@ -141,11 +148,21 @@ struct ConnectionState {
     if backlogged { readPaused = true }
   }
 
-  /// One request answered, by either decoder: it spends budget and queues the reply, or
-  /// refuses a reply over max-output-bytes (false: the connection is failing).
-  private mutating func answered(_ reply: [UInt8], now: UInt64) -> Bool {
-    budget -= 1
+  private mutating func quickAnswer(
+    _ quick: (UnsafeRawBufferPointer, inout OutputQueue, Int) -> QuickAnswer?, now: UInt64
+  ) -> Int? {
+    let wasEmpty = output.isEmpty
+    let room = limits.maxOutputBytes - output.pendingBytes
+    guard let answer = input.withReadableBytes({ quick($0, &output, room) }) else { return nil }
+    if wasEmpty { lastWriteProgress = now }
+    return answer.frameLength
+  }
+
+  /// A reply from the full decoder: queued, or refused over max-output-bytes (false:
+  /// the connection is failing).
+  private mutating func admit(_ reply: [UInt8], now: UInt64) -> Bool {
     guard output.pendingBytes + reply.count <= limits.maxOutputBytes else {
+      budget -= 1
       fail(
         WireError(
           .replyTooLarge, "the reply (\(reply.count) bytes) is larger than max-output-bytes", closesConnection: true),
@@ -153,9 +170,15 @@ struct ConnectionState {
       return false
     }
     queue(reply, now: now)
+    answered(now: now)
+    return true
+  }
+
+  /// One request answered, by either decoder: it spends budget.
+  private mutating func answered(now: UInt64) {
+    budget -= 1
     // Bytes of the next frame already here arrived with this read.
     frameStartedAt = input.isEmpty ? nil : now
-    return true
   }
 
   private mutating func queue(_ reply: [UInt8], now: UInt64) {

@@ -40,6 +40,8 @@ final class LoopWorker: @unchecked Sendable {
   /// requests were all answered hands its buffer back at the end of its wakeup, so an
   /// idle connection holds no buffer and a busy loop reuses the same few.
   private var bufferPool: [InputBuffer] = []
+  /// Output queues, lent and taken back the same way.
+  private var outputPool: [OutputQueue] = []
   private var lastErrorLog: [WireError.Code: UInt64] = [:]
   private var suppressedErrors: [WireError.Code: Int] = [:]
 
@@ -56,7 +58,7 @@ final class LoopWorker: @unchecked Sendable {
     self.logger = l
     loop = try EventLoop()
     handler = RequestHandler(
-      catalog: catalog, limits: shared.config.wire, stats: shared.stats, statsReport: statsReport)
+      catalog: catalog, limits: shared.config.wire, counters: shared.stats.loops[number], statsReport: statsReport)
   }
 
   /// Starts accepting and the deadline sweep. Runs on the loop's thread.
@@ -67,19 +69,17 @@ final class LoopWorker: @unchecked Sendable {
     loop.scheduleRepeating(everyNanoseconds: 250_000_000) { [unowned self] in self.sweep() }
   }
 
-  func adopt(_ socket: Socket, service: Acceptor.Service, listener: Listener) {
+  func adopt(_ socket: Socket, peer: SocketAddress?, service: Acceptor.Service, listener: Listener) {
     let id = shared.nextConnectionID.next()
     // The loop's logger as it is (no per-connection metadata to allocate): connection
     // lines name the connection themselves.
     let connLogger = logger
     let conn: ServedConnection & EventHandler
-    let peer = socket.peerAddress
     if peer?.isInternet == true { try? socket.setNoDelay() }
     switch service {
     case .app:
       conn = Connection(
-        socket: socket, id: id, worker: self, logger: connLogger, trusted: Self.isLocal(peer),
-        peer: peer.map(String.init(describing:)) ?? "?")
+        socket: socket, id: id, worker: self, logger: connLogger, trusted: Self.isLocal(peer), peer: peer)
     case .echo: conn = EchoConnection(socket: socket, id: id, worker: self, logger: connLogger)
     }
     do {
@@ -99,7 +99,7 @@ final class LoopWorker: @unchecked Sendable {
         "connection accepted",
         metadata: [
           "searchd_connection": "\(id)", "searchd_listener": "\(listener)",
-          "searchd_peer": "\(socket.peerAddress.map(String.init(describing:)) ?? "?")",
+          "searchd_peer": "\(peer.map(String.init(describing:)) ?? "?")",
           "searchd_service": "\(service.rawValue)",
         ])
     }
@@ -115,10 +115,21 @@ final class LoopWorker: @unchecked Sendable {
     if bufferPool.count < 64 { bufferPool.append(returned) }
   }
 
+  func lendOutput() -> OutputQueue { outputPool.popLast() ?? OutputQueue() }
+
+  /// Takes `queue` back if it is drained, leaving the connection an unallocated one.
+  /// One grown large by a burst of replies is freed instead of kept.
+  func takeBack(_ queue: inout OutputQueue) {
+    guard queue.isEmpty, queue.hasStorage else { return }
+    var returned = OutputQueue()
+    swap(&returned, &queue)
+    if outputPool.count < 64 && returned.capacity <= 1 << 16 { outputPool.append(returned) }
+  }
+
   /// Called by a connection as it closes, before its fd is closed.
   func remove(_ conn: ServedConnection) {
     let fd = conn.socket.descriptor
-    loop.deregister(fd)
+    loop.deregister(fd, closing: true)
     if connections.removeValue(forKey: fd) != nil {
       shared.stats.connectionsCurrent.wrappingDecrement(ordering: .relaxed)
       loopStats.connections.wrappingDecrement(ordering: .relaxed)
@@ -129,7 +140,7 @@ final class LoopWorker: @unchecked Sendable {
   /// Counts a bad request and logs it, at most once a second per kind and loop,
   /// so a flood of bad input cannot flood the journal.
   func reportProtocolError(_ error: WireError, connection: UInt64, peer: String) {
-    shared.stats.count(error.code)
+    handler.counters.count(error.code)
     let now = loop.now
     if let last = lastErrorLog[error.code], now - last < 1_000_000_000 {
       suppressedErrors[error.code, default: 0] += 1

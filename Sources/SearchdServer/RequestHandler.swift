@@ -4,23 +4,32 @@ import SearchdWire
 struct RequestHandler {
   var catalog: Catalog
   let limits: WireLimits
-  let stats: ServerStats
+  /// This loop's counters.
+  let counters: RequestCounters
   /// Renders the `stats` reply; the server supplies it, as only it sees every loop.
   let statsReport: @Sendable (Catalog) -> [UInt8]
   var headerMemo = QuickSearch.HeaderMemo()
 
-  /// The reply to the plain search at the start of `bytes`, and the frame's length, when
-  /// `QuickSearch` recognises one; nil sends the caller to the full decoder. A hit
-  /// allocates nothing: its reply was encoded with the catalog.
-  mutating func quickReply(_ bytes: UnsafeRawBufferPointer) -> (frameLength: Int, reply: [UInt8])? {
+  /// Answers the plain search at the start of `bytes` when `QuickSearch` recognises one,
+  /// queueing its reply on `output` if it fits in `room` bytes; nil sends the caller to
+  /// the full decoder (which also refuses a reply too large). A hit allocates nothing:
+  /// its reply was encoded with the catalog.
+  mutating func quickReply(_ bytes: UnsafeRawBufferPointer, into output: inout OutputQueue, room: Int)
+    -> ConnectionState.QuickAnswer?
+  {
     guard let m = QuickSearch.match(bytes, limits: limits, memo: &headerMemo) else { return nil }
     let query = UnsafeRawBufferPointer(rebasing: bytes[m.query])
-    if let hit = catalog.reply(forQuery: query) {
-      stats.count(.searchHit)
-      return (m.frameLength, hit)
+    if let entry = catalog.entry(forQuery: query) {
+      let count = catalog.queueReply(entry, on: &output, room: room)
+      guard count > 0 else { return nil }
+      counters.count(.searchHit)
+      return .init(frameLength: m.frameLength, replyBytes: count)
     }
-    stats.count(.searchMiss)
-    return (m.frameLength, Reply.noMatch(query: Array(query)))
+    let reply = Reply.noMatch(query: Array(query))
+    guard reply.count <= room else { return nil }
+    counters.count(.searchMiss)
+    output.append(reply)
+    return .init(frameLength: m.frameLength, replyBytes: reply.count)
   }
 
   /// The reply bytes; a request-level error becomes an error reply (the connection goes on).
@@ -46,16 +55,16 @@ struct RequestHandler {
     switch request {
     case .search(let query):
       if let hit = catalog.reply(forQuery: query) {
-        stats.count(.searchHit)
+        counters.count(.searchHit)
         return hit
       }
-      stats.count(.searchMiss)
+      counters.count(.searchMiss)
       return Reply.noMatch(query: query)
     case .unknownAction(let action):
-      stats.count(.invalidAction)
+      counters.count(.invalidAction)
       return Reply.invalidAction(action)
     case .binary(let content):
-      stats.count(.binary)
+      counters.count(.binary)
       return Reply.binary(echoing: content)
     case .stats:
       guard trusted else {
@@ -63,7 +72,7 @@ struct RequestHandler {
         onError(error)
         return Reply.error(error)
       }
-      stats.count(.stats)
+      counters.count(.stats)
       return statsReport(catalog)
     }
   }

@@ -26,7 +26,7 @@ public final class Server: @unchecked Sendable {
     self.logger = logger
     self.listeners = listeners
     self.signals = signals
-    stats = ServerStats(startedAt: MonotonicClock.nanoseconds())
+    stats = ServerStats(startedAt: MonotonicClock.nanoseconds(), loops: max(1, config.threads))
     let shared = SharedState(config: config, stats: stats, listeners: listeners)
     let report = StatsReport(stats: stats, loops: shared.loopStats, listeners: listeners)
     do {

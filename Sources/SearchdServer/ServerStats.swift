@@ -1,7 +1,8 @@
 import Atomics
 import SearchdWire
 
-/// Counters every loop bumps; relaxed atomics, read by status and stats.
+/// Counters every loop bumps; relaxed atomics, read by status and stats. Per-request
+/// counts are per loop (`RequestCounters`), as they are bumped on every request.
 public final class ServerStats: Sendable {
   public enum RequestKind: String, CaseIterable, Sendable {
     case searchHit = "search_hit"
@@ -26,35 +27,17 @@ public final class ServerStats: Sendable {
   public let outputPaused = ManagedAtomic<Int>(0)
   /// Times a connection used up its requests-per-wakeup and let the others go first.
   public let requestYields = ManagedAtomic<Int>(0)
-  private let requests: [ManagedAtomic<Int>]
-  private let errors: [ManagedAtomic<Int>]
+  /// Request and error counts, one set per loop (each written by its loop alone).
+  public let loops: [RequestCounters]
   public let startedAt: UInt64
 
-  public init(startedAt: UInt64) {
+  public init(startedAt: UInt64, loops: Int = 1) {
     self.startedAt = startedAt
-    requests = RequestKind.allCases.map { _ in ManagedAtomic(0) }
-    errors = WireError.Code.allCases.map { _ in ManagedAtomic(0) }
+    self.loops = (0..<max(1, loops)).map { _ in RequestCounters() }
   }
 
-  // `allCases` builds a new array at every use: look the counters up in one built once.
-  private static let kinds = RequestKind.allCases
-  private static let codes = WireError.Code.allCases
-
-  public func count(_ kind: RequestKind) {
-    requests[Self.kinds.firstIndex(of: kind)!].wrappingIncrement(ordering: .relaxed)
-  }
-
-  public func count(_ code: WireError.Code) {
-    errors[Self.codes.firstIndex(of: code)!].wrappingIncrement(ordering: .relaxed)
-  }
-
-  public func requests(_ kind: RequestKind) -> Int {
-    requests[Self.kinds.firstIndex(of: kind)!].load(ordering: .relaxed)
-  }
-
-  public func errors(_ code: WireError.Code) -> Int {
-    errors[Self.codes.firstIndex(of: code)!].load(ordering: .relaxed)
-  }
+  public func requests(_ kind: RequestKind) -> Int { loops.reduce(0) { $0 + $1.requests(kind) } }
+  public func errors(_ code: WireError.Code) -> Int { loops.reduce(0) { $0 + $1.errors(code) } }
 
   public var requestsServed: Int { RequestKind.allCases.reduce(0) { $0 + requests($1) } + errorsTotal }
   public var errorsTotal: Int { WireError.Code.allCases.reduce(0) { $0 + errors($1) } }

@@ -108,9 +108,28 @@ public final class Socket {
 
   /// A new non-blocking, close-on-exec connection, or `.wouldBlock` when none is pending.
   public func accept() throws(SystemError) -> IOResult<Socket> {
+    switch try acceptWithPeer() {
+    case .processed(let accepted): return .processed(accepted.socket)
+    case .wouldBlock: return .wouldBlock
+    }
+  }
+
+  /// As `accept`, with the peer's address as accept4 reports it (no getpeername call).
+  public func acceptWithPeer() throws(SystemError) -> IOResult<(socket: Socket, peer: SocketAddress?)> {
     let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-    switch try syscall("accept4", { CShims_accept4(descriptor, nil, nil, flags) }) {
-    case .processed(let fd): return .processed(Socket(adopting: fd))
+    var storage = sockaddr_storage()
+    var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    let result = withUnsafeMutablePointer(to: &storage) { p in
+      p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+        Result { () throws(SystemError) in try syscall("accept4", { CShims_accept4(descriptor, sa, &len, flags) }) }
+      }
+    }
+    switch try result.get() {
+    case .processed(let fd):
+      let peer = withUnsafePointer(to: &storage) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress($0, length: len) }
+      }
+      return .processed((Socket(adopting: fd), peer))
     case .wouldBlock: return .wouldBlock
     }
   }

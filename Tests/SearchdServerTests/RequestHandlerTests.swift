@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct RequestHandlerTests {
   private let handler = RequestHandler(
-    catalog: Catalog(index: .builtIn), limits: .default, stats: ServerStats(startedAt: 0),
+    catalog: Catalog(index: .builtIn), limits: .default, counters: RequestCounters(),
     statsReport: { _ in Reply.result("stats") })
 
   private func frame(_ bytes: [UInt8]) -> Frame {

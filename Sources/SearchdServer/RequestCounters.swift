@@ -1,0 +1,59 @@
+import Atomics
+import SearchdWire
+
+/// One loop's request and error counters. Only its loop writes them, so a count is a
+/// relaxed load and store (no locked instruction), and they sit on cache lines of their
+/// own, so loops on different cores never contend for one. Any thread may read them.
+public final class RequestCounters: @unchecked Sendable {
+  // @unchecked: the storage is only touched through atomic operations.
+  private static let kinds = ServerStats.RequestKind.allCases.count
+  private static let slots = kinds + WireError.Code.allCases.count
+  private static let lineBytes = 64
+  private let storage: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>
+
+  public init() {
+    let bytes = (Self.slots * MemoryLayout<Int>.stride + Self.lineBytes - 1) / Self.lineBytes * Self.lineBytes
+    storage = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Self.lineBytes)
+      .bindMemory(to: UnsafeAtomic<Int>.Storage.self, capacity: Self.slots)
+    storage.initialize(repeating: UnsafeAtomic<Int>.Storage(0), count: Self.slots)
+  }
+
+  deinit {
+    storage.deinitialize(count: Self.slots)
+    storage.deallocate()
+  }
+
+  /// From the owning loop's thread only.
+  public func count(_ kind: ServerStats.RequestKind) { bump(kind.slot) }
+
+  /// From the owning loop's thread only.
+  public func count(_ code: WireError.Code) { bump(Self.kinds + code.slot) }
+
+  public func requests(_ kind: ServerStats.RequestKind) -> Int { load(kind.slot) }
+  public func errors(_ code: WireError.Code) -> Int { load(Self.kinds + code.slot) }
+
+  private func bump(_ slot: Int) {
+    let a = UnsafeAtomic<Int>(at: storage + slot)
+    a.store(a.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+  }
+
+  private func load(_ slot: Int) -> Int { UnsafeAtomic<Int>(at: storage + slot).load(ordering: .relaxed) }
+}
+
+extension ServerStats.RequestKind {
+  fileprivate var slot: Int {
+    switch self {
+    case .searchHit: return 0
+    case .searchMiss: return 1
+    case .invalidAction: return 2
+    case .binary: return 3
+    case .stats: return 4
+    }
+  }
+}
+
+extension WireError.Code {
+  // Not hot (errors): the position in allCases, looked up in an array built once.
+  private static let all = WireError.Code.allCases
+  fileprivate var slot: Int { Self.all.firstIndex(of: self)! }
+}
