@@ -5,7 +5,7 @@ import SearchdWire
 /// An index together with its hit replies, encoded once when the index is built:
 /// a hit is answered by queueing these shared bytes, with no encoding per request.
 /// Lookups take the query's bytes where they lie (in the read buffer), so a hit
-/// allocates nothing: an open-addressing table of FNV-1a hashes, keys compared with memcmp.
+/// allocates nothing: an open-addressing table, keys compared with memcmp.
 public final class Catalog: Sendable {
   public let index: SearchIndex
   private let keys: [[UInt8]]
@@ -39,10 +39,25 @@ public final class Catalog: Sendable {
     self.buildNanoseconds = buildNanoseconds
   }
 
+  /// Eight bytes at a time, multiply and fold: an eighth of the dependent multiplies of
+  /// byte-wise FNV-1a, which perf showed as most of a lookup. The keys are the index's;
+  /// a query only probes, so a poor hash could cost time but never grow the table.
   private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-    return h
+    let k: UInt64 = 0x9E37_79B9_7F4A_7C15
+    var h = UInt64(bytes.count) &* k
+    var i = 0
+    while i + 8 <= bytes.count {
+      h = (h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* k
+      h ^= h >> 29
+      i += 8
+    }
+    if i < bytes.count {
+      var tail: UInt64 = 0
+      for j in i..<bytes.count { tail = tail << 8 | UInt64(bytes[j]) }
+      h = (h ^ tail) &* k
+      h ^= h >> 29
+    }
+    return h ^ h >> 32
   }
 
   /// The entry a query hits, or nil for a miss.

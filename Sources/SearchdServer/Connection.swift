@@ -9,7 +9,9 @@ final class Connection: EventHandler, ServedConnection {
   let socket: Socket
   let id: UInt64
   private var state: ConnectionState
-  private unowned let worker: LoopWorker
+  // unowned(unsafe): the worker owns its connections and outlives every one of them, and
+  // the checked kind cost an atomic retain and release on each request (perf).
+  private unowned(unsafe) let worker: LoopWorker
   private var interest: ConnectionState.Interest = .init(readable: true, writable: false)
   private var pausedCounted = false
   private var yieldCounted = false
@@ -82,7 +84,7 @@ final class Connection: EventHandler, ServedConnection {
   /// registers the interest the state machine wants.
   private func drive() {
     while true {
-      state.serve(now: worker.loop.now, quick: { quickAnswer($0, &$1, $2) }, answer: { answer($0) })
+      serveBuffered()
       if state.yielded && !yieldCounted {
         yieldCounted = true
         worker.shared.stats.requestYields.wrappingIncrement(ordering: .relaxed)
@@ -147,7 +149,7 @@ final class Connection: EventHandler, ServedConnection {
       case .data:
         // Shutdown is no time for fairness: answer all that came, then close.
         state.beginTurn(budget: .max)
-        state.serve(now: worker.loop.now, quick: { quickAnswer($0, &$1, $2) }, answer: { answer($0) })
+        serveBuffered()
       case .closed: return
       case .blocked, .endOfInput: break reading
       }
@@ -158,12 +160,20 @@ final class Connection: EventHandler, ServedConnection {
 
   func forceClose() { close(reason: "shutdown deadline") }
 
-  private func quickAnswer(_ bytes: UnsafeRawBufferPointer, _ output: inout OutputQueue, _ room: Int)
-    -> ConnectionState.QuickAnswer?
-  {
-    guard logsRequests else { return worker.handler.quickReply(bytes, into: &output, room: room) }
+  /// Answers the requests buffered, with one access to the loop's handler for the batch.
+  private func serveBuffered() {
+    let now = worker.loop.now
+    worker.withHandler { handler in
+      state.serve(now: now, quick: { quickAnswer(&handler, $0, &$1, $2) }, answer: { answer(&handler, $0) })
+    }
+  }
+
+  private func quickAnswer(
+    _ handler: inout RequestHandler, _ bytes: UnsafeRawBufferPointer, _ output: inout OutputQueue, _ room: Int
+  ) -> ConnectionState.QuickAnswer? {
+    guard logsRequests else { return handler.quickReply(bytes, into: &output, room: room) }
     let start = MonotonicClock.nanoseconds()
-    guard let answered = worker.handler.quickReply(bytes, into: &output, room: room) else { return nil }
+    guard let answered = handler.quickReply(bytes, into: &output, room: room) else { return nil }
     logServed(action: "search", start: start, replyBytes: answered.replyBytes)
     return answered
   }
@@ -178,11 +188,11 @@ final class Connection: EventHandler, ServedConnection {
       ])
   }
 
-  private func answer(_ frame: Frame) -> [UInt8] {
-    guard logsRequests else { return worker.handler.reply(to: frame, trusted: trusted, onError: reportError) }
+  private func answer(_ handler: inout RequestHandler, _ frame: Frame) -> [UInt8] {
+    guard logsRequests else { return handler.reply(to: frame, trusted: trusted, onError: reportError) }
     let start = MonotonicClock.nanoseconds()
-    let parsed = worker.handler.parse(frame)
-    let reply = worker.handler.reply(to: parsed, trusted: trusted, onError: reportError)
+    let parsed = handler.parse(frame)
+    let reply = handler.reply(to: parsed, trusted: trusted, onError: reportError)
     logServed(action: (try? parsed.get())?.actionName ?? "invalid", start: start, replyBytes: reply.count)
     return reply
   }

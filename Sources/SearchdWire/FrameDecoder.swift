@@ -13,7 +13,8 @@ public struct Frame: Equatable, Sendable {
 /// reads from an `InputBuffer` the caller fills, and keeps what it learned of a
 /// partial message between calls.
 public struct FrameDecoder: Sendable {
-  private enum State: Sendable {
+  // Internal rather than private so the hot path's `isAtBoundary` can be inlined across modules.
+  @usableFromInline enum State: Sendable {
     case protoheader
     case header(length: Int)
     case content(Header)
@@ -28,15 +29,15 @@ public struct FrameDecoder: Sendable {
   }
 
   public let limits: WireLimits
-  private var state = State.protoheader
-  private var failed: WireError?
+  @usableFromInline var state = State.protoheader
+  @usableFromInline var failed: WireError?
 
   public init(limits: WireLimits = .default) {
     self.limits = limits
   }
 
   /// True between messages: the next byte in the buffer starts a new one.
-  public var isAtBoundary: Bool {
+  @inlinable public var isAtBoundary: Bool {
     if case .protoheader = state { return failed == nil }
     return false
   }

@@ -1,14 +1,15 @@
 /// Bytes received and not yet decoded. Grows with the data that actually
 /// arrives, never with a length a peer declares.
 public struct InputBuffer: Sendable {
-  private var storage: [UInt8] = []
-  private var reader = 0
-  private var writer = 0
+  // Internal rather than private so the hot path's accessors can be inlined across modules.
+  @usableFromInline var storage: [UInt8] = []
+  @usableFromInline var reader = 0
+  @usableFromInline var writer = 0
 
   public init() {}
 
-  public var readableCount: Int { writer - reader }
-  public var isEmpty: Bool { writer == reader }
+  @inlinable public var readableCount: Int { writer - reader }
+  @inlinable public var isEmpty: Bool { writer == reader }
   /// Bytes held, including space not yet used: what an idle connection costs.
   public var capacity: Int { storage.count }
 
@@ -36,7 +37,7 @@ public struct InputBuffer: Sendable {
   }
 
   /// Lends the unread bytes in place.
-  public func withReadableBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+  @inlinable public func withReadableBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     try storage.withUnsafeBytes { raw in try body(UnsafeRawBufferPointer(rebasing: raw[reader..<writer])) }
   }
 
@@ -49,7 +50,7 @@ public struct InputBuffer: Sendable {
     return out
   }
 
-  public mutating func skip(_ n: Int) {
+  @inlinable public mutating func skip(_ n: Int) {
     precondition(n <= readableCount)
     reader += n
     if reader == writer {

@@ -59,9 +59,31 @@ public enum QuickSearch {
     guard contentLength <= limits.maxContentLength else { return nil }
     let contentStart = 2 + headerLength
     guard bytes.count - contentStart >= contentLength else { return nil }
-    var c = Scanner(bytes: bytes, index: contentStart, end: contentStart + contentLength)
+    let frameLength = contentStart + contentLength
+    if let query = tutorialContent(bytes, from: contentStart, to: frameLength) {
+      return Match(frameLength: frameLength, query: query)
+    }
+    var c = Scanner(bytes: bytes, index: contentStart, end: frameLength)
     guard let query = c.searchContent(), c.index == c.end else { return nil }
-    return Match(frameLength: contentStart + contentLength, query: query)
+    return Match(frameLength: frameLength, query: query)
+  }
+
+  /// The content exactly as the tutorial's client (Python's json.dumps) writes it — one
+  /// memcmp and a scan of the value instead of the general scan (perf: the scan was a
+  /// tenth of the daemon's CPU at 16 requests in flight). Accepts only what the general
+  /// scan accepts; anything else is left to it.
+  private static func tutorialContent(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Range<Int>? {
+    let prefix: StaticString = #"{"action": "search", "value": ""#
+    let valueStart = start + prefix.utf8CodeUnitCount
+    let valueEnd = end - 2
+    guard valueEnd >= valueStart, bytes[valueEnd] == UInt8(ascii: "\""), bytes[valueEnd + 1] == UInt8(ascii: "}"),
+      memcmp(bytes.baseAddress! + start, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
+    else { return nil }
+    for i in valueStart..<valueEnd {
+      let b = bytes[i]
+      guard b >= 0x20, b < 0x7F, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") else { return nil }
+    }
+    return valueStart..<valueEnd
   }
 
   private struct Scanner {
