@@ -1,6 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The hot path's modules drop the runtime exclusivity checks in release builds only: a
+/// connection's turn touches its state and its loop's through class properties some thirty
+/// times, each checked through thread-local storage, about 3% of the daemon's CPU at one
+/// request per wakeup (perf, BENCHMARKS.md). The compile-time checks stay, and debug builds,
+/// which every test runs (plain, ASan, TSan), keep the runtime ones.
+let releaseHotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
   name: "searchd",
   products: [
@@ -23,7 +30,7 @@ let package = Package(
       linkerSettings: [.linkedLibrary("systemd")]
     ),
     .target(name: "SearchdSystem", dependencies: ["CShims"]),
-    .target(name: "SearchdLoop", dependencies: ["SearchdSystem"]),
+    .target(name: "SearchdLoop", dependencies: ["SearchdSystem"], swiftSettings: releaseHotPath),
     .target(name: "SearchdWire"),
     .target(name: "SearchdIndex"),
     .target(
@@ -32,7 +39,8 @@ let package = Package(
         "SearchdLoop", "SearchdWire", "SearchdIndex", "SearchdSystem",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Atomics", package: "swift-atomics"),
-      ]
+      ],
+      swiftSettings: releaseHotPath
     ),
     .executableTarget(
       name: "searchd",

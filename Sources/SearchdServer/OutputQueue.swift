@@ -93,6 +93,17 @@ struct OutputQueue {
   mutating func write(to socket: Socket, maxSegments: Int = 64) throws(SystemError) -> IOResult<Int> {
     guard !isEmpty else { return .processed(0) }
     let end = min(segments.count, head + maxSegments)
+    if end - head == 1 && segments[head].shared.isEmpty {
+      // One run of copied bytes, the common case: send(2) skips sendmsg's msghdr and
+      // iovec copy-in.
+      let (start, count) = (segments[head].start + offset, segments[head].count - offset)
+      let result: Result<IOResult<Int>, SystemError> = copied.withUnsafeBytes { bytes in
+        Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(rebasing: bytes[start..<start + count])) }
+      }
+      let written = try result.get()
+      if case .processed(let n) = written { consume(n) }
+      return written
+    }
     let result: Result<IOResult<Int>, SystemError> = copied.withUnsafeBytes { copiedBytes in
       withUnsafeTemporaryAllocation(of: iovec.self, capacity: end - head) { iov in
         // Each shared array is kept alive, unmutated, by `segments` for the whole call,
