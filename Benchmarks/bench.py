@@ -126,6 +126,8 @@ def start(kind, bins, nio, pinned, close=False, env=None, extra=()):
     if kind == "searchd":
         argv = [f"{bins}/searchd", "--listen", "127.0.0.1:0", "--threads", threads, "--log-level", "warning",
                 "--log-target", "stderr", "--max-connections", "12000", *extra]
+        if close:
+            argv.append("--close-after-reply")
         # searchd logs its ports at info; ask for them on a port we choose instead.
         port = free_port()
         argv[2] = f"127.0.0.1:{port}"
@@ -199,7 +201,7 @@ def interleaved(args, peers, run):
 
 def one_run(bins, nio, peer, pinned, mode, conns, pipeline, seconds):
     """One measured run of `peer` (searchd, c, c-close, nio, python, redis-get, redis-ping)."""
-    srv = start(peer.split("-")[0], bins, nio, pinned, close=peer == "c-close")
+    srv = start(peer.split("-")[0], bins, nio, pinned, close=peer.endswith("-close"))
     try:
         if peer.startswith("redis"):
             test = "get" if peer == "redis-get" else "ping_mbulk"
@@ -227,7 +229,8 @@ def run_matrix(args, bins, nio, have_redis):
                 results[(layout, "keepalive", conns, pipeline, peer)] = runs
                 print(layout, "keepalive", conns, pipeline, peer, summary([r["rps"] for r in runs]), flush=True)
         for conns in per_conn:
-            peers = [p for p in ["searchd", "c-close", "nio", "python", "redis-get"] if available(p, nio, have_redis)]
+            peers = ["searchd", "c", "searchd-close", "c-close", "nio", "python", "redis-get"]
+            peers = [p for p in peers if available(p, nio, have_redis)]
             for peer, runs in interleaved(args, peers, lambda peer: one_run(bins, nio, peer, pinned, "per-connection",
                                                                             conns, 1, args.seconds)):
                 results[(layout, "per-connection", conns, 1, peer)] = runs
@@ -351,8 +354,6 @@ def loadgen_comparison(args, bins):
 def compare(args, bins):
     """One cell of the matrix, pinned, interleaved: for profiling a change without the whole run."""
     peers = args.peers.split(",")
-    if args.mode == "per-connection":
-        peers = ["c-close" if p == "c" else p for p in peers]
     nio = build_nio() if "nio" in peers else None
     cells = dict(interleaved(args, peers, lambda peer: one_run(bins, nio, peer, True, args.mode, args.conns,
                                                                args.pipeline, args.seconds)))
@@ -430,11 +431,16 @@ def report(args, results, half, idle, allocs, loadgen, nio, have_redis):
     for what, (mode, c, p), key, target in checks:
         a, b = med("pinned", mode, c, p, "searchd", key), med("pinned", mode, c, p, "c", key)
         lines.append(f"| {what} | {a / b:.2f} | {target} |" if a and b else f"| {what} | — | {target} |")
-    for key, what, target in [("rps", "connections/s", "≥ 0.90"), ("cpu_us", "CPU per connection", "≤ 1.20")]:
-        a, b = med("pinned", "per-connection", 50, 1, "searchd", key), med("pinned", "per-connection", 50, 1,
-                                                                              "c-close", key)
-        lines.append(f"| per-connection c=50, {what} (C closes after reply) | {a / b:.2f} | {target} |"
-                     if a and b else f"| per-connection c=50, {what} | — | {target} |")
+    # Who closes first decides whose CPU tears the connection down, so each flow is compared
+    # with its like: both servers closing after the reply (the target's flow), and both
+    # waiting for the client's close (searchd's default, keep-alive).
+    for ours, theirs, flow in [("searchd-close", "c-close", "both close after the reply, searchd --close-after-reply"),
+                               ("searchd", "c", "both wait for the client's close, searchd's default")]:
+        for key, what, target in [("rps", "connections/s", "≥ 0.90"), ("cpu_us", "CPU per connection", "≤ 1.20")]:
+            a = med("pinned", "per-connection", 50, 1, ours, key)
+            b = med("pinned", "per-connection", 50, 1, theirs, key)
+            lines.append(f"| per-connection c=50, {what} ({flow}) | {a / b:.2f} | {target} |"
+                         if a and b else f"| per-connection c=50, {what} ({flow}) | — | {target} |")
     for key, what, target in [("p50", "p50", "≤ 1.2"), ("p99", "p99", "≤ 1.5")]:
         runs_s = results.get(("pinned", "keepalive", 1, 1, "searchd"))
         runs_c = results.get(("pinned", "keepalive", 1, 1, "c"))

@@ -19,6 +19,10 @@ public struct ConnectionLimits: Sendable, Equatable {
   /// Reply bytes one connection may have queued; only one huge reply can pass the
   /// high watermark by this much, and it is refused instead of buffered.
   public var maxOutputBytes = 4 << 20
+  /// Close once every request received is answered, as the tutorial's reference server
+  /// does (it closes after one reply): one-shot clients then cost the server no wakeup
+  /// for their close, but the server's side of each connection waits in TIME_WAIT.
+  public var closeAfterReply = false
 
   public init() {}
 }

@@ -18,6 +18,8 @@ struct ConnectionState {
     case idle
     case sendTimeout
     case shutdown
+    /// close-after-reply: every request received was answered.
+    case replied
 
     var description: String {
       switch self {
@@ -27,6 +29,7 @@ struct ConnectionState {
       case .idle: return "idle timeout"
       case .sendTimeout: return "send timeout"
       case .shutdown: return "shutdown"
+      case .replied: return "replied (close-after-reply)"
       }
     }
   }
@@ -52,6 +55,7 @@ struct ConnectionState {
   /// The turn's budget ran out with bytes still buffered: come back next turn.
   private(set) var yielded = false
   private var frameStartedAt: UInt64?
+  private var answeredAny = false
   private var lastActivity: UInt64
   private var lastWriteProgress: UInt64
 
@@ -177,6 +181,7 @@ struct ConnectionState {
   /// One request answered, by either decoder: it spends budget.
   private mutating func answered(now: UInt64) {
     budget -= 1
+    answeredAny = true
     // Bytes of the next frame already here arrived with this read.
     frameStartedAt = input.isEmpty ? nil : now
   }
@@ -199,6 +204,7 @@ struct ConnectionState {
     if yielded { return .wait(Interest(readable: wantsInput, writable: true)) }
     if inputClosed { return .close(input.isEmpty ? .finished : .truncated) }
     if draining { return .close(.shutdown) }
+    if limits.closeAfterReply && answeredAny && input.isEmpty && decoder.isAtBoundary { return .close(.replied) }
     return .wait(Interest(readable: wantsInput, writable: false))
   }
 

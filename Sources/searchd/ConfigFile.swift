@@ -16,8 +16,7 @@ struct ConfigFile {
     "listen", "echo-listen", "index", "threads", "log-level", "log-target", "max-connections", "max-header-bytes",
     "max-content-length", "idle-timeout", "request-timeout", "send-timeout", "listen-backlog", "accepts-per-wakeup",
     "read-size", "output-high-watermark", "output-low-watermark", "shutdown-grace", "requests-per-wakeup",
-    "max-in-flight",
-    "max-output-bytes",
+    "max-in-flight", "max-output-bytes", "close-after-reply",
   ]
 
   private(set) var values: [String: [String]] = [:]

@@ -104,6 +104,12 @@ struct Searchd: ParsableCommand {
       "Reply bytes one connection may have queued; a larger reply is refused with reply-too-large (default: 4194304).")
   var maxOutputBytes: Int?
 
+  @Flag(
+    inversion: .prefixedNo,
+    help:
+      "Close each connection once every request received is answered, as the tutorial's server does (default: no).")
+  var closeAfterReply: Bool?
+
   @Option(help: "Seconds SIGTERM waits for replies to drain before closing what is left (default: 5).")
   var shutdownGrace: Double?
 
@@ -225,6 +231,15 @@ struct Searchd: ParsableCommand {
     s.config.connection.maxOutputBytes = try number(maxOutputBytes, "max-output-bytes") ?? 4 << 20
     guard s.config.connection.maxOutputBytes >= s.config.connection.highWatermark else {
       throw ValidationError("max-output-bytes must be at least output-high-watermark")
+    }
+
+    if let flag = closeAfterReply {
+      s.config.connection.closeAfterReply = flag
+    } else if let text = file.string("close-after-reply") {
+      guard let v = ["yes": true, "true": true, "no": false, "false": false][text] else {
+        throw ValidationError("close-after-reply must be yes or no, not \"\(text)\"")
+      }
+      s.config.connection.closeAfterReply = v
     }
 
     func seconds(_ flag: Double?, _ key: String, _ def: Double) throws -> Duration {

@@ -87,6 +87,34 @@ import Testing
     #expect(fromFlag.status == 64, "\(fromFlag.stderr)")
   }
 
+  /// The tutorial server's behaviour, from the file: a client that pipelines gets every
+  /// reply, then the close; the flag turns it off again (flags win).
+  @Test func closeAfterReplyFromTheConfigFile() throws {
+    let config = try write("close-after-reply = yes", suffix: ".conf")
+    defer { try? FileManager.default.removeItem(atPath: config) }
+    let daemon = try Daemon(["--config", config])
+    let c = try TestClient(port: daemon.appPort)
+    try c.send(protocolVectors[0].request + protocolVectors[3].request)
+    #expect(try c.readMessage() == protocolVectors[0].response)
+    #expect(try c.readMessage() == protocolVectors[3].response)
+    #expect(try c.closes(within: 5))
+
+    let keeps = try Daemon(["--config", config, "--no-close-after-reply"])
+    let k = try TestClient(port: keeps.appPort)
+    try k.send(protocolVectors[0].request)
+    #expect(try k.readMessage() == protocolVectors[0].response)
+    try k.send(protocolVectors[0].request)
+    #expect(try k.readMessage() == protocolVectors[0].response, "--no-close-after-reply keeps it open")
+  }
+
+  @Test func closeAfterReplyMustBeYesOrNo() throws {
+    let config = try write("close-after-reply = maybe", suffix: ".conf")
+    defer { try? FileManager.default.removeItem(atPath: config) }
+    let r = try runProcess(Binaries.searchd, ["--config", config, "--listen", "127.0.0.1:0"], timeout: 20)
+    #expect(r.status == 78)
+    #expect(r.stderr.contains("close-after-reply must be yes or no"))
+  }
+
   @Test(arguments: ["bogus-key = 1", "no equals sign", "threads = many", "index = /a\nindex = /b"])
   func badConfigFileExits78NamingTheLine(_ text: String) throws {
     let config = try write(text, suffix: ".conf")

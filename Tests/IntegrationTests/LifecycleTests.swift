@@ -92,6 +92,7 @@ import Testing
       "--max-header-bytes", "--max-content-length", "--idle-timeout", "--request-timeout", "--send-timeout",
       "--listen-backlog", "--accepts-per-wakeup", "--requests-per-wakeup", "--max-in-flight", "--max-output-bytes",
       "--read-size", "--output-high-watermark", "--output-low-watermark", "--shutdown-grace", "--config",
+      "--close-after-reply",
     ] {
       #expect(r.stdout.contains(flag), "\(flag) missing from --help")
     }

@@ -186,4 +186,18 @@ import Testing
     #expect(drainOutput(&s) == [UInt8(ascii: "a")])
     #expect(s.nextAction() == .close(.shutdown))
   }
+
+  /// close-after-reply: pipelined requests are all answered before the close, and a
+  /// request still arriving holds the close off until it is answered too.
+  @Test func closeAfterReplyClosesOnceEverythingReceivedIsAnswered() {
+    var s = state { $0.closeAfterReply = true }
+    #expect(s.nextAction() == .wait(.init(readable: true, writable: false)), "nothing answered yet")
+    let second = Request.encodeSearch("b")
+    receive(&s, Request.encodeSearch("a") + second.prefix(5))
+    #expect(drainOutput(&s) == [UInt8(ascii: "a")])
+    #expect(s.nextAction() == .wait(.init(readable: true, writable: false)), "a request is half here")
+    receive(&s, Array(second.dropFirst(5)))
+    #expect(drainOutput(&s) == [UInt8(ascii: "b")])
+    #expect(s.nextAction() == .close(.replied))
+  }
 }
