@@ -98,7 +98,9 @@ struct OutputQueue {
       // iovec copy-in.
       let (start, count) = (segments[head].start + offset, segments[head].count - offset)
       let result: Result<IOResult<Int>, SystemError> = copied.withUnsafeBytes { bytes in
-        Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(rebasing: bytes[start..<start + count])) }
+        Result { () throws(SystemError) in
+          try socket.write(UnsafeRawBufferPointer(rebasing: bytes[start..<start + count]))
+        }
       }
       let written = try result.get()
       if case .processed(let n) = written { consume(n) }
