@@ -97,16 +97,20 @@ struct OutputQueue {
       // One run of copied bytes, the common case: send(2) skips sendmsg's msghdr and
       // iovec copy-in.
       let (start, count) = (segments[head].start + offset, segments[head].count - offset)
-      let result: Result<IOResult<Int>, SystemError> = copied.withUnsafeBytes { bytes in
-        Result { () throws(SystemError) in
-          try socket.write(UnsafeRawBufferPointer(rebasing: bytes[start..<start + count]))
+      var outcome = IOResult<Int>.wouldBlock
+      var failure: SystemError?
+      copied.withUnsafeBytes { bytes in
+        do throws(SystemError) {
+          outcome = try socket.write(UnsafeRawBufferPointer(rebasing: bytes[start..<start + count]))
+        } catch {
+          failure = error
         }
       }
-      let written = try result.get()
-      if case .processed(let n) = written { consume(n) }
-      return written
+      return try settle(outcome, failure)
     }
-    let result: Result<IOResult<Int>, SystemError> = copied.withUnsafeBytes { copiedBytes in
+    var outcome = IOResult<Int>.wouldBlock
+    var failure: SystemError?
+    copied.withUnsafeBytes { copiedBytes in
       withUnsafeTemporaryAllocation(of: iovec.self, capacity: end - head) { iov in
         // Each shared array is kept alive, unmutated, by `segments` for the whole call,
         // so its buffer address stays valid after withUnsafeBytes returns.
@@ -118,12 +122,22 @@ struct OutputQueue {
             ? copiedBytes.baseAddress! + segment.start : segment.shared.withUnsafeBytes { $0.baseAddress! }
           iov[i - head] = iovec(iov_base: UnsafeMutableRawPointer(mutating: base + skip), iov_len: segment.count - skip)
         }
-        return Result { () throws(SystemError) in try socket.writev(iov) }
+        do throws(SystemError) {
+          outcome = try socket.writev(iov)
+        } catch {
+          failure = error
+        }
       }
     }
-    let written = try result.get()
-    if case .processed(let n) = written { consume(n) }
-    return written
+    return try settle(outcome, failure)
+  }
+
+  // (Not `Result`: its initialiser is called unspecialised, looking up generic metadata
+  // on every write — perf.)
+  private mutating func settle(_ outcome: IOResult<Int>, _ failure: SystemError?) throws(SystemError) -> IOResult<Int> {
+    if let failure { throw failure }
+    if case .processed(let n) = outcome { consume(n) }
+    return outcome
   }
 
   private mutating func consume(_ written: Int) {

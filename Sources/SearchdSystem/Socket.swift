@@ -152,26 +152,6 @@ public final class Socket {
     return try syscall("sendmsg") { Glibc.sendmsg(descriptor, &msg, Int32(MSG_NOSIGNAL)) }
   }
 
-  /// Writes `chunks` (the first from `offset` on) in one sendmsg, without SIGPIPE.
-  public func write(gathering chunks: ArraySlice<[UInt8]>, firstOffset offset: Int) throws(SystemError) -> IOResult<Int>
-  {
-    let count = chunks.count
-    let result: Result<IOResult<Int>, SystemError> = withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) {
-      iov in
-      // Each array is kept alive, unmutated, by the caller's slice for the whole call,
-      // so its buffer address stays valid after withUnsafeBytes returns.
-      for (i, chunk) in chunks.enumerated() {
-        let skip = i == 0 ? offset : 0
-        chunk.withUnsafeBytes { raw in
-          iov[i] = iovec(
-            iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + skip), iov_len: raw.count - skip)
-        }
-      }
-      return Result { () throws(SystemError) in try writev(iov) }
-    }
-    return try result.get()
-  }
-
   public enum ShutdownHow: Sendable {
     case read, write, both
     var raw: Int32 {

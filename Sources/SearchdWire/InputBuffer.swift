@@ -22,15 +22,23 @@ public struct InputBuffer: Sendable {
 
   /// Lets `body` write up to `count` bytes (e.g. a read(2)) straight into the buffer;
   /// it returns how many it wrote.
-  public mutating func write<E: Error>(
+  // Inlinable, so it is specialised where it is called: unspecialised, each read looked
+  // up generic metadata at run time (perf).
+  @inlinable public mutating func write<E: Error>(
     upTo count: Int, _ body: (UnsafeMutableRawBufferPointer) throws(E) -> Int
   ) throws(E) -> Int {
     reserve(count)
     let w = writer
-    let result: Result<Int, E> = storage.withUnsafeMutableBytes { raw in
-      Result { () throws(E) in try body(UnsafeMutableRawBufferPointer(rebasing: raw[w..<w + count])) }
+    var failure: E?
+    let n = storage.withUnsafeMutableBytes { raw -> Int in
+      do throws(E) {
+        return try body(UnsafeMutableRawBufferPointer(rebasing: raw[w..<w + count]))
+      } catch {
+        failure = error
+        return 0
+      }
     }
-    let n = try result.get()
+    if let failure { throw failure }
     precondition(n >= 0 && n <= count)
     writer += n
     return n
@@ -59,7 +67,7 @@ public struct InputBuffer: Sendable {
     }
   }
 
-  private mutating func reserve(_ n: Int) {
+  @usableFromInline mutating func reserve(_ n: Int) {
     if storage.count - writer >= n { return }
     if reader > 0 {
       // Move the unread tail to the front before growing.
