@@ -409,6 +409,10 @@ def report(args, results, half, idle, allocs, loadgen, nio, have_redis):
             lines.append(f"| {c} | {p} | {peer} | {fmt(summary([r['rps'] for r in runs]))} | "
                          f"{fmt(summary([r['cpu_us'] for r in runs]), 2)} | {fmt(p50)} | {fmt(p99)} |")
         lines += ["", f"## Per-connection (connect, request, reply, close), {layout}", "",
+                  "Who closes first decides whose CPU does the TCP teardown, so flows are compared like for like: "
+                  "`searchd` and `c` answer and wait for the client's close (keep-alive servers; searchd's "
+                  "default); `searchd-close` (`--close-after-reply`), `c-close` and `python` close after the "
+                  "reply, as the tutorial's server does; `redis-get` is `redis-benchmark -k 0`.", "",
                   "| c | server | connections/s | server CPU µs/connection |", "|---|---|---|---|"]
         for (l, mode, c, p, peer), runs in results.items():
             if l != layout or mode != "per-connection":
