@@ -3,7 +3,8 @@ import SearchdIndex
 import SearchdWire
 
 /// An index together with its hit replies, encoded once when the index is built:
-/// a hit is answered by queueing these shared bytes, with no encoding per request.
+/// a hit is answered from these bytes (copied if small, by reference if large; see
+/// OutputQueue), with no encoding per request.
 /// Lookups take the query's bytes where they lie (in the read buffer), so a hit
 /// allocates nothing: an open-addressing table, keys compared with memcmp.
 public final class Catalog: Sendable {

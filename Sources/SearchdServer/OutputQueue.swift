@@ -63,12 +63,6 @@ struct OutputQueue {
     }
   }
 
-  /// Queues one reply by copying `bytes`, which need not outlive the call.
-  mutating func append(copying bytes: UnsafeRawBufferPointer) {
-    guard !bytes.isEmpty else { return }
-    appendCopy(bytes)
-  }
-
   private mutating func appendCopy(_ bytes: UnsafeRawBufferPointer) {
     let start = copied.count
     copied.append(contentsOf: bytes)

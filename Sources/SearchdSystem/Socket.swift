@@ -67,6 +67,16 @@ public final class Socket {
     }
   }
 
+  /// Binds a client's source address but leaves the port to connect(2)
+  /// (IP_BIND_ADDRESS_NO_PORT), which picks it per destination and may reuse a port in
+  /// TIME_WAIT; bind(2) alone takes a port for good and runs out after ~28,000.
+  public func bindSource(_ address: SocketAddress) throws(SystemError) {
+    // IP_BIND_ADDRESS_NO_PORT is in linux/in.h only, which Glibc does not import.
+    let bindAddressNoPort: Int32 = 24
+    if address.isInternet { try setOption(level: Int32(IPPROTO_IP), name: bindAddressNoPort, value: 1) }
+    try bind(to: address)
+  }
+
   public func listen(backlog: Int32) throws(SystemError) {
     _ = try syscallValue("listen") { Glibc.listen(descriptor, backlog) }
   }

@@ -67,7 +67,7 @@ final class BenchWorker {
       if !plan.sources.isEmpty {
         let source = plan.sources[sourceIndex % plan.sources.count]
         sourceIndex += 1
-        try socket.bind(to: source)
+        try socket.bindSource(source)
       }
       _ = try socket.connect(to: plan.target)
       let c = Conn(socket: socket, cursor: cursor)
