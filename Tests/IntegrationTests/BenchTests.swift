@@ -20,6 +20,21 @@ import Testing
     #expect(r.stdout.contains("p99.9"))
   }
 
+  /// --bind spreads connections over source addresses, the port left to connect(2):
+  /// how a load generator gets past one address's ephemeral ports.
+  @Test func bindSpreadsConnectionsOverSourceAddresses() throws {
+    let daemon = try Daemon()
+    let r = try searchctl([
+      "bench", "-p", "\(daemon.appPort)", "-c", "4", "-n", "200", "--mode", "per-connection", "--bind",
+      "127.0.0.2,127.0.0.3",
+    ])
+    #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    #expect(r.stdout.contains("200 replies verified"), "\(r.stdout)")
+    // The daemon logs each accepted connection's peer at debug, its default in tests.
+    #expect(daemon.waitForLog("127.0.0.2:") != nil)
+    #expect(daemon.waitForLog("127.0.0.3:") != nil)
+  }
+
   @Test func keysFileAndJSONReport() throws {
     let daemon = try Daemon(["--log-level", "info"])
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID())").path
