@@ -224,7 +224,7 @@ def one_run(bins, nio, peer, pinned, mode, conns, pipeline, seconds):
 
 def run_matrix(args, bins, nio, have_redis):
     results = {}
-    keepalive = [(1, 1), (50, 1), (50, 16), (500, 1), (500, 16)]
+    keepalive = [(1, 1), (1, 16), (50, 1), (50, 16), (500, 1), (500, 16)]
     per_conn = [1, 50]
     for pinned in (True, False):
         layout = "pinned" if pinned else "free"
