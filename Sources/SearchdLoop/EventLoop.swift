@@ -62,8 +62,7 @@ public final class EventLoop: @unchecked Sendable {
     registrations[Int(fd)] = r
   }
 
-  /// Stops watching `fd`. Call before closing it.
-  /// Stops watching `fd`. `closing`: its owner closes it next and holds its only
+  /// Stops watching `fd`; call before closing it. `closing`: its owner closes it next and holds its only
   /// reference (never duplicated, never inherited), so close(2) takes it out of the epoll
   /// set and the EPOLL_CTL_DEL syscall is skipped; events already fetched for it are
   /// dropped by the generation check all the same.

@@ -51,14 +51,14 @@ final class Connection: EventHandler, ServedConnection {
     state.beginTurn()
     yieldCounted = false
     if state.wantsInput && !events.isDisjoint(with: [.readable, .readHangup, .hangup, .error]) {
-      if state.input.capacity == 0 { state.input = worker.lendBuffer() }
+      worker.inputs.lend(into: &state.input)
       if read() == .closed { return }
     }
-    if !state.output.hasStorage { state.output = worker.lendOutput() }
+    worker.outputs.lend(into: &state.output)
     drive()
     // Also after a close: the buffers outlive the connection in the pool.
-    worker.takeBack(&state.input)
-    worker.takeBack(&state.output)
+    worker.inputs.takeBack(&state.input)
+    worker.outputs.takeBack(&state.output)
   }
 
   private enum ReadOutcome { case data, blocked, endOfInput, closed }
@@ -142,8 +142,8 @@ final class Connection: EventHandler, ServedConnection {
 
   func drain() {
     // Take in what the peer has already sent, so every request received is answered.
-    if state.wantsInput && state.input.capacity == 0 { state.input = worker.lendBuffer() }
-    if !state.output.hasStorage { state.output = worker.lendOutput() }
+    if state.wantsInput { worker.inputs.lend(into: &state.input) }
+    worker.outputs.lend(into: &state.output)
     reading: while state.wantsInput {
       switch read() {
       case .data:

@@ -101,7 +101,10 @@ struct ConnectionState {
     yielded = false
   }
 
-  private var backlogged: Bool {
+  private var backlogged: Bool { Self.isBacklogged(output, limits) }
+
+  // Static, so the quick path can ask while the input is lent out.
+  private static func isBacklogged(_ output: OutputQueue, _ limits: ConnectionLimits) -> Bool {
     output.pendingBytes >= limits.highWatermark || output.pendingReplies >= limits.maxInFlight
   }
 
@@ -164,10 +167,7 @@ struct ConnectionState {
     var answered = 0
     let consumed = input.withReadableBytes { bytes in
       var at = 0
-      // `backlogged`, spelled out: the closure may touch only the output while the input is lent.
-      while at < bytes.count && answered < budget && output.pendingBytes < limits.highWatermark
-        && output.pendingReplies < limits.maxInFlight
-      {
+      while at < bytes.count && answered < budget && !Self.isBacklogged(output, limits) {
         let room = limits.maxOutputBytes - output.pendingBytes
         guard let a = quick(UnsafeRawBufferPointer(rebasing: bytes[at...]), &output, room) else { break }
         at += a.frameLength
@@ -177,11 +177,8 @@ struct ConnectionState {
     }
     guard answered > 0 else { return false }
     input.skip(consumed)
-    self.budget -= answered
-    answeredAny = true
     if wasEmpty { lastWriteProgress = now }
-    // Bytes of the next frame already here arrived with this read.
-    frameStartedAt = input.isEmpty ? nil : now
+    self.answered(answered, now: now)
     return true
   }
 
@@ -197,13 +194,13 @@ struct ConnectionState {
       return false
     }
     queue(reply, now: now)
-    answered(now: now)
+    answered(1, now: now)
     return true
   }
 
-  /// One request answered, by either decoder: it spends budget.
-  private mutating func answered(now: UInt64) {
-    budget -= 1
+  /// `count` requests answered, by either decoder: they spend budget.
+  private mutating func answered(_ count: Int, now: UInt64) {
+    budget -= count
     answeredAny = true
     // Bytes of the next frame already here arrived with this read.
     frameStartedAt = input.isEmpty ? nil : now

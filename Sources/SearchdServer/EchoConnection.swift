@@ -33,8 +33,8 @@ final class EchoConnection: EventHandler, ServedConnection {
   func handleEvents(_ events: EpollEvents) {
     if wantsInput && !events.isDisjoint(with: [.readable, .readHangup, .hangup, .error]) {
       do {
-        if input.capacity == 0 { input = worker.lendBuffer() }
-        defer { worker.takeBack(&input) }
+        worker.inputs.lend(into: &input)
+        defer { worker.inputs.takeBack(&input) }
         if let n = try readOnce(socket, into: &input, upTo: limits.readChunk) {
           if n == 0 { inputClosed = true } else { lastActivity = worker.loop.now }
           if input.readableCount > 0 {

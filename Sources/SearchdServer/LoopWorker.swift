@@ -38,12 +38,10 @@ final class LoopWorker: @unchecked Sendable {
   private(set) var draining = false
   /// Held in reserve for the EMFILE defence (see Acceptor).
   let spare = SpareDescriptor()
-  /// Read buffers lent to connections while they have unanswered bytes: one whose
-  /// requests were all answered hands its buffer back at the end of its wakeup, so an
-  /// idle connection holds no buffer and a busy loop reuses the same few.
-  private var bufferPool: [InputBuffer] = []
-  /// Output queues, lent and taken back the same way.
-  private var outputPool: [OutputQueue] = []
+  /// Read buffers and output queues lent to connections while they hold bytes.
+  var inputs = BufferPool<InputBuffer>()
+  /// An output queue grown by a burst of replies is freed rather than kept.
+  var outputs = BufferPool<OutputQueue>(largest: 1 << 16)
   private var lastErrorLog: [WireError.Code: UInt64] = [:]
   private var suppressedErrors: [WireError.Code: Int] = [:]
 
@@ -112,27 +110,6 @@ final class LoopWorker: @unchecked Sendable {
   /// request, the runtime's access check on a class's stored property cost more than
   /// the index lookup (perf). Nothing `body` calls may touch `handler` again.
   func withHandler<R>(_ body: (inout RequestHandler) -> R) -> R { body(&handler) }
-
-  func lendBuffer() -> InputBuffer { bufferPool.popLast() ?? InputBuffer() }
-
-  /// Takes `buffer` back if it is empty, leaving the connection an unallocated one.
-  func takeBack(_ buffer: inout InputBuffer) {
-    guard buffer.isEmpty, buffer.capacity > 0 else { return }
-    var returned = InputBuffer()
-    swap(&returned, &buffer)
-    if bufferPool.count < 64 { bufferPool.append(returned) }
-  }
-
-  func lendOutput() -> OutputQueue { outputPool.popLast() ?? OutputQueue() }
-
-  /// Takes `queue` back if it is drained, leaving the connection an unallocated one.
-  /// One grown large by a burst of replies is freed instead of kept.
-  func takeBack(_ queue: inout OutputQueue) {
-    guard queue.isEmpty, queue.hasStorage else { return }
-    var returned = OutputQueue()
-    swap(&returned, &queue)
-    if outputPool.count < 64 && returned.capacity <= 1 << 16 { outputPool.append(returned) }
-  }
 
   /// Called by a connection as it closes, before its fd is closed.
   func remove(_ conn: ServedConnection) {

@@ -42,8 +42,11 @@ struct OutputQueue {
   var isEmpty: Bool { pendingBytes == 0 }
   /// Replies not yet completely written.
   var pendingReplies: Int { replyEnds.count - repliesDone }
-  /// True once it holds memory: an idle connection's queue goes back to its loop's pool.
-  var hasStorage: Bool { segments.capacity > 0 || copied.capacity > 0 || replyEnds.capacity > 0 }
+  /// Memory held: an idle connection's queue goes back to its loop's pool.
+  var heldBytes: Int {
+    copied.capacity + segments.capacity * MemoryLayout<Segment>.stride + replyEnds.capacity * MemoryLayout<Int>.stride
+  }
+  var hasStorage: Bool { heldBytes > 0 }
   /// Bytes of copy space held.
   var capacity: Int { copied.capacity }
 

@@ -105,11 +105,20 @@ public final class Socket {
   private func address(
     _ get: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
   ) -> SocketAddress? {
+    let (status, address) = Self.receivingAddress { get(descriptor, $0, $1) }
+    return status == 0 ? address : nil
+  }
+
+  /// Lends `call` room for a socket address (getpeername, accept4…) and reads back what it wrote.
+  private static func receivingAddress<T>(
+    _ call: (UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> T
+  ) -> (T, SocketAddress?) {
     var storage = sockaddr_storage()
     var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
     return withUnsafeMutablePointer(to: &storage) { p in
       p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-        get(descriptor, sa, &len) == 0 ? SocketAddress(sa, length: len) : nil
+        let result = call(sa, &len)
+        return (result, SocketAddress(sa, length: len))
       }
     }
   }
@@ -127,19 +136,18 @@ public final class Socket {
   /// As `accept`, with the peer's address as accept4 reports it (no getpeername call).
   public func acceptWithPeer() throws(SystemError) -> IOResult<(socket: Socket, peer: SocketAddress?)> {
     let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-    var storage = sockaddr_storage()
-    var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
-    let result = withUnsafeMutablePointer(to: &storage) { p in
-      p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-        Result { () throws(SystemError) in try syscall("accept4", { CShims_accept4(descriptor, sa, &len, flags) }) }
+    var failure: SystemError?
+    let (outcome, peer) = Self.receivingAddress { sa, len -> IOResult<Int32> in
+      do throws(SystemError) {
+        return try syscall("accept4") { CShims_accept4(descriptor, sa, len, flags) }
+      } catch {
+        failure = error
+        return .wouldBlock
       }
     }
-    switch try result.get() {
-    case .processed(let fd):
-      let peer = withUnsafePointer(to: &storage) { p in
-        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress($0, length: len) }
-      }
-      return .processed((Socket(adopting: fd), peer))
+    if let failure { throw failure }
+    switch outcome {
+    case .processed(let fd): return .processed((Socket(adopting: fd), peer))
     case .wouldBlock: return .wouldBlock
     }
   }

@@ -38,8 +38,9 @@ public struct FrameDecoder: Sendable {
 
   /// True between messages: the next byte in the buffer starts a new one.
   @inlinable public var isAtBoundary: Bool {
-    if case .protoheader = state { return failed == nil }
-    return false
+    // Patterns, not `failed == nil`, which copies the error on the hot path.
+    guard case .protoheader = state, case .none = failed else { return false }
+    return true
   }
 
   /// True when part of a message has been received (so the request deadline runs).
