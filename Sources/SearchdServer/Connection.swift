@@ -48,7 +48,7 @@ final class Connection: EventHandler, ServedConnection {
   }
 
   func handleEvents(_ events: EpollEvents) {
-    state.beginTurn()
+    state.beginTurn(now: worker.loop.now)
     yieldCounted = false
     if state.wantsInput && !events.isDisjoint(with: [.readable, .readHangup, .hangup, .error]) {
       worker.inputs.lend(into: &state.input)
@@ -72,7 +72,7 @@ final class Connection: EventHandler, ServedConnection {
         state.didReachEndOfInput()
         return .endOfInput
       }
-      state.didRead(n, now: worker.loop.now)
+      state.didRead(now: worker.loop.now)
       return .data
     } catch {
       close(reason: "read failed: \(error.errno)")
@@ -148,7 +148,7 @@ final class Connection: EventHandler, ServedConnection {
       switch read() {
       case .data:
         // Shutdown is no time for fairness: answer all that came, then close.
-        state.beginTurn(budget: .max)
+        state.beginTurn(budget: .max, now: worker.loop.now)
         serveBuffered()
       case .closed: return
       case .blocked, .endOfInput: break reading

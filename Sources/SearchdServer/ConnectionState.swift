@@ -74,8 +74,8 @@ struct ConnectionState {
 
   // MARK: events
 
-  /// `count` bytes were read into `input`.
-  mutating func didRead(_ count: Int, now: UInt64) {
+  /// Bytes were read into `input`: a message has begun if none was under way.
+  mutating func didRead(now: UInt64) {
     lastActivity = now
     if frameStartedAt == nil { frameStartedAt = now }
   }
@@ -92,13 +92,24 @@ struct ConnectionState {
     if readPaused && output.pendingBytes <= limits.lowWatermark && output.pendingReplies <= limits.maxInFlight / 2 {
       readPaused = false
     }
+    if output.isEmpty { restartRequestClock(now: now) }
   }
 
   /// A loop turn begins for this connection: a fresh request budget (unlimited when
   /// shutting down, where every request received is answered before the close).
-  mutating func beginTurn(budget: Int? = nil) {
+  mutating func beginTurn(budget: Int? = nil, now: UInt64) {
     self.budget = budget ?? limits.requestsPerWakeup
-    yielded = false
+    if yielded {
+      yielded = false
+      restartRequestClock(now: now)
+    }
+  }
+
+  /// The request deadline charges the peer only while searchd waits for its bytes. After
+  /// a wait of searchd's own (replies unwritten, reading paused, a turn yielded), a
+  /// message half here gets a whole request timeout from now.
+  private mutating func restartRequestClock(now: UInt64) {
+    if frameStartedAt != nil { frameStartedAt = now }
   }
 
   private var backlogged: Bool { Self.isBacklogged(output, limits) }
@@ -140,7 +151,9 @@ struct ConnectionState {
       if decoder.isAtBoundary, !input.isEmpty, quickBatch(quick, now: now) { continue }
       switch decoder.decode(&input) {
       case .needMore:
-        frameStartedAt = input.isEmpty ? nil : (frameStartedAt ?? now)
+        // The decoder may have taken the length or the header out of the buffer: an
+        // empty buffer is not the end of a message.
+        frameStartedAt = decoder.isMidFrame(input) ? (frameStartedAt ?? now) : nil
         return
       case .frame(let frame):
         guard admit(answer(frame), now: now) else { return }
@@ -242,7 +255,9 @@ struct ConnectionState {
       if now - lastWriteProgress > limits.sendTimeout.nanoseconds { return .sendTimeout }
       return nil
     }
-    if let started = frameStartedAt, failure == nil, !readPaused {
+    // Reading stopped on searchd's account: neither deadline is the peer's to meet.
+    if readPaused || yielded { return nil }
+    if let started = frameStartedAt, isHealthy {
       if now - started > limits.requestTimeout.nanoseconds {
         fail(
           WireError(.timeout, "the request was not complete within the request timeout", closesConnection: true),
@@ -252,7 +267,7 @@ struct ConnectionState {
       return nil
     }
     let idle = limits.idleTimeout.nanoseconds
-    if idle > 0 && failure == nil && now - lastActivity > idle { return .idle }
+    if idle > 0 && isHealthy && now - lastActivity > idle { return .idle }
     return nil
   }
 }

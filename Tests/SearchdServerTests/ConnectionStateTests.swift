@@ -25,7 +25,7 @@ import Testing
 
   private func receive(_ s: inout ConnectionState, _ bytes: [UInt8], now: UInt64 = 0) {
     s.input.append(bytes)
-    s.didRead(bytes.count, now: now)
+    s.didRead(now: now)
     s.serve(now: now, answer)
   }
 
@@ -55,10 +55,10 @@ import Testing
     #expect(drainOutput(&s) == Array("0123".utf8))
     #expect(s.yielded && !s.wantsInput)
     #expect(s.nextAction() == .wait(.init(readable: false, writable: true)))
-    s.beginTurn()
+    s.beginTurn(now: 0)
     s.serve(now: 0, answer)
     #expect(drainOutput(&s) == Array("4567".utf8))
-    s.beginTurn()
+    s.beginTurn(now: 0)
     s.serve(now: 0, answer)
     #expect(drainOutput(&s) == Array("89".utf8))
     #expect(!s.yielded)
@@ -146,15 +146,76 @@ import Testing
     #expect(replies == Array(String(repeating: "0123456789", count: 20).utf8))
   }
 
+  /// A byte every 2 s keeps the connection from being idle, but not the request from
+  /// its deadline: 10 s after the first byte, whichever parts of the message the decoder
+  /// has already taken out of the buffer.
   @Test func requestDeadlineRunsFromTheFirstByteNotTheLast() {
     var s = state { $0.requestTimeout = .seconds(10) }
     let req = Request.encodeSearch("slow")
-    for (i, b) in req.prefix(8).enumerated() {
-      receive(&s, [b], now: UInt64(i) * 2 * second)  // a byte every 2 s: never idle
-      #expect(s.checkDeadlines(now: UInt64(i) * 2 * second) == nil || i >= 5)
+    for (i, b) in req.prefix(6).enumerated() {
+      receive(&s, [b], now: UInt64(i) * 2 * second)
+      #expect(s.checkDeadlines(now: UInt64(i) * 2 * second) == nil, "byte \(i) at \(2 * i) s")
     }
-    #expect(s.checkDeadlines(now: 16 * second) == .protocolError(.timeout))
+    #expect(s.checkDeadlines(now: 10 * second) == nil)
+    #expect(s.checkDeadlines(now: 10 * second + 1) == .protocolError(.timeout))
     #expect(String(decoding: drainOutput(&s), as: UTF8.self).contains("\"error\": \"timeout\""))
+  }
+
+  /// The two stalls the decoder hides from the buffer: only the 2-byte length, and a
+  /// whole header without its content. Both are refused at the request timeout.
+  @Test(arguments: [2, 0])
+  func aStallAfterTheLengthOrTheHeaderHitsTheRequestTimeout(contentKept: Int) {
+    var s = state {
+      $0.requestTimeout = .seconds(10)
+      $0.idleTimeout = .seconds(60)
+    }
+    let req = Request.encodeSearch("stall")
+    let headerLength = Int(req[0]) << 8 | Int(req[1])
+    let prefix = contentKept == 2 ? Array(req.prefix(2)) : Array(req.prefix(2 + headerLength))
+    receive(&s, prefix, now: second)
+    #expect(s.input.isEmpty, "the decoder took the bytes it has")
+    #expect(s.checkDeadlines(now: 11 * second) == nil)
+    #expect(s.checkDeadlines(now: 11 * second + 1) == .protocolError(.timeout))
+  }
+
+  /// While searchd has stopped reading (output backlogged), the peer cannot finish its
+  /// message: that wait is not charged to the request deadline, only the send timeout runs.
+  @Test func theRequestDeadlineDoesNotRunWhileReadingIsPaused() {
+    var s = state {
+      $0.maxInFlight = 2
+      $0.requestTimeout = .seconds(3)
+      $0.sendTimeout = .seconds(30)
+    }
+    let next = Request.encodeSearch("c")
+    receive(&s, Request.encodeSearch("a") + Request.encodeSearch("b") + next.prefix(5), now: 0)
+    #expect(s.readPaused)
+    #expect(s.checkDeadlines(now: 20 * second) == nil, "paused: the send timeout is 30 s")
+    var out: [UInt8] = []
+    s.output.forEachPending { out += $0 }
+    s.output.discard(s.output.pendingBytes)
+    s.didWrite(out.count, now: 20 * second)
+    #expect(out == Array("ab".utf8))
+    #expect(!s.readPaused)
+    #expect(s.checkDeadlines(now: 23 * second) == nil, "a whole request timeout from the resume")
+    #expect(s.checkDeadlines(now: 23 * second + 1) == .protocolError(.timeout))
+  }
+
+  /// A turn that yielded waits for the socket to be writable: a message half here is not
+  /// charged for that wait, nor is the connection idle meanwhile.
+  @Test func aYieldedTurnStopsTheRequestClock() {
+    var s = state {
+      $0.requestsPerWakeup = 1
+      $0.requestTimeout = .seconds(2)
+      $0.idleTimeout = .seconds(1)
+    }
+    receive(&s, Request.encodeSearch("a") + Request.encodeSearch("b").prefix(5), now: 0)
+    #expect(drainOutput(&s) == [UInt8(ascii: "a")])
+    #expect(s.yielded)
+    #expect(s.checkDeadlines(now: 10 * second) == nil)
+    s.beginTurn(now: 10 * second)
+    s.serve(now: 10 * second, answer)
+    #expect(s.checkDeadlines(now: 12 * second) == nil)
+    #expect(s.checkDeadlines(now: 12 * second + 1) == .protocolError(.timeout))
   }
 
   @Test func idleConnectionIsClosedSilently() {

@@ -45,14 +45,19 @@ final class TestClient: @unchecked Sendable {
     }
   }
 
-  /// The next whole reply message, as raw bytes; nil if the server closed first.
+  /// Bytes of the message being decoded that the decoder has already taken from `input`.
+  private var taken: [UInt8] = []
+
+  /// The next whole reply message, exactly the bytes received; nil if the server closed first.
   func readMessage(timeout: Double = 5) throws -> [UInt8]? {
     while true {
-      switch decoder.decode(&input) {
-      case .frame(let f):
-        return Message.encode(
-          contentType: f.header.contentType!, contentEncoding: f.header.contentEncoding!, content: f.content,
-          byteorder: f.header.byteorder!)
+      let before = input.withReadableBytes { Array($0) }
+      let result = decoder.decode(&input)
+      taken += before.prefix(before.count - input.readableCount)
+      switch result {
+      case .frame:
+        defer { taken = [] }
+        return taken
       case .failed(let e): throw e
       case .needMore:
         if try !fill(timeout: timeout) { return nil }
