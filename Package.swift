@@ -32,7 +32,7 @@ let package = Package(
     .target(name: "SearchdSystem", dependencies: ["CShims"]),
     .target(name: "SearchdLoop", dependencies: ["SearchdSystem"], swiftSettings: releaseHotPath),
     .target(name: "SearchdWire"),
-    .target(name: "SearchdIndex"),
+    .target(name: "SearchdIndex", dependencies: ["SearchdWire"]),
     .target(
       name: "SearchdServer",
       dependencies: [

@@ -1,39 +1,51 @@
 import Foundation
+import SearchdWire
 
-/// The searchable data: exact keys to answers. Immutable once built, so every
-/// loop can read it without locks; a reload builds a new one and swaps it whole.
-public final class SearchIndex: Sendable {
-  /// Keys are compared as UTF-8 bytes, as the reference's Python dict compares them;
-  /// Swift's `String ==` would also match canonically equivalent spellings.
-  private let entries: [[UInt8]: String]
+/// The searchable data as loaded: exact keys to answers, keys as the UTF-8 bytes they were
+/// written with. Two spellings of "café" (NFC and NFD) are two keys, as the reference's
+/// Python dict has them; Swift's `String ==` would merge them. `LookupTable` is its
+/// searchable form.
+public struct SearchIndex: Sendable {
+  public struct Entry: Sendable, Equatable {
+    public var key: [UInt8]
+    public var value: String
+  }
+
+  /// In the order given; each key once (a later duplicate replaced the earlier, as in Python).
+  public let entries: [Entry]
   /// Where the entries came from: `built-in` or a file path.
   public let source: String
 
-  public init(entries: [String: String], source: String) {
-    var table: [[UInt8]: String] = [:]
-    table.reserveCapacity(entries.count)
-    for (k, v) in entries { table[Array(k.utf8)] = v }
-    self.entries = table
+  /// `pairs` in order; a key given twice keeps its last value.
+  public init(pairs: [(key: [UInt8], value: String)], source: String) {
+    var position: [[UInt8]: Int] = [:]
+    position.reserveCapacity(pairs.count)
+    var entries: [Entry] = []
+    entries.reserveCapacity(pairs.count)
+    for (k, v) in pairs {
+      if let at = position[k] {
+        entries[at].value = v
+      } else {
+        position[k] = entries.count
+        entries.append(Entry(key: k, value: v))
+      }
+    }
+    self.entries = entries
     self.source = source
+  }
+
+  public init(entries: [String: String], source: String) {
+    self.init(pairs: entries.map { (Array($0.key.utf8), $0.value) }, source: source)
   }
 
   public var count: Int { entries.count }
 
-  public func lookup(_ key: [UInt8]) -> String? { entries[key] }
-
-  public func lookup(_ key: String) -> String? { entries[Array(key.utf8)] }
-
-  /// Every entry, for building derived tables (keys as UTF-8 bytes).
-  public func forEach(_ body: ([UInt8], String) -> Void) {
-    for (k, v) in entries { body(k, v) }
-  }
-
   /// The tutorial's own three entries.
   public static let builtIn = SearchIndex(
-    entries: [
-      "morpheus": "Follow the white rabbit. \u{1F430}",
-      "ring": "In the caves beneath the Misty Mountains. \u{1F48D}",
-      "\u{1F436}": "\u{1F43E} Playing ball! \u{1F3D0}",
+    pairs: [
+      (Array("morpheus".utf8), "Follow the white rabbit. \u{1F430}"),
+      (Array("ring".utf8), "In the caves beneath the Misty Mountains. \u{1F48D}"),
+      (Array("\u{1F436}".utf8), "\u{1F43E} Playing ball! \u{1F3D0}"),
     ], source: "built-in")
 }
 
@@ -45,37 +57,29 @@ public struct IndexLoadError: Error, CustomStringConvertible, Sendable {
 }
 
 extension SearchIndex {
-  /// Loads a JSON object of string keys to string values.
+  /// Loads a JSON object of string keys to string values, keeping each key's bytes.
   public static func load(path: String) throws(IndexLoadError) -> SearchIndex {
-    let data: Data
-    do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-      let reason = (error as NSError).localizedFailureReason ?? "it cannot be read"
-      throw IndexLoadError(path: path, problem: FileManager.default.fileExists(atPath: path) ? reason : "no such file")
+    guard let data = FileManager.default.contents(atPath: path) else {
+      let exists = FileManager.default.fileExists(atPath: path)
+      throw IndexLoadError(path: path, problem: exists ? "it cannot be read" : "no such file")
     }
-    let object: Any
+    let value: JSONValue
     do {
-      object = try JSONSerialization.jsonObject(with: data, options: [])
+      value = try JSONParser.parse(data)
     } catch {
-      throw IndexLoadError(path: path, problem: "not valid JSON (\(describe(error)))")
+      throw IndexLoadError(path: path, problem: "not valid JSON (\(error))")
     }
-    guard let dict = object as? [String: Any] else {
+    guard case .object(let members) = value else {
       throw IndexLoadError(path: path, problem: "the top level must be a JSON object of string keys to string values")
     }
-    var entries: [String: String] = [:]
-    entries.reserveCapacity(dict.count)
-    for (k, v) in dict {
-      guard let s = v as? String else {
-        throw IndexLoadError(path: path, problem: "the value of \"\(k)\" is not a string")
+    var pairs: [(key: [UInt8], value: String)] = []
+    pairs.reserveCapacity(members.count)
+    for m in members {
+      guard let s = m.value.stringValue else {
+        throw IndexLoadError(path: path, problem: "the value of \"\(m.key)\" is not a string")
       }
-      entries[k] = s
+      pairs.append((Array(m.key.utf8), s))
     }
-    return SearchIndex(entries: entries, source: path)
-  }
-
-  private static func describe(_ error: Error) -> String {
-    let ns = error as NSError
-    return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
+    return SearchIndex(pairs: pairs, source: path)
   }
 }

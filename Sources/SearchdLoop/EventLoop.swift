@@ -10,7 +10,8 @@ public final class EventLoop: @unchecked Sendable {
 
   private struct Registration {
     let handler: EventHandler
-    var events: EpollEvents
+    var interest: Interest
+    let exclusive: Bool
     let generation: UInt32
   }
 
@@ -22,7 +23,6 @@ public final class EventLoop: @unchecked Sendable {
   private var generation: UInt32 = 0
   private var timers = Timers()
   private let pending = Locked<(tasks: [@Sendable () -> Void], stopRequested: Bool)>(([], false))
-  private var running = false
   /// Largest batch of events taken per epoll_wait.
   private let maxEvents: Int
 
@@ -37,28 +37,34 @@ public final class EventLoop: @unchecked Sendable {
     wakeup = try EventFD()
     let w = wakeup
     wakeupHandler = ClosureHandler { _ in w.drain() }
-    try register(wakeup.descriptor, events: .readable, handler: wakeupHandler)
+    try register(wakeup.descriptor, interest: .readable, handler: wakeupHandler)
   }
 
   // MARK: registration (loop thread)
 
-  public func register(_ fd: Int32, events: EpollEvents, handler: EventHandler) throws(SystemError) {
+  /// `exclusive`: of the loops watching one listener, the kernel wakes one per event
+  /// (EPOLLEXCLUSIVE; no thundering herd). Such a registration cannot be modified.
+  public func register(_ fd: Int32, interest: Interest, exclusive: Bool = false, handler: EventHandler)
+    throws(SystemError)
+  {
     precondition(fd >= 0)
     if Int(fd) >= registrations.count {
       registrations.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - registrations.count + 64))
     }
     precondition(registrations[Int(fd)] == nil, "fd \(fd) registered twice")
     generation &+= 1
-    try epoll.add(fd, events: events, token: token(fd, generation))
-    registrations[Int(fd)] = Registration(handler: handler, events: events, generation: generation)
+    try epoll.add(fd, events: interest.epollEvents(exclusive: exclusive), token: token(fd, generation))
+    registrations[Int(fd)] = Registration(
+      handler: handler, interest: interest, exclusive: exclusive, generation: generation)
   }
 
   /// Changes the interest set; a no-op when it is unchanged (no epoll_ctl).
-  public func modify(_ fd: Int32, events: EpollEvents) throws(SystemError) {
+  public func modify(_ fd: Int32, interest: Interest) throws(SystemError) {
     guard var r = registrations[Int(fd)] else { preconditionFailure("modify of unregistered fd \(fd)") }
-    if r.events == events { return }
-    try epoll.modify(fd, events: events, token: token(fd, r.generation))
-    r.events = events
+    if r.interest == interest { return }
+    precondition(!r.exclusive, "an exclusive registration cannot be modified (epoll_ctl says EINVAL)")
+    try epoll.modify(fd, events: interest.epollEvents(exclusive: false), token: token(fd, r.generation))
+    r.interest = interest
     registrations[Int(fd)] = r
   }
 
@@ -88,8 +94,6 @@ public final class EventLoop: @unchecked Sendable {
     timers.add(deadline: MonotonicClock.nanoseconds() + delay, interval: nil, body: body)
   }
 
-  public func cancelTimer(_ id: Int) { timers.cancel(id) }
-
   // MARK: any thread
 
   /// Runs `task` on the loop's thread at its next turn.
@@ -107,8 +111,6 @@ public final class EventLoop: @unchecked Sendable {
   // MARK: running
 
   public func run() throws(SystemError) {
-    running = true
-    defer { running = false }
     let events = EpollEventBuffer(capacity: maxEvents)
     while true {
       let (tasks, stopRequested) = pending.withLock { state in
@@ -128,7 +130,7 @@ public final class EventLoop: @unchecked Sendable {
         let gen = UInt32(truncatingIfNeeded: token >> 32)
         // A handler earlier in this batch may have closed this fd and another taken its number.
         guard fd < registrations.count, let r = registrations[fd], r.generation == gen else { continue }
-        r.handler.handleEvents(ready)
+        r.handler.handleEvents(Interest(ready: ready))
       }
       for body in timers.takeDue(now: now) { body() }
       turns.add(1, ordering: .relaxed)

@@ -18,10 +18,6 @@ struct Timers {
     return nextID
   }
 
-  mutating func cancel(_ id: Int) {
-    entries.removeAll { $0.id == id }
-  }
-
   /// Milliseconds until the next timer, for epoll_wait; -1 when there is none.
   func timeoutMs(now: UInt64) -> Int32 {
     // A plain scan: this runs every loop turn, and `map` would allocate each time.

@@ -3,7 +3,7 @@ import Logging
 import SearchdIndex
 import SearchdSystem
 
-/// SIGHUP: re-reads the index off the event loops and hands the new catalog over
+/// SIGHUP: re-reads the index off the event loops and hands the new table over
 /// whole. A bad file leaves the old index serving.
 final class Reloader: Sendable {
   private let indexPathSource: @Sendable () throws -> String?
@@ -14,7 +14,7 @@ final class Reloader: Sendable {
     self.logger = logger
   }
 
-  func reload(install: @escaping @Sendable (Catalog) -> Void) {
+  func reload(install: @escaping @Sendable (LookupTable) -> Void) {
     Systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(MonotonicClock.microseconds())")
     let source = indexPathSource
     let logger = logger
@@ -30,14 +30,14 @@ final class Reloader: Sendable {
         return
       }
       guard let path else {
-        install(Catalog(index: .builtIn))
+        install(LookupTable(index: .builtIn))
         logger.info("reloaded: serving the built-in index", metadata: ["message_id": "\(MessageID.reload)"])
         return
       }
       let start = MonotonicClock.nanoseconds()
       do {
         let index = try SearchIndex.load(path: path)
-        install(Catalog(index: index, buildNanoseconds: MonotonicClock.nanoseconds() - start))
+        install(LookupTable(index: index, buildNanoseconds: MonotonicClock.nanoseconds() - start))
         logger.info(
           "reloaded the index",
           metadata: [

@@ -11,7 +11,7 @@ public final class Server: @unchecked Sendable {
   public let config: ServerConfig
   public let stats: ServerStats
   private let logger: Logger
-  private let listeners: [Listener]
+  private let listeners: [ServiceListener]
   private var workers: [LoopWorker] = []
   private let signals: SignalFD
   private let reloader: Reloader
@@ -19,7 +19,7 @@ public final class Server: @unchecked Sendable {
   /// `signals` must have been created before any other thread started.
   /// `indexPathSource` tells a reload which index file to read (re-reading the config file).
   public init(
-    config: ServerConfig, catalog: Catalog, listeners: [Listener], signals: SignalFD, logger: Logger,
+    config: ServerConfig, table: LookupTable, listeners: [ServiceListener], signals: SignalFD, logger: Logger,
     indexPathSource: @escaping @Sendable () throws -> String? = { nil }
   ) throws(ServerError) {
     self.config = config
@@ -32,7 +32,7 @@ public final class Server: @unchecked Sendable {
     do {
       for n in 0..<max(1, config.threads) {
         workers.append(
-          try LoopWorker(number: n, shared: shared, catalog: catalog, logger: logger, statsReport: report.render))
+          try LoopWorker(number: n, shared: shared, table: table, logger: logger, statsReport: report.render))
       }
     } catch {
       throw .loop(error)
@@ -45,7 +45,7 @@ public final class Server: @unchecked Sendable {
     let main = workers[0]
     do {
       try main.loop.register(
-        signals.descriptor, events: .readable,
+        signals.descriptor, interest: .readable,
         handler: ClosureHandler { [unowned self] _ in
           self.handleSignals()
         })
@@ -68,8 +68,8 @@ public final class Server: @unchecked Sendable {
       "searchd ready",
       metadata: [
         "message_id": "\(MessageID.ready)",
-        "searchd_listeners": "\(listeners.map { "\($0.name)=\($0)" }.joined(separator: " "))",
-        "searchd_threads": "\(workers.count)", "searchd_index_entries": "\(main.handler.catalog.index.count)",
+        "searchd_listeners": "\(listeners.map(\.description).joined(separator: " "))",
+        "searchd_threads": "\(workers.count)", "searchd_index_entries": "\(main.table.index.count)",
       ])
     Systemd.notify("READY=1\nSTATUS=\(statusLine())")
     main.loop.scheduleRepeating(everyNanoseconds: 5_000_000_000) { [unowned self] in
@@ -78,14 +78,23 @@ public final class Server: @unchecked Sendable {
     Watchdog(loops: workers.map(\.loop)).start(on: main.loop)
     do { try main.loop.run() } catch { throw .loop(error) }
     for t in threads { t.join() }
-    for l in listeners { l.close() }
+    for l in listeners { l.listener.close() }
     logger.info(
       "searchd stopped",
       metadata: ["message_id": "\(MessageID.stop)", "searchd_requests": "\(stats.requestsServed)"])
   }
 
   private func handleSignals() {
-    while let signal = try? signals.next() {
+    while true {
+      let signal: ProcessSignal
+      do {
+        guard let next = try signals.next() else { return }
+        signal = next
+      } catch {
+        // The signalfd is level-triggered: an error that persists would spin, so say so.
+        logger.error("cannot read the signal queue", metadata: ["searchd_error": "\(error)"])
+        return
+      }
       switch signal {
       case .terminate, .interrupt:
         logger.info(
@@ -93,8 +102,8 @@ public final class Server: @unchecked Sendable {
         Systemd.notify("STOPPING=1")
         for w in workers { w.loop.execute { w.beginDrain() } }
       case .hangup:
-        reloader.reload { [workers] catalog in
-          for w in workers { w.loop.execute { w.replaceCatalog(catalog) } }
+        reloader.reload { [workers] table in
+          for w in workers { w.loop.execute { w.replaceTable(table) } }
         }
       }
     }
@@ -102,6 +111,6 @@ public final class Server: @unchecked Sendable {
 
   func statusLine() -> String {
     "\(stats.connectionsCurrent.load(ordering: .relaxed)) connections, "
-      + "\(stats.requestsServed) requests served, \(workers[0].handler.catalog.index.count) index entries"
+      + "\(stats.requestsServed) requests served, \(workers[0].table.index.count) index entries"
   }
 }

@@ -5,15 +5,12 @@ import Glibc
 /// Shared by every event loop; only `close()` mutates it, and that runs after the loops have stopped.
 public final class Listener: @unchecked Sendable, CustomStringConvertible {
   public let socket: Socket
-  /// The protocol the socket serves (`app`, `echo`): systemd's FileDescriptorName or our own choice.
-  public let name: String
   public let address: SocketAddress?
   /// systemd owns the socket's lifetime when it passed it; searchd never unlinks its path then.
   public let isAdopted: Bool
 
-  init(socket: Socket, name: String, isAdopted: Bool) {
+  init(socket: Socket, isAdopted: Bool) {
     self.socket = socket
-    self.name = name
     self.isAdopted = isAdopted
     self.address = socket.localAddress
   }
@@ -22,7 +19,7 @@ public final class Listener: @unchecked Sendable, CustomStringConvertible {
 
   /// Binds and listens: SO_REUSEADDR so a restart does not wait out TIME_WAIT, IPv6 sockets
   /// v6-only so `[::]` and `0.0.0.0` can both be bound, and a stale unix socket file replaced.
-  public static func bind(_ address: SocketAddress, name: String, backlog: Int32) throws(SystemError) -> Listener {
+  public static func bind(_ address: SocketAddress, backlog: Int32) throws(SystemError) -> Listener {
     let socket = try Socket(family: address.family)
     switch address {
     case .ipv4:
@@ -35,15 +32,15 @@ public final class Listener: @unchecked Sendable, CustomStringConvertible {
     }
     try socket.bind(to: address)
     try socket.listen(backlog: backlog)
-    return Listener(socket: socket, name: name, isAdopted: false)
+    return Listener(socket: socket, isAdopted: false)
   }
 
   /// Takes a listening fd systemd passed. They arrive blocking; the loops need them non-blocking.
   /// Never shut down or unlink: systemd keeps the socket to queue connections across restarts.
-  public static func adopt(descriptor: Int32, name: String) throws(SystemError) -> Listener {
+  public static func adopt(descriptor: Int32) throws(SystemError) -> Listener {
     let socket = Socket(adopting: descriptor)
     try socket.setNonBlocking()
-    return Listener(socket: socket, name: name, isAdopted: true)
+    return Listener(socket: socket, isAdopted: true)
   }
 
   /// Closes the socket, and removes the unix socket file searchd created.
@@ -58,6 +55,7 @@ public final class Listener: @unchecked Sendable, CustomStringConvertible {
     guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFSOCK else { return }
     guard let probe = try? Socket(family: AF_UNIX, nonBlocking: false) else { return }
     defer { probe.close() }
+    // Refused or failed: nobody is accepting, so the file is stale.
     if case .some(.processed) = try? probe.connect(to: .unix(path: path)) { return }
     unlink(path)
   }

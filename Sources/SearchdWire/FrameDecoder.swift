@@ -43,12 +43,14 @@ public struct FrameDecoder: Sendable {
     return true
   }
 
-  /// True when part of a message has been received (so the request deadline runs).
+  /// True when part of a message has been received, whether still in `buffer` or already
+  /// taken from it (the length, the header): the request deadline runs.
   public func isMidFrame(_ buffer: InputBuffer) -> Bool {
     if case .protoheader = state { return !buffer.isEmpty }
     return true
   }
 
+  /// The next message in `buffer`. Call `plainSearch` first for the common request.
   public mutating func decode(_ buffer: inout InputBuffer) -> Result {
     if let failed { return .failed(failed) }
     while true {
@@ -58,12 +60,7 @@ public struct FrameDecoder: Sendable {
         let p = buffer.peek(2)
         let length = Int(p[p.startIndex]) << 8 | Int(p[p.startIndex + 1])
         // Judge the length now: waiting for 64 KiB that will be refused anyway helps no one.
-        if length == 0 { return fail(.framing(.badHeaderLength, "the JSON header length is 0")) }
-        if length > limits.maxHeaderBytes {
-          return fail(
-            .framing(
-              .headerTooLarge, "the JSON header length \(length) is over the limit of \(limits.maxHeaderBytes) bytes"))
-        }
+        if let refusal = limits.refusal(headerLength: length) { return fail(refusal) }
         buffer.skip(2)
         state = .header(length: length)
       case .header(let length):

@@ -1,6 +1,16 @@
 /// A message's JSON header, checked against the protocol's rules.
 public struct Header: Equatable, Sendable {
-  public static let requiredKeys = ["byteorder", "content-type", "content-encoding", "content-length"]
+  /// The header's keys, spelled once for the parser and the plain-search accelerator.
+  public enum Key {
+    public static let byteorder: StaticString = "byteorder"
+    public static let contentType: StaticString = "content-type"
+    public static let contentEncoding: StaticString = "content-encoding"
+    public static let contentLength: StaticString = "content-length"
+  }
+
+  public static let requiredKeys = [Key.byteorder, Key.contentType, Key.contentEncoding, Key.contentLength].map {
+    "\($0)"
+  }
 
   public var contentLength: Int
   /// Nil when the key held something other than a string: the framing still holds,
@@ -16,7 +26,7 @@ public struct Header: Equatable, Sendable {
     self.contentEncoding = contentEncoding
   }
 
-  public var isJSON: Bool { contentType == "text/json" }
+  public var isJSON: Bool { contentType == Message.jsonType }
 
   /// Parses and checks header bytes. Every failure here loses the framing, so all are fatal.
   public static func parse(_ bytes: some Collection<UInt8>, limits: WireLimits) throws(WireError) -> Header {
@@ -41,17 +51,14 @@ public struct Header: Equatable, Sendable {
     for key in requiredKeys where value[key] == nil {
       throw .framing(.missingHeader, "missing required header \"\(key)\"")
     }
-    guard case .number(let n) = value["content-length"]!, let length = n.integer, length >= 0 else {
+    guard case .number(let n) = value["\(Key.contentLength)"]!, let length = n.integer, length >= 0 else {
       throw .framing(.badContentLength, "content-length must be a non-negative integer")
     }
-    guard length <= limits.maxContentLength else {
-      throw .framing(
-        .contentTooLarge, "content-length \(length) is over the limit of \(limits.maxContentLength) bytes")
-    }
+    if let refusal = limits.refusal(contentLength: length) { throw refusal }
     return Header(
       contentLength: length,
-      byteorder: value["byteorder"]!.stringValue,
-      contentType: value["content-type"]!.stringValue,
-      contentEncoding: value["content-encoding"]!.stringValue)
+      byteorder: value["\(Key.byteorder)"]!.stringValue,
+      contentType: value["\(Key.contentType)"]!.stringValue,
+      contentEncoding: value["\(Key.contentEncoding)"]!.stringValue)
   }
 }

@@ -8,10 +8,11 @@ public struct JSONParser {
     case tooDeep
   }
 
-  /// Python's and Foundation's limit, so all three agree on what nests too deep.
-  public static let defaultMaxDepth = 512
-
-  public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = defaultMaxDepth) throws(Failure)
+  /// `maxDepth`: Python's and Foundation's limit by default, so all three agree on what
+  /// nests too deep.
+  public static func parse(
+    _ bytes: some Collection<UInt8>, maxDepth: Int = WireLimits.default.maxJSONDepth
+  ) throws(Failure)
     -> JSONValue
   {
     let array = Array(bytes)
@@ -37,12 +38,7 @@ public struct JSONParser {
   private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
 
   private mutating func skipWhitespace() {
-    while index < bytes.count {
-      switch bytes[index] {
-      case 0x20, 0x09, 0x0A, 0x0D: index += 1
-      default: return
-      }
-    }
+    while index < bytes.count && bytes[index].isJSONWhitespace { index += 1 }
   }
 
   private mutating func expect(_ literal: StaticString) throws(Failure) {
@@ -243,4 +239,9 @@ public struct JSONParser {
     guard let s = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8 }
     return s
   }
+}
+
+extension UInt8 {
+  /// RFC 8259's four whitespace bytes, for every reader of JSON here.
+  @inlinable public var isJSONWhitespace: Bool { self == 0x20 || self == 0x09 || self == 0x0A || self == 0x0D }
 }

@@ -13,4 +13,20 @@ public struct WireLimits: Sendable, Equatable {
   }
 
   public static let `default` = WireLimits()
+
+  /// The one rule for a header length (the 2-byte prefix): nil if it is acceptable.
+  public func refusal(headerLength length: Int) -> WireError? {
+    if length == 0 { return .framing(.badHeaderLength, "the JSON header length is 0") }
+    if length > maxHeaderBytes {
+      return .framing(
+        .headerTooLarge, "the JSON header length \(length) is over the limit of \(maxHeaderBytes) bytes")
+    }
+    return nil
+  }
+
+  /// The one rule for a declared content-length: nil if it is acceptable.
+  public func refusal(contentLength length: Int) -> WireError? {
+    guard length > maxContentLength else { return nil }
+    return .framing(.contentTooLarge, "content-length \(length) is over the limit of \(maxContentLength) bytes")
+  }
 }

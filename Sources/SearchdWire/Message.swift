@@ -3,7 +3,9 @@ public enum Message {
   /// This host's byte order, as the reference reports `sys.byteorder`.
   public static let hostByteOrder: String = 1.littleEndian == 1 ? "little" : "big"
 
-  public static let jsonType = "text/json"
+  /// The content type of JSON content, spelled once (the accelerator compares its bytes).
+  public static let jsonTypeLiteral: StaticString = "text/json"
+  public static let jsonType = "\(jsonTypeLiteral)"
   public static let binaryReplyType = "binary/custom-server-binary-type"
 
   /// The header bytes, keys in the reference's order, with Python's separators.

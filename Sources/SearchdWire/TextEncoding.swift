@@ -5,6 +5,9 @@ public enum TextEncoding: Sendable, Equatable {
   case utf16(bigEndian: Bool?), utf32(bigEndian: Bool?)
   case ascii, latin1
 
+  /// The canonical name of UTF-8, which the accelerator accepts without normalising.
+  public static let utf8Name: StaticString = "utf-8"
+
   /// Python normalises codec names: case, `-`/`_`/space all alike.
   public init?(name: String) {
     let n = String(name.lowercased().map { $0 == "_" || $0 == " " ? "-" : $0 })

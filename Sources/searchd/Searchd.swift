@@ -142,7 +142,7 @@ struct Searchd: ParsableCommand {
     } else {
       searchIndex = .builtIn
     }
-    let catalog = Catalog(index: searchIndex, buildNanoseconds: MonotonicClock.nanoseconds() - start)
+    let table = LookupTable(index: searchIndex, buildNanoseconds: MonotonicClock.nanoseconds() - start)
 
     // SIGHUP re-reads the file, so a changed `index =` takes effect; a flag still wins.
     let command = self
@@ -152,7 +152,7 @@ struct Searchd: ParsableCommand {
     do {
       let listeners = try ListenerSet.open(s.config)
       let server = try Server(
-        config: s.config, catalog: catalog, listeners: listeners, signals: signals, logger: logger,
+        config: s.config, table: table, listeners: listeners, signals: signals, logger: logger,
         indexPathSource: indexPathSource)
       try server.run()
     } catch {

@@ -95,7 +95,7 @@ final class TestListener {
   let listener: Listener
   let port: UInt16
   init() throws {
-    listener = try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: 0), name: "app", backlog: 8)
+    listener = try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: 0), backlog: 8)
     guard case .ipv4(_, let p)? = listener.address else { throw TestTimeout() }
     port = p
   }

@@ -11,15 +11,34 @@ import Testing
 
   @Test func builtInIsTheTutorials() {
     #expect(SearchIndex.builtIn.count == 3)
-    #expect(SearchIndex.builtIn.lookup("morpheus") == "Follow the white rabbit. \u{1F430}")
-    #expect(SearchIndex.builtIn.lookup("\u{1F436}") == "\u{1F43E} Playing ball! \u{1F3D0}")
-    #expect(SearchIndex.builtIn.lookup("Morpheus") == nil)
+    #expect(LookupTable(index: .builtIn).value(forKey: "morpheus") == "Follow the white rabbit. \u{1F430}")
+    #expect(LookupTable(index: .builtIn).value(forKey: "\u{1F436}") == "\u{1F43E} Playing ball! \u{1F3D0}")
+    #expect(LookupTable(index: .builtIn).value(forKey: "Morpheus") == nil)
   }
 
   @Test func keysCompareAsBytesNotCanonicalStrings() {
-    let index = SearchIndex(entries: ["caf\u{E9}": "precomposed"], source: "test")
-    #expect(index.lookup("caf\u{E9}") == "precomposed")
-    #expect(index.lookup("cafe\u{301}") == nil)
+    let table = LookupTable(index: SearchIndex(entries: ["caf\u{E9}": "precomposed"], source: "test"))
+    #expect(table.value(forKey: "caf\u{E9}") == "precomposed")
+    #expect(table.value(forKey: "cafe\u{301}") == nil)
+  }
+
+  /// A file holding both spellings of "café" (NFC and NFD) keeps both, each with its value.
+  @Test func aFileWithBothSpellingsOfAKeyKeepsBoth() throws {
+    let path = try write("{\"caf\u{E9}\": \"nfc\", \"cafe\u{301}\": \"nfd\"}")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let table = LookupTable(index: try SearchIndex.load(path: path))
+    #expect(table.index.count == 2)
+    #expect(table.value(forKey: "caf\u{E9}") == "nfc")
+    #expect(table.value(forKey: "cafe\u{301}") == "nfd")
+  }
+
+  /// A key repeated byte for byte keeps its last value, as Python's json.loads does.
+  @Test func aRepeatedKeyKeepsItsLastValue() throws {
+    let path = try write(#"{"neo": "first", "neo": "last"}"#)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let index = try SearchIndex.load(path: path)
+    #expect(index.count == 1)
+    #expect(LookupTable(index: index).value(forKey: "neo") == "last")
   }
 
   @Test func loadsAFile() throws {
@@ -27,7 +46,7 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: path) }
     let index = try SearchIndex.load(path: path)
     #expect(index.count == 2)
-    #expect(index.lookup("trinity") == "é")
+    #expect(LookupTable(index: index).value(forKey: "trinity") == "é")
     #expect(index.source == path)
   }
 
@@ -63,6 +82,6 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: path) }
     let index = try SearchIndex.load(path: path)
     #expect(index.count == 1_000_000)
-    #expect(index.lookup("key999999") == "value 999999")
+    #expect(LookupTable(index: index).value(forKey: "key999999") == "value 999999")
   }
 }

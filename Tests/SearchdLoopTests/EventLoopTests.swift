@@ -43,7 +43,7 @@ import Testing
       fd.signal()  // no longer watched: must not be delivered
       loop.schedule(afterNanoseconds: 20_000_000) { loop.stop() }
     }
-    try loop.register(fd.descriptor, events: .readable, handler: handler)
+    try loop.register(fd.descriptor, interest: .readable, handler: handler)
     fd.signal()
     try loop.run()
     #expect(seen.value == 1)

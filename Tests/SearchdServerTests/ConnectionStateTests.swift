@@ -1,3 +1,4 @@
+import SearchdLoop
 import SearchdWire
 import Testing
 
@@ -13,20 +14,39 @@ import Testing
     return ConnectionState(wire: .default, limits: limits, now: 0)
   }
 
-  /// Echoes the request's query back as the reply, so order is visible.
-  private func answer(_ frame: Frame) -> [UInt8] {
-    do {
-      if case .search(let q) = try Request.parse(frame) { return q }
-      return Reply.error(WireError(.badRequest, "not a search", closesConnection: false))
-    } catch {
-      return Reply.error(error)
+  /// Echoes the request's query back as the reply, so order is visible; a plain search
+  /// the accelerator recognised in place is marked by nothing else, so `batched` counts them.
+  private final class Answers {
+    var batched = 0
+    var frames = 0
+    func answer(_ query: Query) -> Answer {
+      switch query {
+      case .search(let q):
+        batched += 1
+        return .made(Array(q))
+      case .frame(let frame):
+        frames += 1
+        do {
+          if case .search(let q) = try Request.parse(frame) { return .made(q) }
+          return .made(Reply.error(WireError(.badRequest, "not a search", closesConnection: false)))
+        } catch {
+          return .made(Reply.error(error))
+        }
+      }
     }
+  }
+
+  private let answers = Answers()
+
+  private func serve(_ s: inout ConnectionState, now: UInt64 = 0) {
+    var memo = FrameDecoder.HeaderMemo()
+    s.serve(now: now, memo: &memo, respond: answers.answer)
   }
 
   private func receive(_ s: inout ConnectionState, _ bytes: [UInt8], now: UInt64 = 0) {
     s.input.append(bytes)
     s.didRead(now: now)
-    s.serve(now: now, answer)
+    serve(&s, now: now)
   }
 
   /// Takes every queued byte as if the socket accepted all of it.
@@ -44,7 +64,7 @@ import Testing
     receive(&s, ["a", "b", "c"].flatMap { Request.encodeSearch($0) })
     #expect(s.nextAction() == .flush)
     #expect(drainOutput(&s) == Array("abc".utf8))
-    #expect(s.nextAction() == .wait(.init(readable: true, writable: false)))
+    #expect(s.nextAction() == .wait(.readable))
   }
 
   /// requests-per-wakeup: the rest wait in the buffer, reading stops, and a writable
@@ -54,15 +74,15 @@ import Testing
     receive(&s, (0..<10).flatMap { Request.encodeSearch("\($0)") })
     #expect(drainOutput(&s) == Array("0123".utf8))
     #expect(s.yielded && !s.wantsInput)
-    #expect(s.nextAction() == .wait(.init(readable: false, writable: true)))
+    #expect(s.nextAction() == .wait(.writable))
     s.beginTurn(now: 0)
-    s.serve(now: 0, answer)
+    serve(&s, now: 0)
     #expect(drainOutput(&s) == Array("4567".utf8))
     s.beginTurn(now: 0)
-    s.serve(now: 0, answer)
+    serve(&s, now: 0)
     #expect(drainOutput(&s) == Array("89".utf8))
     #expect(!s.yielded)
-    #expect(s.nextAction() == .wait(.init(readable: true, writable: false)))
+    #expect(s.nextAction() == .wait(.readable))
   }
 
   /// max-in-flight: replies not yet written stop reading and decoding; nothing is dropped.
@@ -76,7 +96,7 @@ import Testing
     #expect(s.readPaused && !s.wantsInput)
     #expect(drainOutput(&s) == Array("012".utf8))
     #expect(!s.readPaused)
-    s.serve(now: 0, answer)
+    serve(&s, now: 0)
     #expect(drainOutput(&s) == Array("34".utf8))
   }
 
@@ -84,7 +104,8 @@ import Testing
   @Test func aHugeReplyIsRefusedAndCloses() {
     var s = state { $0.maxOutputBytes = 100_000 }
     s.input.append(Request.encodeSearch("x"))
-    s.serve(now: 0) { _ in [UInt8](repeating: 1, count: 200_000) }
+    var memo = FrameDecoder.HeaderMemo()
+    s.serve(now: 0, memo: &memo) { _ in .made([UInt8](repeating: 1, count: 200_000)) }
     let out = drainOutput(&s)
     #expect(String(decoding: out, as: UTF8.self).contains("reply-too-large"))
     #expect(out.count < 1000)
@@ -98,7 +119,7 @@ import Testing
     let out = drainOutput(&s)
     #expect(String(decoding: out, as: UTF8.self).contains("bad-json"))
     #expect(out.suffix(1) == [UInt8(ascii: "z")])
-    #expect(s.nextAction() == .wait(.init(readable: true, writable: false)))
+    #expect(s.nextAction() == .wait(.readable))
   }
 
   @Test func framingErrorRepliesThenCloses() {
@@ -140,7 +161,7 @@ import Testing
     var replies = drainOutput(&s)
     #expect(!s.readPaused)
     for _ in 0..<19 {
-      s.serve(now: 0, answer)
+      serve(&s, now: 0)
       replies += drainOutput(&s)
     }
     #expect(replies == Array(String(repeating: "0123456789", count: 20).utf8))
@@ -213,7 +234,7 @@ import Testing
     #expect(s.yielded)
     #expect(s.checkDeadlines(now: 10 * second) == nil)
     s.beginTurn(now: 10 * second)
-    s.serve(now: 10 * second, answer)
+    serve(&s, now: 10 * second)
     #expect(s.checkDeadlines(now: 12 * second) == nil)
     #expect(s.checkDeadlines(now: 12 * second + 1) == .protocolError(.timeout))
   }
@@ -252,13 +273,68 @@ import Testing
   /// request still arriving holds the close off until it is answered too.
   @Test func closeAfterReplyClosesOnceEverythingReceivedIsAnswered() {
     var s = state { $0.closeAfterReply = true }
-    #expect(s.nextAction() == .wait(.init(readable: true, writable: false)), "nothing answered yet")
+    #expect(s.nextAction() == .wait(.readable), "nothing answered yet")
     let second = Request.encodeSearch("b")
     receive(&s, Request.encodeSearch("a") + second.prefix(5))
     #expect(drainOutput(&s) == [UInt8(ascii: "a")])
-    #expect(s.nextAction() == .wait(.init(readable: true, writable: false)), "a request is half here")
+    #expect(s.nextAction() == .wait(.readable), "a request is half here")
     receive(&s, Array(second.dropFirst(5)))
     #expect(drainOutput(&s) == [UInt8(ascii: "b")])
     #expect(s.nextAction() == .close(.replied))
+  }
+
+  // MARK: the accelerator's batch
+
+  /// Plain searches pipelined in one read are answered by the accelerator, in order,
+  /// within the turn's budget; a frame it does not recognise in between goes to the full
+  /// decoder and keeps its place.
+  @Test func aBatchOfPlainSearchesKeepsOrderAroundAFullyDecodedFrame() {
+    var s = state { $0.requestsPerWakeup = 5 }
+    let escaped = Message.encode(
+      contentType: "text/json", contentEncoding: "utf-8", content: Array(#"{"action":"search","value":"\u0078"}"#.utf8))
+    receive(&s, Request.encodeSearch("a") + Request.encodeSearch("b") + escaped + Request.encodeSearch("c"))
+    #expect(drainOutput(&s) == Array("abxc".utf8))
+    #expect(answers.batched == 3)
+    #expect(answers.frames == 1)
+  }
+
+  /// The budget holds inside a batch: the sixth plain search waits for the next turn.
+  @Test func aBatchStopsAtTheBudget() {
+    var s = state { $0.requestsPerWakeup = 5 }
+    receive(&s, (0..<6).flatMap { Request.encodeSearch("\($0)") })
+    #expect(drainOutput(&s) == Array("01234".utf8))
+    #expect(s.yielded)
+    s.beginTurn(now: 0)
+    serve(&s)
+    #expect(drainOutput(&s) == Array("5".utf8))
+    #expect(answers.batched == 6)
+  }
+
+  /// max-output-bytes holds for an answer from the batch as for one from the full decoder.
+  @Test func aBatchedAnswerOverMaxOutputBytesIsRefused() {
+    var s = state {
+      $0.maxOutputBytes = 100_000
+      $0.highWatermark = 65_536
+    }
+    s.input.append(Request.encodeSearch("x"))
+    var memo = FrameDecoder.HeaderMemo()
+    s.serve(now: 0, memo: &memo) { query in
+      if case .search = query { return .stored([UInt8](repeating: 1, count: 200_000)) }
+      return .made([])
+    }
+    #expect(String(decoding: drainOutput(&s), as: UTF8.self).contains("reply-too-large"))
+    #expect(s.nextAction() == .close(.protocolError(.replyTooLarge)))
+  }
+
+  /// A batch stops at max-in-flight and reading pauses, as with fully decoded frames.
+  @Test func aBatchStopsAtMaxInFlight() {
+    var s = state {
+      $0.maxInFlight = 3
+      $0.requestsPerWakeup = 100
+    }
+    receive(&s, (0..<5).flatMap { Request.encodeSearch("\($0)") })
+    #expect(s.output.pendingReplies == 3)
+    #expect(s.readPaused)
+    #expect(answers.batched == 3)
   }
 }

@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct RequestHandlerTests {
   private let handler = RequestHandler(
-    catalog: Catalog(index: .builtIn), limits: .default, counters: RequestCounters(),
+    table: LookupTable(index: .builtIn), limits: .default, counters: RequestCounters(),
     statsReport: { _ in Reply.result("stats") })
 
   private func frame(_ bytes: [UInt8]) -> Frame {
@@ -21,15 +21,32 @@ import Testing
   @Test func statsOnlyForLocalPeers() {
     let request = frame(Request.encodeSearch("", action: "stats"))
     var errors: [WireError.Code] = []
-    #expect(handler.reply(to: request, trusted: true) { errors.append($0.code) } == Reply.result("stats"))
-    let refused = handler.reply(to: request, trusted: false) { errors.append($0.code) }
+    #expect(
+      handler.answer(.frame(request), trusted: true) { errors.append($0.code) }.0.bytes == Reply.result("stats"))
+    let refused = handler.answer(.frame(request), trusted: false) { errors.append($0.code) }.0.bytes
     #expect(String(decoding: refused, as: UTF8.self).contains("not-permitted"))
     #expect(errors == [.notPermitted])
   }
 
-  @Test func hitsAreServedFromTheCatalogsPreEncodedReplies() {
-    let reply = handler.reply(to: frame(Request.encodeSearch("ring")), trusted: false) { _ in }
+  @Test func hitsAreServedFromTheTablesPreEncodedReplies() {
+    let (answer, action) = handler.answer(.frame(frame(Request.encodeSearch("ring"))), trusted: false) { _ in }
+    guard case .stored(let reply) = answer else {
+      Issue.record("a hit is answered from the table")
+      return
+    }
     #expect(reply == Reply.result("In the caves beneath the Misty Mountains. \u{1F48D}"))
+    #expect(action == "search")
+  }
+
+  /// Both ways in count a search once, in the one place that counts.
+  @Test func aSearchIsCountedOnceWhicheverWayItWasDecoded() {
+    let counters = RequestCounters()
+    let h = RequestHandler(
+      table: LookupTable(index: .builtIn), limits: .default, counters: counters, statsReport: { _ in [] })
+    _ = Array("ring".utf8).withUnsafeBytes { h.answer(.search($0), trusted: false) { _ in } }
+    _ = h.answer(.frame(frame(Request.encodeSearch("needle"))), trusted: false) { _ in }
+    #expect(counters.requests(.searchHit) == 1)
+    #expect(counters.requests(.searchMiss) == 1)
   }
 
   @Test(arguments: [
@@ -42,6 +59,6 @@ import Testing
     (SocketAddress.unix(path: "/run/searchd.sock"), true),
   ])
   func localPeers(_ address: SocketAddress, _ local: Bool) {
-    #expect(LoopWorker.isLocal(address) == local)
+    #expect(PeerTrust.isLocal(address) == local)
   }
 }

@@ -31,14 +31,14 @@ import Testing
   }
 
   @Test func bindingABusyPortNamesTheCallAndErrno() throws {
-    let first = try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: 0), name: "app", backlog: 8)
+    let first = try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: 0), backlog: 8)
     defer { first.close() }
     guard case .ipv4(_, let port)? = first.address else {
       Issue.record("no address")
       return
     }
     #expect {
-      try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: port), name: "app", backlog: 8)
+      try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: port), backlog: 8)
     } throws: { error in
       guard let e = error as? SystemError else { return false }
       return e.errno == .addressInUse && e.call == "bind"
@@ -46,7 +46,7 @@ import Testing
   }
 
   @Test func connectToAClosedPortIsRefused() throws {
-    let probe = try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: 0), name: "app", backlog: 1)
+    let probe = try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: 0), backlog: 1)
     let address = probe.address!
     probe.close()
     let s = try Socket(family: AF_INET, nonBlocking: false)
@@ -56,7 +56,7 @@ import Testing
   }
 
   @Test func readWouldBlockThenDataThenEOF() throws {
-    let listener = try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: 0), name: "app", backlog: 1)
+    let listener = try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: 0), backlog: 1)
     defer { listener.close() }
     let client = try Socket(family: AF_INET, nonBlocking: false)
     _ = try client.connect(to: listener.address!)
@@ -92,9 +92,9 @@ import Testing
 
   @Test func unixListenerReplacesAStaleSocketFile() throws {
     let path = "/tmp/searchd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
-    let first = try Listener.bind(.unix(path: path), name: "app", backlog: 1)
+    let first = try Listener.bind(.unix(path: path), backlog: 1)
     first.socket.close()  // leaves the file behind, as a crash would
-    let second = try Listener.bind(.unix(path: path), name: "app", backlog: 1)
+    let second = try Listener.bind(.unix(path: path), backlog: 1)
     #expect(access(path, F_OK) == 0)
     second.close()
     #expect(access(path, F_OK) != 0)

@@ -1,14 +1,10 @@
+import SearchdLoop
 import SearchdWire
 
 /// One application-protocol connection as a state machine: it takes what
 /// happened (bytes read, bytes written, end of input, time passing) and says
 /// what to do next. It never touches a socket; `Connection` does the I/O.
 struct ConnectionState {
-  struct Interest: Equatable {
-    var readable: Bool
-    var writable: Bool
-  }
-
   enum CloseReason: Equatable, CustomStringConvertible {
     /// The peer closed its side and every request it sent was answered.
     case finished
@@ -124,31 +120,17 @@ struct ConnectionState {
     draining = true
   }
 
-  /// Decodes complete frames and queues a reply for each, in order, until the
-  /// output is backlogged or the turn's budget is spent (the rest wait in `input`).
-  mutating func serve(now: UInt64, _ answer: (Frame) -> [UInt8]) {
-    serve(now: now, quick: { _, _, _ in nil }, answer: answer)
-  }
-
-  /// What the hot path did with one message.
-  struct QuickAnswer {
-    var frameLength: Int
-    var replyBytes: Int
-  }
-
-  /// As above, trying `quick` first on each message that starts at a boundary: it
-  /// answers the common request in place, queueing its reply on the output if it fits
-  /// in the room given, or returns nil for the full decoder.
-  mutating func serve(
-    now: UInt64, quick: (UnsafeRawBufferPointer, inout OutputQueue, _ room: Int) -> QuickAnswer?,
-    answer: (Frame) -> [UInt8]
-  ) {
+  /// Decodes the messages buffered and queues the answer `respond` gives each, in order,
+  /// until the output is backlogged or the turn's budget is spent (the rest wait in
+  /// `input`). The decoder's accelerator recognises plain searches in place, a run of them
+  /// from one borrow of the input; everything else is decoded whole.
+  mutating func serve(now: UInt64, memo: inout FrameDecoder.HeaderMemo, respond: (Query) -> Answer) {
     while isHealthy && !backlogged {
       if budget <= 0 {
         yielded = !input.isEmpty
         return
       }
-      if decoder.isAtBoundary, !input.isEmpty, quickBatch(quick, now: now) { continue }
+      if plainSearches(now: now, memo: &memo, respond) { continue }
       switch decoder.decode(&input) {
       case .needMore:
         // The decoder may have taken the length or the header out of the buffer: an
@@ -156,7 +138,7 @@ struct ConnectionState {
         frameStartedAt = decoder.isMidFrame(input) ? (frameStartedAt ?? now) : nil
         return
       case .frame(let frame):
-        guard admit(answer(frame), now: now) else { return }
+        guard admit(respond(.frame(frame)), now: now) else { return }
       case .failed(let error):
         fail(error, now: now)
       }
@@ -170,48 +152,74 @@ struct ConnectionState {
     return false
   }
 
-  /// Answers with `quick` as many requests in a row as it recognises, within the budget
-  /// and the output limits, from one borrow of the input; false if it answered none.
-  private mutating func quickBatch(
-    _ quick: (UnsafeRawBufferPointer, inout OutputQueue, Int) -> QuickAnswer?, now: UInt64
+  /// Answers as many plain searches in a row as the accelerator recognises, within the
+  /// budget and the output limits, from one borrow of the input (one retain per batch);
+  /// false if it answered none.
+  private mutating func plainSearches(
+    now: UInt64, memo: inout FrameDecoder.HeaderMemo, _ respond: (Query) -> Answer
   ) -> Bool {
+    guard !input.isEmpty else { return false }
     let wasEmpty = output.isEmpty
     let budget = self.budget
     var answered = 0
+    var refused: Int?
     let consumed = input.withReadableBytes { bytes in
       var at = 0
       while at < bytes.count && answered < budget && !Self.isBacklogged(output, limits) {
-        let room = limits.maxOutputBytes - output.pendingBytes
-        guard let a = quick(UnsafeRawBufferPointer(rebasing: bytes[at...]), &output, room) else { break }
-        at += a.frameLength
+        let rest = UnsafeRawBufferPointer(rebasing: bytes[at...])
+        guard let m = decoder.plainSearch(in: rest, memo: &memo) else { break }
+        let answer = respond(.search(UnsafeRawBufferPointer(rebasing: rest[m.query])))
+        guard Self.fits(answer, output, limits) else {
+          refused = answer.bytes.count
+          break
+        }
+        output.append(answer.bytes)
+        at += m.frameLength
         answered += 1
       }
       return at
     }
-    guard answered > 0 else { return false }
-    input.skip(consumed)
-    if wasEmpty { lastWriteProgress = now }
-    self.answered(answered, now: now)
-    return true
-  }
-
-  /// A reply from the full decoder: queued, or refused over max-output-bytes (false:
-  /// the connection is failing).
-  private mutating func admit(_ reply: [UInt8], now: UInt64) -> Bool {
-    guard output.pendingBytes + reply.count <= limits.maxOutputBytes else {
-      budget -= 1
-      fail(
-        WireError(
-          .replyTooLarge, "the reply (\(reply.count) bytes) is larger than max-output-bytes", closesConnection: true),
-        now: now)
+    if answered > 0 {
+      input.skip(consumed)
+      if wasEmpty { lastWriteProgress = now }
+      self.answered(answered, now: now)
+    }
+    if let refused {
+      refuseTooLarge(refused, now: now)
       return false
     }
-    queue(reply, now: now)
+    return answered > 0
+  }
+
+  /// Whether `answer` fits under max-output-bytes; static, so the accelerator can ask
+  /// while the input is lent out.
+  @inline(__always) private static func fits(_ answer: Answer, _ output: OutputQueue, _ limits: ConnectionLimits)
+    -> Bool
+  {
+    output.pendingBytes + answer.bytes.count <= limits.maxOutputBytes
+  }
+
+  /// An answer from the full decoder: queued, or refused over max-output-bytes (false:
+  /// the connection is failing).
+  private mutating func admit(_ answer: Answer, now: UInt64) -> Bool {
+    guard Self.fits(answer, output, limits) else {
+      refuseTooLarge(answer.bytes.count, now: now)
+      return false
+    }
+    if output.isEmpty { lastWriteProgress = now }
+    output.append(answer.bytes)
     answered(1, now: now)
     return true
   }
 
-  /// `count` requests answered, by either decoder: they spend budget.
+  private mutating func refuseTooLarge(_ bytes: Int, now: UInt64) {
+    budget -= 1
+    fail(
+      WireError(.replyTooLarge, "the reply (\(bytes) bytes) is larger than max-output-bytes", closesConnection: true),
+      now: now)
+  }
+
+  /// `count` requests answered: they spend budget.
   private mutating func answered(_ count: Int, now: UInt64) {
     budget -= count
     answeredAny = true
@@ -219,14 +227,10 @@ struct ConnectionState {
     frameStartedAt = input.isEmpty ? nil : now
   }
 
-  private mutating func queue(_ reply: [UInt8], now: UInt64) {
-    if output.isEmpty { lastWriteProgress = now }
-    output.append(reply)
-  }
-
   private mutating func fail(_ error: WireError, now: UInt64) {
     failure = error
-    queue(Reply.error(error), now: now)
+    if output.isEmpty { lastWriteProgress = now }
+    output.append(Reply.error(error))
   }
 
   /// What to do now that the last event has been taken in.
@@ -236,15 +240,15 @@ struct ConnectionState {
     if !output.isEmpty { return .flush }
     if let failure { return .close(.protocolError(failure.code)) }
     // Writable is always ready at once: it brings this connection back next turn.
-    if yielded { return .wait(Interest(readable: wantsInput, writable: true)) }
+    if yielded { return .wait(.writable) }
     if inputClosed { return .close(input.isEmpty ? .finished : .truncated) }
     if draining { return .close(.shutdown) }
     if limits.closeAfterReply && answeredAny && input.isEmpty && decoder.isAtBoundary { return .close(.replied) }
-    return .wait(Interest(readable: wantsInput, writable: false))
+    return .wait(wantsInput ? .readable : [])
   }
 
   /// After a flush that would block: wait for the socket to take more.
-  @inline(__always) var interestWhileFlushing: Interest { Interest(readable: wantsInput, writable: true) }
+  @inline(__always) var interestWhileFlushing: Interest { wantsInput ? [.readable, .writable] : .writable }
 
   // MARK: time
 

@@ -3,16 +3,18 @@ import SearchdWire
 import TestSupport
 import Testing
 
-/// The hot path's decoder must agree with the full one on everything it accepts.
-@Suite struct QuickSearchTests {
+/// The decoder's accelerator must agree with its full decode on everything it accepts.
+@Suite struct PlainSearchTests {
   /// One memo across the checks of a test, as a loop keeps one across requests: a
   /// remembered header must never stand in for different bytes.
-  private final class Memo: @unchecked Sendable { var value = QuickSearch.HeaderMemo() }
+  private final class Memo: @unchecked Sendable { var value = FrameDecoder.HeaderMemo() }
   private let memo = Memo()
 
   private func quick(_ bytes: [UInt8], limits: WireLimits = .default) -> (length: Int, query: [UInt8])? {
     bytes.withUnsafeBytes { raw in
-      QuickSearch.match(raw, limits: limits, memo: &memo.value).map { ($0.frameLength, Array(raw[$0.query])) }
+      FrameDecoder(limits: limits).plainSearch(in: raw, memo: &memo.value).map {
+        ($0.frameLength, Array(raw[$0.query]))
+      }
     }
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SearchdIndex
 import SearchdSystem
 import SearchdWire
 
@@ -7,9 +8,9 @@ import SearchdWire
 struct StatsReport: Sendable {
   let stats: ServerStats
   let loops: [LoopStats]
-  let listeners: [Listener]
+  let listeners: [ServiceListener]
 
-  func render(_ catalog: Catalog) -> [UInt8] {
+  func render(_ table: LookupTable) -> [UInt8] {
     let uptime = Double(MonotonicClock.nanoseconds() - stats.startedAt) / 1e9
     let current = stats.connectionsCurrent.load(ordering: .relaxed)
     var requests: [String: Int] = [:]
@@ -18,7 +19,7 @@ struct StatsReport: Sendable {
     for c in WireError.Code.allCases { errors[c.rawValue] = stats.errors(c) }
     let object: [String: Any] = [
       "result": "up \(Int(uptime)) s, \(current) connections, \(stats.requestsServed) requests, "
-        + "\(catalog.index.count) index entries",
+        + "\(table.index.count) index entries",
       "stats": [
         "uptime_seconds": uptime,
         "connections": [
@@ -36,9 +37,9 @@ struct StatsReport: Sendable {
         "output_paused": stats.outputPaused.load(ordering: .relaxed),
         "request_yields": stats.requestYields.load(ordering: .relaxed),
         "index": [
-          "entries": catalog.index.count,
-          "source": catalog.index.source,
-          "load_seconds": Double(catalog.buildNanoseconds) / 1e9,
+          "entries": table.index.count,
+          "source": table.index.source,
+          "load_seconds": Double(table.buildNanoseconds) / 1e9,
         ],
         "loops": loops.enumerated().map { n, l in
           [
@@ -46,7 +47,7 @@ struct StatsReport: Sendable {
             "accepted": l.accepted.load(ordering: .relaxed),
           ]
         },
-        "listeners": listeners.map { "\($0.name)=\($0)" },
+        "listeners": listeners.map(\.description),
       ] as [String: Any],
     ]
     let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)

@@ -6,40 +6,40 @@ import SearchdWire
 /// The tutorial's echo service: every byte read is written back, until the peer
 /// closes. Reading pauses while too much is queued for a peer that is not reading.
 final class EchoConnection: EventHandler, ServedConnection {
-  let socket: Socket
+  let transport: any Transport
   let id: UInt64
-  private unowned let worker: LoopWorker
-  private let logger: Logger
+  let descriptor: Int32
+  private unowned let context: ConnectionContext
   private var input = InputBuffer()
   private var output = OutputQueue()
   private var inputClosed = false
   private var draining = false
   private var lastActivity: UInt64
   private var lastWriteProgress: UInt64
-  private var registered: EpollEvents = [.readable, .readHangup]
+  private var interest: Interest = .readable
 
-  init(socket: Socket, id: UInt64, worker: LoopWorker, logger: Logger) {
-    self.socket = socket
+  init(transport: any Transport, id: UInt64, context: ConnectionContext) {
+    self.transport = transport
+    descriptor = transport.descriptor
     self.id = id
-    self.worker = worker
-    self.logger = logger
-    lastActivity = worker.loop.now
-    lastWriteProgress = worker.loop.now
+    self.context = context
+    lastActivity = context.now
+    lastWriteProgress = context.now
   }
 
-  private var limits: ConnectionLimits { worker.shared.config.connection }
+  private var limits: ConnectionLimits { context.limits }
   private var wantsInput: Bool { !inputClosed && !draining && output.pendingBytes < limits.highWatermark }
 
-  func handleEvents(_ events: EpollEvents) {
-    if wantsInput && !events.isDisjoint(with: [.readable, .readHangup, .hangup, .error]) {
+  func handleEvents(_ ready: Interest) {
+    if wantsInput && (ready.contains(.readable) || transport.hasBufferedInput) {
       do {
-        worker.inputs.lend(into: &input)
-        defer { worker.inputs.takeBack(&input) }
-        if let n = try readOnce(socket, into: &input, upTo: limits.readChunk) {
-          if n == 0 { inputClosed = true } else { lastActivity = worker.loop.now }
+        context.inputs.lend(into: &input)
+        defer { context.inputs.takeBack(&input) }
+        if let n = try readOnce(transport, into: &input, upTo: limits.readChunk) {
+          if n == 0 { inputClosed = true } else { lastActivity = context.now }
           if input.readableCount > 0 {
-            if output.isEmpty { lastWriteProgress = worker.loop.now }
-            worker.shared.stats.echoBytes.wrappingIncrement(by: input.readableCount, ordering: .relaxed)
+            if output.isEmpty { lastWriteProgress = context.now }
+            context.stats.echoBytes.wrappingIncrement(by: input.readableCount, ordering: .relaxed)
             output.append(input.consume(input.readableCount))
           }
         }
@@ -54,9 +54,9 @@ final class EchoConnection: EventHandler, ServedConnection {
   private func flush() {
     while !output.isEmpty {
       do {
-        switch try output.write(to: socket) {
+        switch try output.write(to: transport) {
         case .processed(let n):
-          if n > 0 { lastWriteProgress = worker.loop.now }
+          if n > 0 { lastWriteProgress = context.now }
         case .wouldBlock:
           update(writable: true)
           return
@@ -74,12 +74,13 @@ final class EchoConnection: EventHandler, ServedConnection {
   }
 
   private func update(writable: Bool) {
-    var e: EpollEvents = [.readHangup]
-    if wantsInput { e.insert(.readable) }
-    if writable { e.insert(.writable) }
-    guard e != registered else { return }
-    registered = e
-    do { try worker.loop.modify(socket.descriptor, events: e) } catch {
+    var wanted: Interest = []
+    if wantsInput { wanted.insert(.readable) }
+    if writable { wanted.insert(.writable) }
+    let needed = transport.interest(for: wanted)
+    guard needed != interest else { return }
+    interest = needed
+    do { try context.loop.modify(descriptor, interest: needed) } catch {
       close(reason: "epoll_ctl failed: \(error.errno)")
     }
   }
@@ -87,14 +88,14 @@ final class EchoConnection: EventHandler, ServedConnection {
   func sweep(now: UInt64) {
     if !output.isEmpty {
       if now - lastWriteProgress > limits.sendTimeout.nanoseconds {
-        worker.shared.stats.sendTimeouts.wrappingIncrement(ordering: .relaxed)
+        context.stats.sendTimeouts.wrappingIncrement(ordering: .relaxed)
         close(reason: "send timeout")
       }
       return
     }
     let idle = limits.idleTimeout.nanoseconds
     if idle > 0 && now - lastActivity > idle {
-      worker.shared.stats.idleKicks.wrappingIncrement(ordering: .relaxed)
+      context.stats.idleKicks.wrappingIncrement(ordering: .relaxed)
       close(reason: "idle timeout")
       return
     }
@@ -109,9 +110,10 @@ final class EchoConnection: EventHandler, ServedConnection {
   func forceClose() { close(reason: "shutdown deadline") }
 
   private func close(reason: String) {
-    guard socket.isOpen else { return }
-    logger.debug("echo connection closed", metadata: ["searchd_connection": "\(id)", "searchd_reason": "\(reason)"])
-    worker.remove(self)
-    socket.close()
+    guard transport.isOpen else { return }
+    context.logger.debug(
+      "echo connection closed", metadata: ["searchd_connection": "\(id)", "searchd_reason": "\(reason)"])
+    context.registry.remove(self)
+    transport.close()
   }
 }

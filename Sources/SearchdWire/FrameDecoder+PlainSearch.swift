@@ -1,22 +1,24 @@
 import Glibc
 
-/// The hot path's decoder: recognises the common request — a complete search frame
-/// with a plain header (the four keys once each, ASCII strings without escapes, a
-/// decimal content-length, `text/json`, `utf-8`) and content `{"action": "search",
-/// "value": "<ASCII without escapes>"}` — straight from the read buffer, allocating
-/// nothing. Anything else, however slightly different, gets nil, and the full decoder
-/// (`FrameDecoder` and `Request`) decides, errors included. So it only has to be
-/// right on what it accepts, which the tests check against the full decoder.
-public enum QuickSearch {
-  /// A recognised search: the frame's length and where its query lies in `bytes`.
-  public struct Match: Equatable, Sendable {
+/// The decoder's accelerator for the common request: a complete search frame with a plain
+/// header (the four keys once each, ASCII strings without escapes, a decimal
+/// content-length, `text/json`, `utf-8`) and content `{"action": "search", "value":
+/// "<ASCII without escapes>"}`, recognised straight from the read buffer, allocating
+/// nothing. It applies the decoder's own rules (`WireLimits`' refusals, `Header.Key`,
+/// `Message.jsonType`, JSON whitespace); anything else, however slightly different, gets
+/// nil and `decode` decides, errors included. So it only has to be right on what it
+/// accepts, which the tests and the fuzz target check against `decode`.
+extension FrameDecoder {
+  /// A recognised search: the frame's length and where its query lies in the bytes.
+  public struct PlainSearch: Equatable, Sendable {
     public var frameLength: Int
     public var query: Range<Int>
   }
 
   /// The last header that passed the scan. Pipelined requests repeat their header byte
   /// for byte, and one memcmp is much cheaper than validating it again (the scan was a
-  /// fifth of the daemon's CPU at 16 requests in flight). One per loop.
+  /// fifth of the daemon's CPU at 16 requests in flight). One per loop, lent to the
+  /// decoder of whichever connection is being served.
   public struct HeaderMemo: Sendable {
     fileprivate var bytes: [UInt8] = []
     fileprivate var contentLength = 0
@@ -37,15 +39,12 @@ public enum QuickSearch {
     }
   }
 
-  public static func match(_ bytes: UnsafeRawBufferPointer, limits: WireLimits) -> Match? {
-    var memo = HeaderMemo()
-    return match(bytes, limits: limits, memo: &memo)
-  }
-
-  public static func match(_ bytes: UnsafeRawBufferPointer, limits: WireLimits, memo: inout HeaderMemo) -> Match? {
-    guard bytes.count >= 2 else { return nil }
+  /// The plain search at the start of `bytes` (the unread input), if the decoder is
+  /// between messages and one is there whole; nil sends the caller to `decode`.
+  public func plainSearch(in bytes: UnsafeRawBufferPointer, memo: inout HeaderMemo) -> PlainSearch? {
+    guard isAtBoundary, bytes.count >= 2 else { return nil }
     let headerLength = Int(bytes[0]) << 8 | Int(bytes[1])
-    guard headerLength > 0, headerLength <= limits.maxHeaderBytes, bytes.count >= 2 + headerLength else { return nil }
+    guard limits.refusal(headerLength: headerLength) == nil, bytes.count >= 2 + headerLength else { return nil }
     let header = UnsafeRawBufferPointer(rebasing: bytes[2..<(2 + headerLength)])
     let contentLength: Int
     if memo.matches(header) {
@@ -56,23 +55,24 @@ public enum QuickSearch {
       contentLength = n
       memo.remember(header, contentLength: n)
     }
-    guard contentLength <= limits.maxContentLength else { return nil }
+    guard limits.refusal(contentLength: contentLength) == nil else { return nil }
     let contentStart = 2 + headerLength
     guard bytes.count - contentStart >= contentLength else { return nil }
     let frameLength = contentStart + contentLength
-    if let query = tutorialContent(bytes, from: contentStart, to: frameLength) {
-      return Match(frameLength: frameLength, query: query)
+    if let query = Self.tutorialContent(bytes, from: contentStart, to: frameLength) {
+      return PlainSearch(frameLength: frameLength, query: query)
     }
     var c = Scanner(bytes: bytes, index: contentStart, end: frameLength)
     guard let query = c.searchContent(), c.index == c.end else { return nil }
-    return Match(frameLength: frameLength, query: query)
+    return PlainSearch(frameLength: frameLength, query: query)
   }
 
   /// The content exactly as the tutorial's client (Python's json.dumps) writes it — one
   /// memcmp and a scan of the value instead of the general scan (perf: the scan was a
   /// tenth of the daemon's CPU at 16 requests in flight). Accepts only what the general
   /// scan accepts; anything else is left to it.
-  private static func tutorialContent(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Range<Int>? {
+  fileprivate static func tutorialContent(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Range<Int>?
+  {
     let prefix: StaticString = #"{"action": "search", "value": ""#
     let valueStart = start + prefix.utf8CodeUnitCount
     let valueEnd = end - 2
@@ -94,12 +94,7 @@ public enum QuickSearch {
     private static let quote = UInt8(ascii: "\"")
 
     mutating func skipWhitespace() {
-      while index < end {
-        switch bytes[index] {
-        case 0x20, 0x09, 0x0A, 0x0D: index += 1
-        default: return
-        }
-      }
+      while index < end && bytes[index].isJSONWhitespace { index += 1 }
     }
 
     mutating func take(_ byte: UInt8) -> Bool {
@@ -156,17 +151,17 @@ public enum QuickSearch {
       repeat {
         guard let key = plainString(), take(UInt8(ascii: ":")) else { return nil }
         let bit: Int
-        if equals(key, "content-length") {
+        if equals(key, Header.Key.contentLength) {
           bit = 1
           guard let n = plainInteger() else { return nil }
           contentLength = n
-        } else if equals(key, "content-type") {
+        } else if equals(key, Header.Key.contentType) {
           bit = 2
-          guard let v = plainString(), equals(v, "text/json") else { return nil }
-        } else if equals(key, "content-encoding") {
+          guard let v = plainString(), equals(v, Message.jsonTypeLiteral) else { return nil }
+        } else if equals(key, Header.Key.contentEncoding) {
           bit = 4
-          guard let v = plainString(), equals(v, "utf-8") else { return nil }
-        } else if equals(key, "byteorder") {
+          guard let v = plainString(), equals(v, TextEncoding.utf8Name) else { return nil }
+        } else if equals(key, Header.Key.byteorder) {
           bit = 8
           guard plainString() != nil else { return nil }
         } else {

@@ -42,10 +42,3 @@ public final class ServerStats: Sendable {
   public var requestsServed: Int { RequestKind.allCases.reduce(0) { $0 + requests($1) } + errorsTotal }
   public var errorsTotal: Int { WireError.Code.allCases.reduce(0) { $0 + errors($1) } }
 }
-
-/// One loop's share of the work, for per-loop figures.
-public final class LoopStats: Sendable {
-  public let connections = ManagedAtomic<Int>(0)
-  public let accepted = ManagedAtomic<Int>(0)
-  public init() {}
-}

@@ -1,13 +1,12 @@
 import Glibc
-import SearchdIndex
 import SearchdWire
 
-/// An index together with its hit replies, encoded once when the index is built:
-/// a hit is answered from these bytes (copied if small, by reference if large; see
-/// OutputQueue), with no encoding per request.
-/// Lookups take the query's bytes where they lie (in the read buffer), so a hit
-/// allocates nothing: an open-addressing table, keys compared with memcmp.
-public final class Catalog: Sendable {
+/// An index in its searchable form, with its hit replies encoded once when it is built:
+/// a hit is answered from these bytes, with no encoding per request. Lookups take the
+/// query's bytes where they lie (in the read buffer), so a hit allocates nothing: an
+/// open-addressing table, keys compared as bytes with memcmp. Immutable, so every loop
+/// reads it without locks; a reload builds a new one and swaps it whole.
+public final class LookupTable: Sendable {
   public let index: SearchIndex
   private let keys: [[UInt8]]
   private let replies: [[UInt8]]
@@ -22,9 +21,9 @@ public final class Catalog: Sendable {
     var replies: [[UInt8]] = []
     keys.reserveCapacity(index.count)
     replies.reserveCapacity(index.count)
-    index.forEach { key, value in
-      keys.append(key)
-      replies.append(Reply.result(value))
+    for e in index.entries {
+      keys.append(e.key)
+      replies.append(Reply.result(e.value))
     }
     var capacity = 16
     while capacity < keys.count * 2 { capacity *= 2 }
@@ -62,7 +61,7 @@ public final class Catalog: Sendable {
   }
 
   /// The entry a query hits, or nil for a miss.
-  func entry(forQuery query: UnsafeRawBufferPointer) -> Int? {
+  public func entry(forQuery query: UnsafeRawBufferPointer) -> Int? {
     let mask = UInt64(slots.count - 1)
     var s = Self.hash(query) & mask
     while true {
@@ -76,19 +75,14 @@ public final class Catalog: Sendable {
     }
   }
 
-  /// Queues the reply of `entry` on `output` if it fits in `room` bytes; returns its
-  /// length, or 0 when it does not fit (nothing queued).
-  func queueReply(_ entry: Int, on output: inout OutputQueue, room: Int) -> Int {
-    let count = replies[entry].count
-    guard count <= room else { return 0 }
-    output.append(replies[entry])
-    return count
-  }
+  /// The encoded reply of an entry `entry(forQuery:)` found.
+  @inline(__always) public func reply(_ entry: Int) -> [UInt8] { replies[entry] }
 
   /// The encoded reply for a hit, or nil for a miss.
-  public func reply(forQuery query: UnsafeRawBufferPointer) -> [UInt8]? {
-    entry(forQuery: query).map { replies[$0] }
-  }
+  public func reply(forQuery query: [UInt8]) -> [UInt8]? { query.withUnsafeBytes { entry(forQuery: $0) }.map(reply) }
 
-  public func reply(forQuery query: [UInt8]) -> [UInt8]? { query.withUnsafeBytes { reply(forQuery: $0) } }
+  /// The value of `key`, compared as bytes; nil if absent.
+  public func value(forKey key: String) -> String? {
+    Array(key.utf8).withUnsafeBytes { entry(forQuery: $0) }.map { index.entries[$0].value }
+  }
 }

@@ -87,7 +87,7 @@ struct OutputQueue {
 
   /// Writes as much as the socket takes, up to `maxSegments` buffers per call.
   /// Returns the bytes written, or `.wouldBlock`.
-  mutating func write(to socket: Socket, maxSegments: Int = 64) throws(SystemError) -> IOResult<Int> {
+  mutating func write(to transport: any Transport, maxSegments: Int = 64) throws(SystemError) -> IOResult<Int> {
     guard !isEmpty else { return .processed(0) }
     let end = min(segments.count, head + maxSegments)
     if end - head == 1 && segments[head].shared.isEmpty {
@@ -98,7 +98,7 @@ struct OutputQueue {
       var failure: SystemError?
       copied.withUnsafeBytes { bytes in
         do throws(SystemError) {
-          outcome = try socket.write(UnsafeRawBufferPointer(rebasing: bytes[start..<start + count]))
+          outcome = try transport.write(UnsafeRawBufferPointer(rebasing: bytes[start..<start + count]))
         } catch {
           failure = error
         }
@@ -120,7 +120,7 @@ struct OutputQueue {
           iov[i - head] = iovec(iov_base: UnsafeMutableRawPointer(mutating: base + skip), iov_len: segment.count - skip)
         }
         do throws(SystemError) {
-          outcome = try socket.writev(iov)
+          outcome = try transport.writev(iov)
         } catch {
           failure = error
         }

@@ -1,0 +1,195 @@
+import Logging
+import SearchdLoop
+import SearchdSystem
+import SearchdWire
+
+/// An application-protocol connection: performs the reads and writes its
+/// `ConnectionState` asks for, through its transport, with what its loop's context lends.
+final class Connection: EventHandler, ServedConnection {
+  let transport: any Transport
+  let id: UInt64
+  let descriptor: Int32
+  private var state: ConnectionState
+  // unowned(unsafe): the loop's worker owns the context and every connection, and
+  // outlives them all; the checked kind cost an atomic retain and release on each
+  // request (perf).
+  private unowned(unsafe) let context: ConnectionContext
+  private var interest: Interest = .readable
+  private var pausedCounted = false
+  private var yieldCounted = false
+  /// A local peer (loopback or unix socket): admin actions are allowed.
+  private let trusted: Bool
+  private let peerAddress: SocketAddress?
+
+  init(transport: any Transport, id: UInt64, context: ConnectionContext, peer: SocketAddress?) {
+    self.transport = transport
+    descriptor = transport.descriptor
+    self.id = id
+    self.context = context
+    peerAddress = peer
+    trusted = PeerTrust.isLocal(peer)
+    state = ConnectionState(wire: context.wire, limits: context.limits, now: context.now)
+  }
+
+  /// The peer's address, for the log: formatted only when a line is written.
+  var peer: String { peerAddress.map(String.init(describing:)) ?? "?" }
+
+  func handleEvents(_ ready: Interest) {
+    state.beginTurn(now: context.now)
+    yieldCounted = false
+    if state.wantsInput && (ready.contains(.readable) || transport.hasBufferedInput) {
+      context.inputs.lend(into: &state.input)
+      if read() == .closed { return }
+    }
+    context.outputs.lend(into: &state.output)
+    drive()
+    // Also after a close: the buffers outlive the connection in the pool.
+    context.inputs.takeBack(&state.input)
+    context.outputs.takeBack(&state.output)
+  }
+
+  private enum ReadOutcome { case data, blocked, endOfInput, closed }
+
+  /// One read per wakeup: epoll is level-triggered, so a busy peer is called back next
+  /// turn, and one connection cannot starve the others.
+  private func read() -> ReadOutcome {
+    do {
+      guard let n = try readOnce(transport, into: &state.input, upTo: state.limits.readChunk) else { return .blocked }
+      if n == 0 {
+        state.didReachEndOfInput()
+        return .endOfInput
+      }
+      state.didRead(now: context.now)
+      return .data
+    } catch {
+      close(reason: "read failed: \(error.errno)")
+      return .closed
+    }
+  }
+
+  /// Serves what has been decoded and writes until the transport pushes back, then
+  /// waits for what the state machine wants.
+  private func drive() {
+    while true {
+      serveBuffered()
+      countFlowControl()
+      switch state.nextAction() {
+      case .flush:
+        do {
+          switch try state.output.write(to: transport) {
+          case .processed(let n):
+            state.didWrite(n, now: context.now)
+          case .wouldBlock:
+            setInterest(state.interestWhileFlushing)
+            return
+          }
+        } catch {
+          close(reason: "write failed: \(error.errno)")
+          return
+        }
+      case .wait(let wanted):
+        setInterest(wanted)
+        return
+      case .close(let reason):
+        close(reason: reason)
+        return
+      }
+    }
+  }
+
+  private func countFlowControl() {
+    if state.yielded && !yieldCounted {
+      yieldCounted = true
+      context.stats.requestYields.wrappingIncrement(ordering: .relaxed)
+    }
+    if state.readPaused != pausedCounted {
+      pausedCounted = state.readPaused
+      if pausedCounted { context.stats.outputPaused.wrappingIncrement(ordering: .relaxed) }
+    }
+  }
+
+  private func setInterest(_ wanted: Interest) {
+    let needed = transport.interest(for: wanted)
+    guard needed != interest else { return }
+    interest = needed
+    do {
+      try context.loop.modify(descriptor, interest: needed)
+    } catch {
+      close(reason: "epoll_ctl failed: \(error.errno)")
+    }
+  }
+
+  func sweep(now: UInt64) {
+    guard let reason = state.checkDeadlines(now: now) else { return }
+    switch reason {
+    case .idle: context.stats.idleKicks.wrappingIncrement(ordering: .relaxed)
+    case .sendTimeout: context.stats.sendTimeouts.wrappingIncrement(ordering: .relaxed)
+    case .protocolError(.timeout):
+      context.stats.timeouts.wrappingIncrement(ordering: .relaxed)
+      // Best effort: the timeout reply goes out if the transport takes it now.
+      _ = try? state.output.write(to: transport)
+    default: break
+    }
+    close(reason: reason)
+  }
+
+  func drain() {
+    // Take in what the peer has already sent, so every request received is answered.
+    if state.wantsInput { context.inputs.lend(into: &state.input) }
+    context.outputs.lend(into: &state.output)
+    reading: while state.wantsInput {
+      switch read() {
+      case .data:
+        // Shutdown is no time for fairness: answer all that came, then close.
+        state.beginTurn(budget: .max, now: context.now)
+        serveBuffered()
+      case .closed: return
+      case .blocked, .endOfInput: break reading
+      }
+    }
+    state.beginDrain()
+    drive()
+  }
+
+  func forceClose() { close(reason: "shutdown deadline") }
+
+  /// Answers the requests buffered, with one access to the loop's handler for the batch.
+  private func serveBuffered() {
+    let now = context.now
+    context.withServing { serving in
+      state.serve(now: now, memo: &serving.memo) { query in respond(serving.handler, query) }
+    }
+  }
+
+  /// The one place a request is answered and logged, whichever way it was decoded.
+  @inline(__always) private func respond(_ handler: RequestHandler, _ query: Query) -> Answer {
+    guard context.logsRequests else { return handler.answer(query, trusted: trusted, onError: reportError).0 }
+    let start = MonotonicClock.nanoseconds()
+    let (answer, action) = handler.answer(query, trusted: trusted, onError: reportError)
+    context.logger.debug(
+      "request served",
+      metadata: [
+        "searchd_action": "\(action)", "searchd_peer": "\(peer)", "searchd_connection": "\(id)",
+        "searchd_latency_us": "\((MonotonicClock.nanoseconds() - start) / 1000)",
+        "searchd_reply_bytes": "\(answer.bytes.count)",
+      ])
+    return answer
+  }
+
+  private func reportError(_ error: WireError) {
+    context.reportProtocolError(error, connection: id, peer: peer)
+  }
+
+  private func close(reason: ConnectionState.CloseReason) {
+    if case .protocolError = reason, let failure = state.failure { reportError(failure) }
+    close(reason: reason.description)
+  }
+
+  private func close(reason: String) {
+    guard transport.isOpen else { return }
+    context.logger.debug(
+      "connection closed", metadata: ["searchd_connection": "\(id)", "searchd_reason": "\(reason)"])
+    context.registry.remove(self)
+    transport.close()
+  }
+}

@@ -1,0 +1,51 @@
+import Logging
+import SearchdLoop
+import SearchdSystem
+
+/// One loop's open connections, by descriptor: it registers them with the loop, counts
+/// them, and tells its owner when the last one has gone (a drain is then complete).
+final class ConnectionRegistry {
+  private let loop: EventLoop
+  private let stats: ServerStats
+  private let loopStats: LoopStats
+  private var connections: [Int32: ServedConnection] = [:]
+  /// Called when the last connection leaves while `notifyWhenEmpty` is set.
+  private var whenEmpty: (() -> Void)?
+
+  init(loop: EventLoop, stats: ServerStats, loopStats: LoopStats) {
+    self.loop = loop
+    self.stats = stats
+    self.loopStats = loopStats
+  }
+
+  var isEmpty: Bool { connections.isEmpty }
+  var all: [ServedConnection] { Array(connections.values) }
+
+  func add(_ conn: ServedConnection & EventHandler) throws(SystemError) {
+    try loop.register(conn.descriptor, interest: .readable, handler: conn)
+    connections[conn.descriptor] = conn
+    stats.connectionsCurrent.wrappingIncrement(ordering: .relaxed)
+    stats.connectionsTotal.wrappingIncrement(ordering: .relaxed)
+    loopStats.connections.wrappingIncrement(ordering: .relaxed)
+    loopStats.accepted.wrappingIncrement(ordering: .relaxed)
+  }
+
+  /// Called by a connection as it closes, before its transport closes the descriptor.
+  func remove(_ conn: ServedConnection) {
+    let fd = conn.descriptor
+    loop.deregister(fd, closing: true)
+    if connections.removeValue(forKey: fd) != nil {
+      stats.connectionsCurrent.wrappingDecrement(ordering: .relaxed)
+      loopStats.connections.wrappingDecrement(ordering: .relaxed)
+    }
+    if connections.isEmpty, let whenEmpty {
+      self.whenEmpty = nil
+      whenEmpty()
+    }
+  }
+
+  /// Calls `body` once no connection is left (at once if none is).
+  func notifyWhenEmpty(_ body: @escaping () -> Void) {
+    if connections.isEmpty { body() } else { whenEmpty = body }
+  }
+}

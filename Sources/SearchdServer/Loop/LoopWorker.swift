@@ -1,0 +1,108 @@
+import Logging
+import SearchdIndex
+import SearchdLoop
+import SearchdSystem
+import SearchdWire
+
+/// One event loop's share of the server: its acceptors, its connections (through their
+/// context and registry), the deadline sweep, the drain and the index swap. Confined to
+/// its loop's thread; other threads reach it only through `loop.execute`, hence
+/// @unchecked Sendable.
+final class LoopWorker: @unchecked Sendable {
+  let loop: EventLoop
+  let number: Int
+  private let shared: SharedState
+  private let logger: Logger
+  private let context: ConnectionContext
+  private let registry: ConnectionRegistry
+  private var acceptors: [Acceptor] = []
+  private var draining = false
+  /// Held in reserve for the EMFILE defence (see Acceptor).
+  private let spare = SpareDescriptor()
+
+  init(
+    number: Int, shared: SharedState, table: LookupTable, logger: Logger,
+    statsReport: @escaping @Sendable (LookupTable) -> [UInt8]
+  ) throws(SystemError) {
+    self.number = number
+    self.shared = shared
+    var l = logger
+    l[metadataKey: "searchd_loop"] = "\(number)"
+    self.logger = l
+    loop = try EventLoop()
+    registry = ConnectionRegistry(loop: loop, stats: shared.stats, loopStats: shared.loopStats[number])
+    let handler = RequestHandler(
+      table: table, limits: shared.config.wire, counters: shared.stats.loops[number], statsReport: statsReport)
+    context = ConnectionContext(
+      loop: loop, wire: shared.config.wire, limits: shared.config.connection, stats: shared.stats, logger: l,
+      handler: handler, registry: registry)
+  }
+
+  /// The index this loop serves now.
+  var table: LookupTable { context.table }
+
+  /// Starts accepting and the deadline sweep. Runs on the loop's thread.
+  func start() throws(SystemError) {
+    acceptors = shared.listeners.map { served in
+      Acceptor(served: served, loop: loop, shared: shared, spare: spare, logger: logger) {
+        [unowned self] socket, peer in self.adopt(socket, peer: peer, served: served)
+      }
+    }
+    for a in acceptors { try a.start() }
+    // Deadlines are coarse (seconds), so one sweep a quarter second beats a timer per connection.
+    loop.scheduleRepeating(everyNanoseconds: 250_000_000) { [unowned self] in self.sweep() }
+  }
+
+  private func adopt(_ socket: Socket, peer: SocketAddress?, served: ServiceListener) {
+    let id = shared.nextConnectionID()
+    if peer?.isInternet == true {
+      do { try socket.setNoDelay() } catch {
+        logger.debug("TCP_NODELAY refused", metadata: ["searchd_error": "\(error)"])
+      }
+    }
+    let conn: ServedConnection & EventHandler
+    switch served.service {
+    case .app: conn = Connection(transport: socket, id: id, context: context, peer: peer)
+    case .echo: conn = EchoConnection(transport: socket, id: id, context: context)
+    }
+    do {
+      try registry.add(conn)
+    } catch {
+      logger.error("cannot watch a new connection", metadata: ["searchd_error": "\(error)"])
+      socket.close()
+      return
+    }
+    if logger.logLevel <= .debug {
+      logger.debug(
+        "connection accepted",
+        metadata: [
+          "searchd_connection": "\(id)", "searchd_listener": "\(served.listener)",
+          "searchd_peer": "\(peer.map(String.init(describing:)) ?? "?")",
+          "searchd_service": "\(served.service.rawValue)",
+        ])
+    }
+  }
+
+  private func sweep() {
+    let now = loop.now
+    for conn in registry.all { conn.sweep(now: now) }
+  }
+
+  /// Stop accepting, let every connection answer what it has received, and stop
+  /// the loop once the last one has closed (or the grace period is over).
+  func beginDrain() {
+    guard !draining else { return }
+    draining = true
+    for a in acceptors { a.retire() }
+    for conn in registry.all { conn.drain() }
+    registry.notifyWhenEmpty { [loop] in loop.stop() }
+    loop.schedule(afterNanoseconds: shared.config.shutdownGrace.nanoseconds) { [unowned self] in
+      for conn in self.registry.all { conn.forceClose() }
+      self.loop.stop()
+    }
+  }
+
+  func replaceTable(_ table: LookupTable) {
+    context.replaceTable(table)
+  }
+}

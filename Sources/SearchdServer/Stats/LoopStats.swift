@@ -1,0 +1,8 @@
+import Atomics
+
+/// One loop's share of the work, for per-loop figures.
+public final class LoopStats: Sendable {
+  public let connections = ManagedAtomic<Int>(0)
+  public let accepted = ManagedAtomic<Int>(0)
+  public init() {}
+}
