@@ -67,7 +67,7 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["SearchdWire"], path: "Tests/TestSupport"),
     .testTarget(
       name: "IntegrationTests",
-      dependencies: ["TestSupport", "SearchdWire", "SearchdSystem", "searchd", "searchctl"],
+      dependencies: ["TestSupport", "SearchdWire", "SearchdSystem", "SearchdServer", "searchd", "searchctl"],
       exclude: ["Python", "Systemd/sandbox.sh"]
     ),
   ],

@@ -1,23 +1,16 @@
 import Foundation
+import SearchdServer
 
-/// `/etc/searchd/searchd.conf`: one `key = value` per line, keys named as the long
-/// flags (`listen`, `index`, `idle-timeout`…), `#` comments, repeatable keys repeated.
-/// Flags given on the command line override the file.
+/// `/etc/searchd/searchd.conf`: one `key = value` per line, keys named as the long flags
+/// (the settings' names), `#` comments, repeatable keys repeated. Values are checked by
+/// the settings table, as flags are.
 struct ConfigFile {
   struct Problem: Error, CustomStringConvertible {
     let path: String
     let line: Int
     let message: String
-    var description: String { "\(path):\(line): \(message)" }
+    var description: String { line > 0 ? "\(path):\(line): \(message)" : "\(path): \(message)" }
   }
-
-  static let repeatable: Set<String> = ["listen", "echo-listen"]
-  static let known: Set<String> = [
-    "listen", "echo-listen", "index", "threads", "log-level", "log-target", "max-connections", "max-header-bytes",
-    "max-content-length", "idle-timeout", "request-timeout", "send-timeout", "listen-backlog", "accepts-per-wakeup",
-    "read-size", "output-high-watermark", "output-low-watermark", "shutdown-grace", "requests-per-wakeup",
-    "max-in-flight", "max-output-bytes", "close-after-reply",
-  ]
 
   private(set) var values: [String: [String]] = [:]
 
@@ -41,16 +34,18 @@ struct ConfigFile {
       if value.count >= 2 && value.hasPrefix("\"") && value.hasSuffix("\"") {
         value = String(value.dropFirst().dropLast())
       }
-      guard Self.known.contains(key) else {
+      guard let setting = Settings.named(key) else {
         throw Problem(path: path, line: n + 1, message: "unknown key \"\(key)\"")
       }
-      if values[key] != nil && !Self.repeatable.contains(key) {
+      if values[key] != nil && !setting.repeatable {
         throw Problem(path: path, line: n + 1, message: "\"\(key)\" is given twice")
+      }
+      // Each line checked alone, so a bad value is reported with its line.
+      var scratch = ServerConfig()
+      do { try setting.apply([value], to: &scratch) } catch {
+        throw Problem(path: path, line: n + 1, message: error.description)
       }
       values[key, default: []].append(value)
     }
   }
-
-  func string(_ key: String) -> String? { values[key]?.last }
-  func strings(_ key: String) -> [String] { values[key] ?? [] }
 }

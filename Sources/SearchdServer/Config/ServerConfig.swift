@@ -1,12 +1,15 @@
+import Glibc
+import Logging
 import SearchdSystem
 import SearchdWire
 
-/// Everything the server is told at start-up (flags and, later, the config file).
+/// Everything the server is told at start-up. The defaults here are the settings'
+/// defaults: `Settings` reads them off a fresh value, so each is written once.
 public struct ServerConfig: Sendable {
   public var listen: [Endpoint] = [.host("127.0.0.1", port: 65432)]
   public var echoListen: [Endpoint] = []
-  /// Event loops, each on its own thread, each owning its connections.
-  public var threads = 1
+  /// Event loops, each on its own thread, each owning its connections: one per core.
+  public var threads = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
   public var wire = WireLimits.default
   public var connection = ConnectionLimits()
   /// At most this many connections at once; clamped to the fd limit less a reserve.
@@ -18,6 +21,8 @@ public struct ServerConfig: Sendable {
   public var shutdownGrace: Duration = .seconds(5)
   /// A JSON file of the index; nil for the built-in one.
   public var indexPath: String?
+  public var logLevel = Logger.Level.info
+  public var logTarget = LogTarget.auto
 
   public init() {}
 

@@ -1,0 +1,132 @@
+/// A setting refused, phrased for the person who wrote it.
+public struct SettingError: Error, CustomStringConvertible, Sendable {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// One setting, defined once: its name (the long flag and the config key alike), its
+/// type, its default (read off `ServerConfig()`, whose field it sets), its range, its help,
+/// and whether a reload re-reads it. Flags, config keys, the defaults in `--help`, the
+/// config file template and the README's table all come from, or are checked against,
+/// `Settings.all`.
+public struct Setting: Sendable {
+  public let name: String
+  /// The help sentence, without the default (added from the value itself).
+  public let summary: String
+  /// The placeholder in `--help` (`n`, `seconds`, `addr`…).
+  public let valueName: String
+  /// Given more than once, every value counts (`listen`); otherwise the last one does.
+  public let repeatable: Bool
+  /// `systemctl reload` (SIGHUP) applies a new value; otherwise it takes a restart.
+  public let reloads: Bool
+  /// The default as written in a config file; nil when there is none to write (unset,
+  /// or derived from the machine).
+  public let defaultText: String?
+  /// What `--help` says of the default.
+  public let defaultHelp: String
+  private let store: @Sendable (_ texts: [String], inout ServerConfig) throws(SettingError) -> Void
+
+  /// Sets this setting in `config` from the texts given for it (a flag's or a config
+  /// file's values), checking type and range.
+  public func apply(_ texts: [String], to config: inout ServerConfig) throws(SettingError) {
+    guard !texts.isEmpty else { return }
+    try store(texts, &config)
+  }
+
+  /// A single value within a range.
+  init<Value: SettingValue & Comparable>(
+    _ name: String, _ field: WritableKeyPath<ServerConfig, Value> & Sendable, in range: ClosedRange<Value>,
+    valueName: String, reloads: Bool = false, defaultHelp: String? = nil, _ summary: String
+  ) {
+    let rule = "must be from \(range.lowerBound.settingText) to \(range.upperBound.settingText)"
+    self.init(
+      name, field, valueName: valueName, reloads: reloads, defaultHelp: defaultHelp,
+      check: { range.contains($0) ? nil : rule }, summary)
+  }
+
+  /// A single value with a lower bound.
+  init<Value: SettingValue & Comparable>(
+    _ name: String, _ field: WritableKeyPath<ServerConfig, Value> & Sendable, in range: PartialRangeFrom<Value>,
+    valueName: String, reloads: Bool = false, defaultHelp: String? = nil, _ summary: String
+  ) {
+    let rule = "must be \(range.lowerBound.settingText) or more"
+    self.init(
+      name, field, valueName: valueName, reloads: reloads, defaultHelp: defaultHelp,
+      check: { range.contains($0) ? nil : rule }, summary)
+  }
+
+  /// A single value checked by `check` (a problem sentence, or nil).
+  init<Value: SettingValue>(
+    _ name: String, _ field: WritableKeyPath<ServerConfig, Value> & Sendable, valueName: String,
+    reloads: Bool = false, defaultHelp: String? = nil,
+    check: (@Sendable (Value) -> String?)? = nil, _ summary: String
+  ) {
+    let initial = ServerConfig()[keyPath: field]
+    self.name = name
+    self.summary = summary
+    self.valueName = valueName
+    self.repeatable = false
+    self.reloads = reloads
+    self.defaultText = defaultHelp == nil ? initial.settingText : nil
+    self.defaultHelp = defaultHelp ?? initial.settingText
+    store = { (texts, config) throws(SettingError) in
+      let text = texts.last!
+      guard let value = Value(settingText: text) else {
+        throw SettingError("\(name) must be \(Value.settingKind), not \"\(text)\"")
+      }
+      if let problem = check?(value) { throw SettingError("\(name) \(problem)") }
+      config[keyPath: field] = value
+    }
+  }
+
+  /// An optional value: unset by default.
+  init<Value: SettingValue>(
+    _ name: String, _ field: WritableKeyPath<ServerConfig, Value?> & Sendable, valueName: String,
+    reloads: Bool = false, defaultHelp: String, _ summary: String
+  ) {
+    self.name = name
+    self.summary = summary
+    self.valueName = valueName
+    self.repeatable = false
+    self.reloads = reloads
+    self.defaultText = nil
+    self.defaultHelp = defaultHelp
+    store = { (texts, config) throws(SettingError) in
+      let text = texts.last!
+      guard let value = Value(settingText: text) else {
+        throw SettingError("\(name) must be \(Value.settingKind), not \"\(text)\"")
+      }
+      config[keyPath: field] = value
+    }
+  }
+
+  /// A repeatable list: the values given replace the default list.
+  init<Value: SettingValue>(
+    _ name: String, _ field: WritableKeyPath<ServerConfig, [Value]> & Sendable, valueName: String,
+    reloads: Bool = false, _ summary: String
+  ) {
+    let initial = ServerConfig()[keyPath: field]
+    self.name = name
+    self.summary = summary
+    self.valueName = valueName
+    self.repeatable = true
+    self.reloads = reloads
+    self.defaultText = initial.first?.settingText
+    self.defaultHelp = initial.isEmpty ? "none" : initial.map(\.settingText).joined(separator: ", ")
+    store = { (texts, config) throws(SettingError) in
+      var values: [Value] = []
+      for text in texts {
+        guard let value = Value(settingText: text) else {
+          throw SettingError("\(name) must be \(Value.settingKind), not \"\(text)\"")
+        }
+        values.append(value)
+      }
+      config[keyPath: field] = values
+    }
+  }
+
+  /// The help line: the summary, the default, and whether a reload applies it.
+  public var help: String {
+    "\(summary) Default: \(defaultHelp).\(reloads ? " A reload re-reads it." : "")"
+  }
+}

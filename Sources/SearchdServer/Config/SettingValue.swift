@@ -1,0 +1,80 @@
+import Logging
+import SearchdSystem
+
+/// A type a setting may have: read from the text of a flag or a config line, and shown
+/// back the same way (for defaults in `--help`, the config file template, the README).
+public protocol SettingValue: Sendable {
+  init?(settingText: String)
+  var settingText: String { get }
+  /// What the value is, for error messages ("a whole number", "a number of seconds").
+  static var settingKind: String { get }
+}
+
+extension Int: SettingValue {
+  public init?(settingText: String) { self.init(settingText) }
+  public var settingText: String { String(self) }
+  public static var settingKind: String { "a whole number" }
+}
+
+extension Int32: SettingValue {
+  public init?(settingText: String) { self.init(settingText) }
+  public var settingText: String { String(self) }
+  public static var settingKind: String { "a whole number" }
+}
+
+/// Seconds, written as a decimal number (`1.5`), kept to the millisecond.
+extension Duration: SettingValue {
+  public init?(settingText: String) {
+    guard let s = Double(settingText), s.isFinite, s >= 0, s < 1e9 else { return nil }
+    self = .milliseconds(Int64((s * 1000).rounded()))
+  }
+  public var settingText: String {
+    let ms = Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    let s = ms / 1000
+    return s == s.rounded() ? String(Int(s)) : String(s)
+  }
+  public static var settingKind: String { "a number of seconds, 0 or more" }
+}
+
+/// `yes`/`no` (also `true`/`false`), as config files spell switches.
+extension Bool: SettingValue {
+  public init?(settingText: String) {
+    switch settingText.lowercased() {
+    case "yes", "true": self = true
+    case "no", "false": self = false
+    default: return nil
+    }
+  }
+  public var settingText: String { self ? "yes" : "no" }
+  public static var settingKind: String { "yes or no" }
+}
+
+extension String: SettingValue {
+  public init?(settingText: String) { self = settingText }
+  public var settingText: String { self }
+  public static var settingKind: String { "a string" }
+}
+
+extension Endpoint: SettingValue {
+  public init?(settingText: String) { try? self.init(parsing: settingText) }
+  public var settingText: String { description }
+  public static var settingKind: String { "HOST:PORT, [IPv6]:PORT or unix:/path" }
+}
+
+extension Logger.Level: SettingValue {
+  public init?(settingText: String) { self.init(rawValue: settingText) }
+  public var settingText: String { rawValue }
+  public static var settingKind: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
+}
+
+/// Where logs go.
+public enum LogTarget: String, Sendable, CaseIterable, SettingValue {
+  /// journald when stderr is connected to it, else stderr.
+  case auto
+  case journal
+  case stderr
+
+  public init?(settingText: String) { self.init(rawValue: settingText) }
+  public var settingText: String { rawValue }
+  public static var settingKind: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
+}

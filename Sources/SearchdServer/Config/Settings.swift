@@ -1,0 +1,94 @@
+/// Every setting of searchd, in the order `--help` and the config template list them.
+/// The one place a setting is defined: add one here and it is a flag, a config key, a
+/// line of `systemd/searchd.conf` and a row of the README (the last two are checked).
+public enum Settings {
+  public static let all: [Setting] = [
+    Setting(
+      "listen", \.listen, valueName: "addr",
+      "Serve the search protocol on ADDR: HOST:PORT, [IPv6]:PORT or unix:/path. Repeatable; every address a host name resolves to is bound; port 0 picks one (logged)."
+    ),
+    Setting(
+      "echo-listen", \.echoListen, valueName: "addr",
+      "Serve the echo service on ADDR (the forms of listen). Repeatable."),
+    Setting(
+      "index", \.indexPath, valueName: "file", reloads: true, defaultHelp: "the built-in index",
+      "Load the index from FILE, a JSON object of string keys to string values."),
+    Setting(
+      "threads", \.threads, in: 1...1024, valueName: "n", defaultHelp: "one per core",
+      "Event loops, one thread each, each owning its connections."),
+    Setting(
+      "log-level", \.logLevel, valueName: "level",
+      "Log level: trace, debug, info, notice, warning, error or critical."),
+    Setting(
+      "log-target", \.logTarget, valueName: "target",
+      "Where logs go: auto (journald when stderr is connected to it), journal or stderr."),
+    Setting(
+      "max-connections", \.maxConnections, in: 1..., valueName: "n",
+      "Most connections served at once; the excess get a too-many-connections reply."),
+    Setting(
+      "max-header-bytes", \.wire.maxHeaderBytes, in: 1...65535, valueName: "bytes",
+      "Largest JSON header accepted."),
+    Setting(
+      "max-content-length", \.wire.maxContentLength, in: 0..., valueName: "bytes",
+      "Largest content accepted."),
+    Setting(
+      "idle-timeout", \.connection.idleTimeout, valueName: "seconds",
+      "Seconds a connection may sit with no request in progress before it is closed; 0: never."),
+    Setting(
+      "request-timeout", \.connection.requestTimeout, valueName: "seconds",
+      "Seconds from a request's first byte to its last (while searchd waits for them) before it is refused with a timeout."
+    ),
+    Setting(
+      "send-timeout", \.connection.sendTimeout, valueName: "seconds",
+      "Seconds a reply may wait for a peer that does not read before the connection closes."),
+    Setting(
+      "listen-backlog", \.listenBacklog, in: 1..., valueName: "n",
+      "Backlog of connections waiting to be accepted; the kernel caps it at somaxconn."),
+    Setting(
+      "accepts-per-wakeup", \.acceptsPerWakeup, in: 1..., valueName: "n",
+      "Connections accepted per listener per loop turn, so a flood cannot starve served clients."),
+    Setting(
+      "read-size", \.connection.readChunk, in: 512...(16 << 20), valueName: "bytes", "Bytes asked of each read."),
+    Setting(
+      "output-high-watermark", \.connection.highWatermark, in: 1..., valueName: "bytes",
+      "Reply bytes queued for one peer above which searchd stops reading from it."),
+    Setting(
+      "output-low-watermark", \.connection.lowWatermark, in: 0..., valueName: "bytes",
+      "Reply bytes queued below which reading resumes; below output-high-watermark."),
+    Setting(
+      "requests-per-wakeup", \.connection.requestsPerWakeup, in: 1..., valueName: "n",
+      "Requests answered per connection per loop turn before other connections get a turn."),
+    Setting(
+      "max-in-flight", \.connection.maxInFlight, in: 1..., valueName: "n",
+      "Replies queued for one peer and not yet written, above which searchd stops reading from it."),
+    Setting(
+      "max-output-bytes", \.connection.maxOutputBytes, in: 1..., valueName: "bytes",
+      "Reply bytes one connection may have queued; a larger reply is refused with reply-too-large. At least output-high-watermark."
+    ),
+    Setting(
+      "close-after-reply", \.connection.closeAfterReply, valueName: "yes|no",
+      "Close each connection once every request received is answered, as the tutorial's server does."),
+    Setting(
+      "shutdown-grace", \.shutdownGrace, valueName: "seconds",
+      "Seconds SIGTERM waits for replies to drain before closing what is left."),
+  ]
+
+  /// The setting named `name`, if there is one.
+  public static func named(_ name: String) -> Setting? { all.first { $0.name == name } }
+
+  /// The settings given, applied over the defaults in the order of `all`, then the rules
+  /// that relate one setting to another. `given`: each name's values, flags already
+  /// preferred over the config file by the caller.
+  public static func resolve(_ given: [String: [String]]) throws(SettingError) -> ServerConfig {
+    var config = ServerConfig()
+    for s in all { try s.apply(given[s.name] ?? [], to: &config) }
+    let c = config.connection
+    guard c.lowWatermark < c.highWatermark else {
+      throw SettingError("output-low-watermark must be below output-high-watermark")
+    }
+    guard c.maxOutputBytes >= c.highWatermark else {
+      throw SettingError("max-output-bytes must be at least output-high-watermark")
+    }
+    return config
+  }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import SearchdIndex
+import SearchdServer
+import SearchdSystem
+
+/// The steps of a start that are not the server's: logging, the first index, and how a
+/// start that cannot go on says so.
+enum Startup {
+  static func logger(_ config: ServerConfig) -> Logger {
+    let journal = config.logTarget == .journal || (config.logTarget == .auto && Systemd.stderrIsJournal())
+    let level = config.logLevel
+    LoggingSystem.bootstrap { label in
+      var h: LogHandler = journal ? JournalLogHandler() : StreamLogHandler.standardError(label: label)
+      h.logLevel = level
+      return h
+    }
+    let logger = Logger(label: "searchd")
+    logger.info("searchd starting", metadata: ["message_id": "\(MessageID.start)"])
+    return logger
+  }
+
+  static func loadIndex(_ config: ServerConfig, logger: Logger) -> LookupTable {
+    let start = MonotonicClock.nanoseconds()
+    guard let path = config.indexPath else { return LookupTable(index: .builtIn) }
+    do {
+      let index = try SearchIndex.load(path: path)
+      return LookupTable(index: index, buildNanoseconds: MonotonicClock.nanoseconds() - start)
+    } catch {
+      fail(error.description)
+    }
+  }
+
+  /// Start-up failures go to stderr, which systemd also routes to the journal.
+  static func fail(_ message: String, status: Int32 = 1) -> Never {
+    FileHandle.standardError.write(Data("searchd: \(message)\n".utf8))
+    Foundation.exit(status)
+  }
+}
