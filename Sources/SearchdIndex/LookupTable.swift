@@ -3,46 +3,73 @@ import SearchdWire
 
 /// An index in its searchable form, with its hit replies encoded once when it is built:
 /// a hit is answered from these bytes, with no encoding per request. Lookups take the
-/// query's bytes where they lie (in the read buffer), so a hit allocates nothing: an
-/// open-addressing table, keys compared as bytes with memcmp. Immutable, so every loop
-/// reads it without locks; a reload builds a new one and swaps it whole.
-public final class LookupTable: Sendable {
+/// query's bytes where they lie (in the read buffer), so a hit allocates nothing and
+/// retains nothing: an open-addressing table over keys and replies laid end to end in two
+/// buffers, keys compared as bytes with memcmp. Immutable, so every loop reads it without
+/// locks; a reload builds a new one and swaps it whole.
+public final class LookupTable: @unchecked Sendable {
+  // @unchecked: the buffers are written once, in init, and only read after.
   public let index: SearchIndex
-  private let keys: [[UInt8]]
-  private let replies: [[UInt8]]
+  /// Keys, end to end; entry i is keyBytes[keyEnds[i]..<keyEnds[i+1]].
+  @usableFromInline let keyBytes: UnsafeMutableRawBufferPointer
+  @usableFromInline let keyEnds: UnsafeMutableBufferPointer<Int>
+  /// Encoded hit replies, end to end, likewise.
+  @usableFromInline let replyBytes: UnsafeMutableRawBufferPointer
+  @usableFromInline let replyEnds: UnsafeMutableBufferPointer<Int>
   /// Entry number + 1 per slot, 0 for empty; a power of two at least twice the entries.
-  private let slots: [Int32]
+  @usableFromInline let slots: UnsafeMutableBufferPointer<Int32>
   /// Monotonic time it took to build, for stats.
   public let buildNanoseconds: UInt64
 
   public init(index: SearchIndex, buildNanoseconds: UInt64 = 0) {
     self.index = index
-    var keys: [[UInt8]] = []
-    var replies: [[UInt8]] = []
-    keys.reserveCapacity(index.count)
-    replies.reserveCapacity(index.count)
-    for e in index.entries {
-      keys.append(e.key)
-      replies.append(Reply.result(e.value))
-    }
+    self.buildNanoseconds = buildNanoseconds
+    let replies = index.entries.map { Reply.result($0.value) }
+    (keyBytes, keyEnds) = Self.layOut(index.entries.map(\.key))
+    (replyBytes, replyEnds) = Self.layOut(replies)
     var capacity = 16
-    while capacity < keys.count * 2 { capacity *= 2 }
-    var slots = [Int32](repeating: 0, count: capacity)
-    for (i, key) in keys.enumerated() {
-      var s = key.withUnsafeBytes { Self.hash($0) } & UInt64(capacity - 1)
+    while capacity < index.count * 2 { capacity *= 2 }
+    slots = .allocate(capacity: capacity)
+    slots.initialize(repeating: 0)
+    for i in 0..<index.count {
+      var s = Self.hash(key(i)) & UInt64(capacity - 1)
       while slots[Int(s)] != 0 { s = (s + 1) & UInt64(capacity - 1) }
       slots[Int(s)] = Int32(i + 1)
     }
-    self.keys = keys
-    self.replies = replies
-    self.slots = slots
-    self.buildNanoseconds = buildNanoseconds
+  }
+
+  deinit {
+    keyBytes.deallocate()
+    keyEnds.deallocate()
+    replyBytes.deallocate()
+    replyEnds.deallocate()
+    slots.deallocate()
+  }
+
+  /// `parts` end to end in one buffer, with the offsets where each starts and the last ends.
+  private static func layOut(_ parts: [[UInt8]]) -> (UnsafeMutableRawBufferPointer, UnsafeMutableBufferPointer<Int>) {
+    let ends = UnsafeMutableBufferPointer<Int>.allocate(capacity: parts.count + 1)
+    var total = 0
+    ends[0] = 0
+    for (i, p) in parts.enumerated() {
+      total += p.count
+      ends[i + 1] = total
+    }
+    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, 1), alignment: 8)
+    for (i, p) in parts.enumerated() {
+      p.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: bytes[ends[i]..<ends[i + 1]]).copyMemory(from: $0) }
+    }
+    return (bytes, ends)
+  }
+
+  @inlinable func key(_ entry: Int) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(rebasing: keyBytes[keyEnds[entry]..<keyEnds[entry + 1]])
   }
 
   /// Eight bytes at a time, multiply and fold: an eighth of the dependent multiplies of
   /// byte-wise FNV-1a, which perf showed as most of a lookup. The keys are the index's;
   /// a query only probes, so a poor hash could cost time but never grow the table.
-  private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+  @inlinable @inline(__always) static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     let k: UInt64 = 0x9E37_79B9_7F4A_7C15
     var h = UInt64(bytes.count) &* k
     var i = 0
@@ -61,25 +88,29 @@ public final class LookupTable: Sendable {
   }
 
   /// The entry a query hits, or nil for a miss.
-  public func entry(forQuery query: UnsafeRawBufferPointer) -> Int? {
+  @inlinable @inline(__always) public func entry(forQuery query: UnsafeRawBufferPointer) -> Int? {
     let mask = UInt64(slots.count - 1)
     var s = Self.hash(query) & mask
     while true {
       let entry = Int(slots[Int(s)])
       if entry == 0 { return nil }
-      let matches = keys[entry - 1].withUnsafeBytes { key in
-        key.count == query.count && (key.count == 0 || memcmp(key.baseAddress!, query.baseAddress!, key.count) == 0)
+      let k = key(entry - 1)
+      if k.count == query.count && (k.count == 0 || memcmp(k.baseAddress!, query.baseAddress!, k.count) == 0) {
+        return entry - 1
       }
-      if matches { return entry - 1 }
       s = (s + 1) & mask
     }
   }
 
-  /// The encoded reply of an entry `entry(forQuery:)` found.
-  @inline(__always) public func reply(_ entry: Int) -> [UInt8] { replies[entry] }
+  /// The encoded reply of an entry `entry(forQuery:)` found: valid while the table lives.
+  @inlinable public func reply(_ entry: Int) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(rebasing: replyBytes[replyEnds[entry]..<replyEnds[entry + 1]])
+  }
 
-  /// The encoded reply for a hit, or nil for a miss.
-  public func reply(forQuery query: [UInt8]) -> [UInt8]? { query.withUnsafeBytes { entry(forQuery: $0) }.map(reply) }
+  /// The encoded reply for a hit, or nil for a miss (a copy, for tests and tools).
+  public func reply(forQuery query: [UInt8]) -> [UInt8]? {
+    query.withUnsafeBytes { entry(forQuery: $0) }.map { Array(reply($0)) }
+  }
 
   /// The value of `key`, compared as bytes; nil if absent.
   public func value(forKey key: String) -> String? {

@@ -18,19 +18,31 @@ extension Interest {
   /// kernel reports it as long as it lasts, which would wake a handler not reading. An
   /// exclusive registration (a listener) takes no EPOLLRDHUP: epoll_ctl refuses it there.
   func epollEvents(exclusive: Bool) -> EpollEvents {
-    var e: EpollEvents = []
-    if contains(.readable) { e.insert(exclusive ? .readable : [.readable, .readHangup]) }
-    if contains(.writable) { e.insert(.writable) }
-    if exclusive { e.insert(.exclusive) }
-    return e
+    var raw: UInt32 = 0
+    if contains(.readable) {
+      raw |= EpollEvents.readable.rawValue | (exclusive ? 0 : EpollEvents.readHangup.rawValue)
+    }
+    if contains(.writable) { raw |= EpollEvents.writable.rawValue }
+    if exclusive { raw |= EpollEvents.exclusive.rawValue }
+    return EpollEvents(rawValue: raw)
   }
 
   /// What epoll reported, as the handler acts on it: a hang-up or an error is both
   /// readable and writable, so whichever call the handler makes next reports it.
-  init(ready: EpollEvents) {
-    var i: Interest = []
-    if !ready.isDisjoint(with: [.readable, .readHangup, .hangup, .error]) { i.insert(.readable) }
-    if !ready.isDisjoint(with: [.writable, .hangup, .error]) { i.insert(.writable) }
-    self = i
+  @inline(__always) init(ready: EpollEvents) {
+    // Masks, not `isDisjoint(with: [...])`: that builds the set from an array literal
+    // through the generic SetAlgebra initialiser on every event (perf).
+    let r = ready.rawValue
+    var raw: UInt8 = 0
+    if r & Self.readableMask != 0 { raw |= Interest.readable.rawValue }
+    if r & Self.writableMask != 0 { raw |= Interest.writable.rawValue }
+    self.init(rawValue: raw)
   }
+
+  private static let readableMask =
+    EpollEvents.readable.rawValue | EpollEvents.readHangup.rawValue
+    | EpollEvents.hangup.rawValue | EpollEvents.error.rawValue
+  private static let writableMask =
+    EpollEvents.writable.rawValue | EpollEvents.hangup.rawValue
+    | EpollEvents.error.rawValue
 }

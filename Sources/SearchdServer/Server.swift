@@ -26,9 +26,9 @@ public final class Server: @unchecked Sendable {
     self.logger = logger
     self.listeners = listeners
     self.signals = signals
-    stats = ServerStats(startedAt: MonotonicClock.nanoseconds(), loops: max(1, config.threads))
+    stats = ServerStats(startedAt: MonotonicClock.nanoseconds(), loopCount: max(1, config.threads))
     let shared = SharedState(config: config, stats: stats, listeners: listeners)
-    let report = StatsReport(stats: stats, loops: shared.loopStats, listeners: listeners)
+    let report = StatsReport(stats: stats, loopStats: shared.loopStats, listeners: listeners)
     do {
       for n in 0..<max(1, config.threads) {
         workers.append(

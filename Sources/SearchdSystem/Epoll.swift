@@ -25,7 +25,7 @@ package final class Epoll {
     descriptor = try syscallValue("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
   }
 
-  deinit { Glibc.close(descriptor) }
+  deinit { closeDescriptor(descriptor) }
 
   package func add(_ fd: Int32, events: EpollEvents, token: UInt64) throws(SystemError) {
     try control(EPOLL_CTL_ADD, fd, events, token)

@@ -10,7 +10,7 @@ public final class EventFD: @unchecked Sendable {
     descriptor = try syscallValue("eventfd") { eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK)) }
   }
 
-  deinit { Glibc.close(descriptor) }
+  deinit { closeDescriptor(descriptor) }
 
   public func signal() {
     var one: UInt64 = 1

@@ -21,17 +21,22 @@ public final class Listener: @unchecked Sendable, CustomStringConvertible {
   /// v6-only so `[::]` and `0.0.0.0` can both be bound, and a stale unix socket file replaced.
   public static func bind(_ address: SocketAddress, backlog: Int32) throws(SystemError) -> Listener {
     let socket = try Socket(family: address.family)
-    switch address {
-    case .ipv4:
-      try socket.setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
-    case .ipv6:
-      try socket.setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
-      try socket.setOption(level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY, value: 1)
-    case .unix(let path):
-      removeStaleUnixSocket(at: path)
+    do {
+      switch address {
+      case .ipv4:
+        try socket.setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
+      case .ipv6:
+        try socket.setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
+        try socket.setOption(level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY, value: 1)
+      case .unix(let path):
+        removeStaleUnixSocket(at: path)
+      }
+      try socket.bind(to: address)
+      try socket.listen(backlog: backlog)
+    } catch {
+      socket.close()
+      throw error
     }
-    try socket.bind(to: address)
-    try socket.listen(backlog: backlog)
     return Listener(socket: socket, isAdopted: false)
   }
 
@@ -39,7 +44,10 @@ public final class Listener: @unchecked Sendable, CustomStringConvertible {
   /// Never shut down or unlink: systemd keeps the socket to queue connections across restarts.
   public static func adopt(descriptor: Int32) throws(SystemError) -> Listener {
     let socket = Socket(adopting: descriptor)
-    try socket.setNonBlocking()
+    do { try socket.setNonBlocking() } catch {
+      socket.close()
+      throw error
+    }
     return Listener(socket: socket, isAdopted: true)
   }
 

@@ -24,7 +24,7 @@ public final class SignalFD {
     descriptor = try syscallValue("signalfd") { signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC)) }
   }
 
-  deinit { Glibc.close(descriptor) }
+  deinit { closeDescriptor(descriptor) }
 
   /// The next pending signal, or nil when none is pending.
   public func next() throws(SystemError) -> ProcessSignal? {

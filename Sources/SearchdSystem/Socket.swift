@@ -21,15 +21,21 @@ public final class Socket {
     self.init(adopting: fd)
   }
 
+  /// Set by the daemon at start: a socket dropped while open is a bug in its owner (it
+  /// leaked a registration or a peer's connection), trapped in debug builds as NIO's
+  /// `BaseSocket` does. Clients keep closing on drop.
+  nonisolated(unsafe) public static var mustBeClosedBeforeDrop = false
+
   deinit {
-    if descriptor >= 0 { Glibc.close(descriptor) }
+    guard descriptor >= 0 else { return }
+    assert(!Self.mustBeClosedBeforeDrop, "socket \(descriptor) dropped while open: its owner must close it")
+    closeDescriptor(descriptor)
   }
 
   /// Closes the descriptor; a second call does nothing.
   public func close() {
     guard descriptor >= 0 else { return }
-    // close(2) releases the fd even when it reports EINTR or EIO, so never retry it.
-    _ = Glibc.close(descriptor)
+    closeDescriptor(descriptor)
     descriptor = -1
   }
 
@@ -100,7 +106,6 @@ public final class Socket {
   }
 
   public var localAddress: SocketAddress? { address(getsockname) }
-  public var peerAddress: SocketAddress? { address(getpeername) }
 
   private func address(
     _ get: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32

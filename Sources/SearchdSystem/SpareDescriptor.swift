@@ -18,7 +18,7 @@ public final class SpareDescriptor {
   /// Frees the reserved slot for the caller's next call.
   public func release() {
     if fd >= 0 {
-      Glibc.close(fd)
+      closeDescriptor(fd)
       fd = -1
     }
   }
@@ -26,6 +26,10 @@ public final class SpareDescriptor {
   /// Takes the slot back; quietly stays empty while descriptors are still exhausted.
   public func reacquire() {
     guard fd < 0 else { return }
-    fd = (try? syscallValue("open") { open("/dev/null", O_RDONLY | O_CLOEXEC) }) ?? -1
+    do {
+      fd = try syscallValue("open") { open("/dev/null", O_RDONLY | O_CLOEXEC) }
+    } catch {
+      fd = -1  // Still out of descriptors: the next reacquire tries again.
+    }
   }
 }

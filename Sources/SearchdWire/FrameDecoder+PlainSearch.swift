@@ -39,10 +39,14 @@ extension FrameDecoder {
     }
   }
 
-  /// The plain search at the start of `bytes` (the unread input), if the decoder is
-  /// between messages and one is there whole; nil sends the caller to `decode`.
-  public func plainSearch(in bytes: UnsafeRawBufferPointer, memo: inout HeaderMemo) -> PlainSearch? {
-    guard isAtBoundary, bytes.count >= 2 else { return nil }
+  /// The plain search at the start of `bytes` (the unread input of a decoder between
+  /// messages: check `isAtBoundary` first), if one is there whole; nil sends the caller
+  /// to `decode`. Static, so a batch needs no access to the decoder itself (a method on
+  /// a decoder stored in a connection's state copied it on every call: perf).
+  public static func plainSearch(
+    in bytes: UnsafeRawBufferPointer, limits: WireLimits, memo: inout HeaderMemo
+  ) -> PlainSearch? {
+    guard bytes.count >= 2 else { return nil }
     let headerLength = Int(bytes[0]) << 8 | Int(bytes[1])
     guard limits.refusal(headerLength: headerLength) == nil, bytes.count >= 2 + headerLength else { return nil }
     let header = UnsafeRawBufferPointer(rebasing: bytes[2..<(2 + headerLength)])

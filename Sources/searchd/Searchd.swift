@@ -29,6 +29,7 @@ struct Searchd: ParsableCommand {
   }
 
   func run() throws {
+    Socket.mustBeClosedBeforeDrop = true
     // Block the signals before any thread exists, so only the signalfd ever sees them.
     let signals: SignalFD
     do { signals = try SignalFD(ProcessSignal.allCases) } catch {

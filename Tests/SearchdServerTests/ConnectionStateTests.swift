@@ -5,7 +5,7 @@ import Testing
 @testable import SearchdServer
 
 /// The connection state machine, driven without sockets.
-@Suite struct ConnectionStateTests {
+@Suite(.timeLimit(.minutes(1))) struct ConnectionStateTests {
   private let second: UInt64 = 1_000_000_000
 
   private func state(_ configure: (inout ConnectionLimits) -> Void = { _ in }) -> ConnectionState {
@@ -319,7 +319,7 @@ import Testing
     s.input.append(Request.encodeSearch("x"))
     var memo = FrameDecoder.HeaderMemo()
     s.serve(now: 0, memo: &memo) { query in
-      if case .search = query { return .stored([UInt8](repeating: 1, count: 200_000)) }
+      if case .search = query { return .made([UInt8](repeating: 1, count: 200_000)) }
       return .made([])
     }
     #expect(String(decoding: drainOutput(&s), as: UTF8.self).contains("reply-too-large"))

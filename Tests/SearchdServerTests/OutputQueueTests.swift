@@ -4,7 +4,7 @@ import Testing
 
 /// The output queue's bookkeeping: small replies copied into one buffer, large ones
 /// queued by reference, in order, across partial writes.
-@Suite struct OutputQueueTests {
+@Suite(.timeLimit(.minutes(1))) struct OutputQueueTests {
   private func pending(_ q: OutputQueue) -> [UInt8] {
     var out: [UInt8] = []
     q.forEachPending { out += $0 }
@@ -63,5 +63,31 @@ import Testing
     q.discard(10)
     q.releaseIfEmpty()
     #expect(!q.hasStorage)
+  }
+
+  /// A large answer the index owns is queued by reference: its owner lives until the
+  /// last byte is written, then is let go; a small one is copied and never retained.
+  @Test func storedAnswersKeepTheirOwnerOnlyWhileQueuedByReference() {
+    final class Owner {
+      let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
+      init() { bytes.initializeMemory(as: UInt8.self, repeating: 9) }
+      deinit { bytes.deallocate() }
+    }
+    var q = OutputQueue()
+    weak var watched: Owner?
+    do {
+      let owner = Owner()
+      watched = owner
+      let unmanaged = Unmanaged<AnyObject>.passUnretained(owner)
+      q.append(.stored(UnsafeRawBufferPointer(rebasing: owner.bytes[0..<10]), owner: unmanaged))
+      q.append(.stored(UnsafeRawBufferPointer(owner.bytes), owner: unmanaged))
+    }
+    #expect(watched != nil, "the large answer keeps its owner")
+    #expect(pending(q) == reply(9, 10 + 4096))
+    q.discard(2000)
+    #expect(watched != nil)
+    q.discard(10 + 4096 - 2000)
+    #expect(watched == nil, "written: the owner is let go")
+    #expect(q.isEmpty)
   }
 }

@@ -3,7 +3,7 @@ import SearchdSystem
 import Testing
 
 /// The syscall wrappers against real kernel behaviour.
-@Suite struct SystemTests {
+@Suite(.timeLimit(.minutes(1))) struct SystemTests {
   @Test(arguments: [
     ("127.0.0.1:65432", Endpoint.host("127.0.0.1", port: 65432)),
     ("[::1]:80", Endpoint.host("::1", port: 80)),
@@ -77,8 +77,10 @@ import Testing
     client.close()
     _ = try Poll.wait([(s.descriptor, .readable)], timeoutMs: 1000)
     #expect(try buf.withUnsafeMutableBytes { try s.read(into: $0) } == .processed(0))
-    // Writing to a closed peer is an error value, not a SIGPIPE death.
-    SignalFD.ignoreBrokenPipe()
+    // Writing to a closed peer is an error value, not a SIGPIPE death, even with SIGPIPE's
+    // default disposition (which kills): send and sendmsg pass MSG_NOSIGNAL.
+    let previous = signal(SIGPIPE, SIG_DFL)
+    defer { signal(SIGPIPE, previous) }
     var sawError = false
     for _ in 0..<10 {
       do { _ = try [UInt8]([1]).withUnsafeBytes { try s.write($0) } } catch let e as SystemError {
@@ -88,6 +90,66 @@ import Testing
       usleep(10_000)
     }
     #expect(sawError)
+    var one: [UInt8] = [1]
+    #expect(throws: SystemError.self) {
+      try one.withUnsafeMutableBytes { bytes in
+        var iov = iovec(iov_base: bytes.baseAddress, iov_len: 1)
+        _ = try withUnsafeMutablePointer(to: &iov) { try s.writev(UnsafeMutableBufferPointer(start: $0, count: 1)) }
+      }
+    }
+    s.close()
+  }
+
+  /// EINTR is retried, however often it comes; another error is reported, naming the call.
+  /// (Injected: debug builds compile the fault plan in, as swift-system does its mocking.)
+  @Test func interruptedCallsAreRetriedAndOtherErrorsReported() throws {
+    let listener = try Listener.bind(.ipv4(host: [127, 0, 0, 1], port: 0), backlog: 8)
+    defer { listener.close() }
+    let client = try Socket(family: AF_INET, nonBlocking: false)
+    defer { client.close() }
+    _ = try client.connect(to: listener.address!)
+    _ = try Poll.wait([(listener.socket.descriptor, .readable)], timeoutMs: 1000)
+    let interrupts = SyscallFaults([.interrupted, .interrupted, .interrupted])
+    let accepted = try SyscallFaults.$current.withValue(interrupts) { try listener.socket.acceptWithPeer() }
+    #expect(interrupts.injected == 3)
+    guard case .processed(let (server, _)) = accepted else {
+      Issue.record("accept was not retried after EINTR")
+      return
+    }
+    defer { server.close() }
+    let write = SyscallFaults([.interrupted])
+    let sent = try SyscallFaults.$current.withValue(write) {
+      try [UInt8]([7, 8]).withUnsafeBytes { try client.write($0) }
+    }
+    #expect(sent == .processed(2))
+    #expect(write.injected == 1)
+    _ = try Poll.wait([(server.descriptor, .readable)], timeoutMs: 1000)
+    var buf = [UInt8](repeating: 0, count: 4)
+    let read = SyscallFaults([.interrupted, .interrupted])
+    let got = try SyscallFaults.$current.withValue(read) {
+      try buf.withUnsafeMutableBytes { try server.read(into: $0) }
+    }
+    #expect(got == .processed(2))
+    #expect(buf.prefix(2) == [7, 8])
+    // EAGAIN is not an error on a non-blocking socket, and ECONNRESET is, named.
+    let again = SyscallFaults([.wouldBlock])
+    #expect(
+      try SyscallFaults.$current.withValue(again) { try buf.withUnsafeMutableBytes { try server.read(into: $0) } }
+        == .wouldBlock)
+    let reset = SyscallFaults([.connectionReset])
+    #expect {
+      try SyscallFaults.$current.withValue(reset) { try buf.withUnsafeMutableBytes { try server.read(into: $0) } }
+    } throws: { ($0 as? SystemError)?.errno == .connectionReset && ($0 as? SystemError)?.call == "read" }
+  }
+
+  /// The event loop's wait is retried after EINTR too.
+  @Test func anInterruptedEpollWaitIsRetried() throws {
+    let epoll = try Epoll()
+    let buffer = EpollEventBuffer(capacity: 4)
+    let faults = SyscallFaults([.interrupted, .interrupted])
+    let n = try SyscallFaults.$current.withValue(faults) { try epoll.wait(into: buffer, timeoutMs: 0) }
+    #expect(n == 0)
+    #expect(faults.injected == 2)
   }
 
   @Test func unixListenerReplacesAStaleSocketFile() throws {

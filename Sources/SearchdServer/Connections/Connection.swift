@@ -157,23 +157,30 @@ final class Connection: EventHandler, ServedConnection {
   private func serveBuffered() {
     let now = context.now
     context.withServing { serving in
-      state.serve(now: now, memo: &serving.memo) { query in respond(serving.handler, query) }
+      state.serve(now: now, memo: &serving.memo) { query in respond(&serving.handler, query) }
     }
   }
 
   /// The one place a request is answered and logged, whichever way it was decoded.
-  @inline(__always) private func respond(_ handler: RequestHandler, _ query: Query) -> Answer {
-    guard context.logsRequests else { return handler.answer(query, trusted: trusted, onError: reportError).0 }
+  @inline(__always) private func respond(_ handler: inout RequestHandler, _ query: Query) -> Answer {
+    guard context.logsRequests else {
+      // The common request straight to the table, with nothing else to carry (perf).
+      if case .search(let q) = query { return handler.search(q) }
+      let answered = handler.answer(query, trusted: trusted)
+      if let error = answered.error { reportError(error) }
+      return answered.answer
+    }
     let start = MonotonicClock.nanoseconds()
-    let (answer, action) = handler.answer(query, trusted: trusted, onError: reportError)
+    let answered = handler.answer(query, trusted: trusted)
+    if let error = answered.error { reportError(error) }
     context.logger.debug(
       "request served",
       metadata: [
-        "searchd_action": "\(action)", "searchd_peer": "\(peer)", "searchd_connection": "\(id)",
+        "searchd_action": "\(answered.action)", "searchd_peer": "\(peer)", "searchd_connection": "\(id)",
         "searchd_latency_us": "\((MonotonicClock.nanoseconds() - start) / 1000)",
-        "searchd_reply_bytes": "\(answer.bytes.count)",
+        "searchd_reply_bytes": "\(answered.answer.count)",
       ])
-    return answer
+    return answered.answer
   }
 
   private func reportError(_ error: WireError) {

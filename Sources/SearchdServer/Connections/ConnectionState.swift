@@ -158,7 +158,8 @@ struct ConnectionState {
   private mutating func plainSearches(
     now: UInt64, memo: inout FrameDecoder.HeaderMemo, _ respond: (Query) -> Answer
   ) -> Bool {
-    guard !input.isEmpty else { return false }
+    guard !input.isEmpty, decoder.isAtBoundary else { return false }
+    let wire = decoder.limits
     let wasEmpty = output.isEmpty
     let budget = self.budget
     var answered = 0
@@ -167,13 +168,13 @@ struct ConnectionState {
       var at = 0
       while at < bytes.count && answered < budget && !Self.isBacklogged(output, limits) {
         let rest = UnsafeRawBufferPointer(rebasing: bytes[at...])
-        guard let m = decoder.plainSearch(in: rest, memo: &memo) else { break }
+        guard let m = FrameDecoder.plainSearch(in: rest, limits: wire, memo: &memo) else { break }
         let answer = respond(.search(UnsafeRawBufferPointer(rebasing: rest[m.query])))
         guard Self.fits(answer, output, limits) else {
-          refused = answer.bytes.count
+          refused = answer.count
           break
         }
-        output.append(answer.bytes)
+        output.append(answer)
         at += m.frameLength
         answered += 1
       }
@@ -196,18 +197,18 @@ struct ConnectionState {
   @inline(__always) private static func fits(_ answer: Answer, _ output: OutputQueue, _ limits: ConnectionLimits)
     -> Bool
   {
-    output.pendingBytes + answer.bytes.count <= limits.maxOutputBytes
+    output.pendingBytes + answer.count <= limits.maxOutputBytes
   }
 
   /// An answer from the full decoder: queued, or refused over max-output-bytes (false:
   /// the connection is failing).
   private mutating func admit(_ answer: Answer, now: UInt64) -> Bool {
     guard Self.fits(answer, output, limits) else {
-      refuseTooLarge(answer.bytes.count, now: now)
+      refuseTooLarge(answer.count, now: now)
       return false
     }
     if output.isEmpty { lastWriteProgress = now }
-    output.append(answer.bytes)
+    output.append(answer)
     answered(1, now: now)
     return true
   }

@@ -3,8 +3,8 @@ import SearchdSystem
 
 /// Replies waiting to be written, in order. A small reply is copied into one contiguous
 /// buffer, so a batch of pipelined replies leaves in one send of one buffer; a large one
-/// is queued by reference (a hit reply straight from the catalog, zero-copy) and gathered
-/// into the same sendmsg.
+/// is queued by reference (a hit reply straight from the index, zero-copy, its owner kept
+/// alive) and gathered into the same sendmsg.
 ///
 /// Why copy at all: at 16 pipelined requests per connection, perf put most of searchd's CPU
 /// in the kernel, where each iovec costs its own copy-and-check pass, and each queued array
@@ -16,12 +16,16 @@ struct OutputQueue {
   /// Copied bytes beyond which written ones are dropped even if the queue never empties.
   private static let compactAbove = 1 << 16
 
-  /// A run of queued bytes: either `shared` (a reply array queued by reference) or, when
-  /// `shared` is empty, `count` bytes of `copied` from `start`.
+  /// A run of queued bytes: `borrowed` bytes kept alive by `owner` (a large hit reply),
+  /// or `shared` (a large reply array), or else `count` bytes of `copied` from `start`.
   private struct Segment {
-    var shared: [UInt8]
+    var shared: [UInt8] = []
+    var borrowed: UnsafeRawPointer?
+    var owner: AnyObject?
     var start: Int
     var count: Int
+
+    var isCopied: Bool { borrowed == nil && shared.isEmpty }
   }
 
   private var segments: [Segment] = []
@@ -66,15 +70,32 @@ struct OutputQueue {
     }
   }
 
+  /// Queues an answer: stored bytes are copied if small (no retain at all), else queued
+  /// by reference with their owner retained until written.
+  @inline(__always) mutating func append(_ answer: Answer) {
+    switch answer {
+    case .made(let reply): append(reply)
+    case .stored(let bytes, let owner):
+      guard bytes.count > 0 else { return }
+      if bytes.count <= Self.copyLimit {
+        appendCopy(bytes)
+      } else {
+        segments.append(
+          Segment(borrowed: bytes.baseAddress, owner: owner.takeUnretainedValue(), start: 0, count: bytes.count))
+        ended(bytes.count)
+      }
+    }
+  }
+
   private mutating func appendCopy(_ bytes: UnsafeRawBufferPointer) {
     let start = copied.count
     copied.append(contentsOf: bytes)
-    if head < segments.count, let last = segments.indices.last, segments[last].shared.isEmpty,
+    if head < segments.count, let last = segments.indices.last, segments[last].isCopied,
       segments[last].start + segments[last].count == start
     {
       segments[last].count += bytes.count
     } else {
-      segments.append(Segment(shared: [], start: start, count: bytes.count))
+      segments.append(Segment(start: start, count: bytes.count))
     }
     ended(bytes.count)
   }
@@ -90,7 +111,7 @@ struct OutputQueue {
   mutating func write(to transport: any Transport, maxSegments: Int = 64) throws(SystemError) -> IOResult<Int> {
     guard !isEmpty else { return .processed(0) }
     let end = min(segments.count, head + maxSegments)
-    if end - head == 1 && segments[head].shared.isEmpty {
+    if end - head == 1 && segments[head].isCopied {
       // One run of copied bytes, the common case: send(2) skips sendmsg's msghdr and
       // iovec copy-in.
       let (start, count) = (segments[head].start + offset, segments[head].count - offset)
@@ -110,13 +131,19 @@ struct OutputQueue {
     copied.withUnsafeBytes { copiedBytes in
       withUnsafeTemporaryAllocation(of: iovec.self, capacity: end - head) { iov in
         // Each shared array is kept alive, unmutated, by `segments` for the whole call,
-        // so its buffer address stays valid after withUnsafeBytes returns.
+        // so its buffer address stays valid after withUnsafeBytes returns; borrowed bytes
+        // by their owner.
         for i in head..<end {
           let skip = i == head ? offset : 0
           let segment = segments[i]
-          let base: UnsafeRawPointer =
-            segment.shared.isEmpty
-            ? copiedBytes.baseAddress! + segment.start : segment.shared.withUnsafeBytes { $0.baseAddress! }
+          let base: UnsafeRawPointer
+          if let borrowed = segment.borrowed {
+            base = borrowed
+          } else if segment.shared.isEmpty {
+            base = copiedBytes.baseAddress! + segment.start
+          } else {
+            base = segment.shared.withUnsafeBytes { $0.baseAddress! }
+          }
           iov[i - head] = iovec(iov_base: UnsafeMutableRawPointer(mutating: base + skip), iov_len: segment.count - skip)
         }
         do throws(SystemError) {
@@ -147,6 +174,7 @@ struct OutputQueue {
       if n >= left {
         n -= left
         segments[head].shared = []
+        segments[head].owner = nil
         head += 1
         offset = 0
       } else {
@@ -176,7 +204,8 @@ struct OutputQueue {
   /// A queue that never empties (a peer that always has replies in flight) drops what
   /// it has written, so it stays as large as what is pending.
   private mutating func compact() {
-    if segments[head].shared.isEmpty && offset > 0 {
+    // A copied run moves its start; a referenced one keeps its offset.
+    if segments[head].isCopied && offset > 0 {
       segments[head].start += offset
       segments[head].count -= offset
       offset = 0
@@ -185,10 +214,10 @@ struct OutputQueue {
     head = 0
     replyEnds.removeFirst(repliesDone)
     repliesDone = 0
-    let firstCopied = segments.first { $0.shared.isEmpty }?.start ?? copied.count
+    let firstCopied = segments.first { $0.isCopied }?.start ?? copied.count
     guard firstCopied > copied.count / 2 else { return }
     copied.removeFirst(firstCopied)
-    for i in segments.indices where segments[i].shared.isEmpty { segments[i].start -= firstCopied }
+    for i in segments.indices where segments[i].isCopied { segments[i].start -= firstCopied }
   }
 }
 
@@ -197,7 +226,12 @@ extension OutputQueue {
   func forEachPending(_ body: (ArraySlice<UInt8>) -> Void) {
     for i in head..<segments.count {
       let s = segments[i]
-      let bytes = s.shared.isEmpty ? copied[s.start..<s.start + s.count] : s.shared[...]
+      let bytes: ArraySlice<UInt8>
+      if let b = s.borrowed {
+        bytes = ArraySlice(UnsafeRawBufferPointer(start: b, count: s.count))
+      } else {
+        bytes = s.isCopied ? copied[s.start..<s.start + s.count] : s.shared[...]
+      }
       body(bytes.dropFirst(i == head ? offset : 0))
     }
   }

@@ -32,7 +32,8 @@ final class LoopWorker: @unchecked Sendable {
     loop = try EventLoop()
     registry = ConnectionRegistry(loop: loop, stats: shared.stats, loopStats: shared.loopStats[number])
     let handler = RequestHandler(
-      table: table, limits: shared.config.wire, counters: shared.stats.loops[number], statsReport: statsReport)
+      table: table, limits: shared.config.wire, counters: shared.stats.requestCounters[number], statsReport: statsReport
+    )
     context = ConnectionContext(
       loop: loop, wire: shared.config.wire, limits: shared.config.connection, stats: shared.stats, logger: l,
       handler: handler, registry: registry)

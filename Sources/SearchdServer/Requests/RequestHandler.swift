@@ -1,15 +1,25 @@
 import SearchdIndex
 import SearchdWire
 
-/// What to send for one request: a reply encoded with the index, or bytes made for this
+/// What to send for one request: a reply encoded with the index (bytes the index owns:
+/// nothing is retained unless the queue keeps them by reference), or bytes made for this
 /// request. The connection queues it (copied if small, by reference if large).
 enum Answer {
-  case stored([UInt8])
+  case stored(UnsafeRawBufferPointer, owner: Unmanaged<AnyObject>)
   case made([UInt8])
 
-  @inline(__always) var bytes: [UInt8] {
+  @inline(__always) var count: Int {
     switch self {
-    case .stored(let b), .made(let b): return b
+    case .stored(let b, _): return b.count
+    case .made(let b): return b.count
+    }
+  }
+
+  /// A copy of the bytes, for tests and diagnostics.
+  var copiedBytes: [UInt8] {
+    switch self {
+    case .stored(let b, _): return Array(b)
+    case .made(let b): return b
     }
   }
 }
@@ -31,52 +41,62 @@ struct RequestHandler {
   /// Renders the `stats` reply; the server supplies it, as only it sees every loop.
   let statsReport: @Sendable (LookupTable) -> [UInt8]
 
-  /// The answer to `query`, with the action it named (for the log). `trusted`: the peer is
-  /// local, so admin actions are allowed. `onError` hears of each request-level error.
-  func answer(_ query: Query, trusted: Bool, onError: (WireError) -> Void) -> (Answer, action: String) {
+  /// What answering one request gave: the answer, the action it named (for the log),
+  /// and the request-level error it met, if any (for the count and the log).
+  struct Answered {
+    var answer: Answer
+    var action: String
+    var error: WireError?
+  }
+
+  /// The answer to `query`. `trusted`: the peer is local, so admin actions are allowed.
+  /// (Errors are returned, not reported through a callback: a closure capturing the
+  /// connection cost a retain and a release per request, perf.)
+  func answer(_ query: Query, trusted: Bool) -> Answered {
     switch query {
-    case .search(let q): return (search(q), "search")
+    case .search(let q): return Answered(answer: search(q), action: "search", error: nil)
     case .frame(let frame):
       let request: Request
       do throws(WireError) {
         request = try Request.parse(frame, limits: limits)
       } catch {
-        onError(error)
-        return (.made(Reply.error(error)), "invalid")
+        return Answered(answer: .made(Reply.error(error)), action: "invalid", error: error)
       }
-      return (answer(request, trusted: trusted, onError: onError), request.actionName)
+      return answer(request, trusted: trusted)
     }
   }
 
-  /// A hit allocates nothing: its reply was encoded with the table.
-  @inline(__always) private func search(_ query: UnsafeRawBufferPointer) -> Answer {
+  /// A search's answer: every search, whichever way it was decoded, is answered and
+  /// counted here. A hit allocates and retains nothing: its reply was encoded with the table.
+  @inline(__always) func search(_ query: UnsafeRawBufferPointer) -> Answer {
     if let entry = table.entry(forQuery: query) {
       counters.count(.searchHit)
-      return .stored(table.reply(entry))
+      return .stored(table.reply(entry), owner: Unmanaged.passUnretained(table))
     }
     counters.count(.searchMiss)
     return .made(Reply.noMatch(query: Array(query)))
   }
 
-  private func answer(_ request: Request, trusted: Bool, onError: (WireError) -> Void) -> Answer {
+  private func answer(_ request: Request, trusted: Bool) -> Answered {
+    let answer: Answer
     switch request {
     case .search(let query):
-      return query.withUnsafeBytes { search($0) }
+      answer = query.withUnsafeBytes { search($0) }
     case .unknownAction(let action):
       counters.count(.invalidAction)
-      return .made(Reply.invalidAction(action))
+      answer = .made(Reply.invalidAction(action))
     case .binary(let content):
       counters.count(.binary)
-      return .made(Reply.binary(echoing: content))
+      answer = .made(Reply.binary(echoing: content))
     case .stats:
       guard trusted else {
         let error = WireError(.notPermitted, "stats are only served to local clients", closesConnection: false)
-        onError(error)
-        return .made(Reply.error(error))
+        return Answered(answer: .made(Reply.error(error)), action: "stats", error: error)
       }
       counters.count(.stats)
-      return .made(statsReport(table))
+      answer = .made(statsReport(table))
     }
+    return Answered(answer: answer, action: request.actionName, error: nil)
   }
 }
 

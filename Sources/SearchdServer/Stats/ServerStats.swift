@@ -28,16 +28,16 @@ public final class ServerStats: Sendable {
   /// Times a connection used up its requests-per-wakeup and let the others go first.
   public let requestYields = ManagedAtomic<Int>(0)
   /// Request and error counts, one set per loop (each written by its loop alone).
-  public let loops: [RequestCounters]
+  public let requestCounters: [RequestCounters]
   public let startedAt: UInt64
 
-  public init(startedAt: UInt64, loops: Int = 1) {
+  public init(startedAt: UInt64, loopCount: Int = 1) {
     self.startedAt = startedAt
-    self.loops = (0..<max(1, loops)).map { _ in RequestCounters() }
+    requestCounters = (0..<max(1, loopCount)).map { _ in RequestCounters() }
   }
 
-  public func requests(_ kind: RequestKind) -> Int { loops.reduce(0) { $0 + $1.requests(kind) } }
-  public func errors(_ code: WireError.Code) -> Int { loops.reduce(0) { $0 + $1.errors(code) } }
+  public func requests(_ kind: RequestKind) -> Int { requestCounters.reduce(0) { $0 + $1.requests(kind) } }
+  public func errors(_ code: WireError.Code) -> Int { requestCounters.reduce(0) { $0 + $1.errors(code) } }
 
   public var requestsServed: Int { RequestKind.allCases.reduce(0) { $0 + requests($1) } + errorsTotal }
   public var errorsTotal: Int { WireError.Code.allCases.reduce(0) { $0 + errors($1) } }

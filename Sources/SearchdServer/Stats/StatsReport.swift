@@ -7,7 +7,7 @@ import SearchdWire
 /// so Foundation's serializer is fine here.
 struct StatsReport: Sendable {
   let stats: ServerStats
-  let loops: [LoopStats]
+  let loopStats: [LoopStats]
   let listeners: [ServiceListener]
 
   func render(_ table: LookupTable) -> [UInt8] {
@@ -41,7 +41,7 @@ struct StatsReport: Sendable {
           "source": table.index.source,
           "load_seconds": Double(table.buildNanoseconds) / 1e9,
         ],
-        "loops": loops.enumerated().map { n, l in
+        "loops": loopStats.enumerated().map { n, l in
           [
             "loop": n, "connections": l.connections.load(ordering: .relaxed),
             "accepted": l.accepted.load(ordering: .relaxed),
