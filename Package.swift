@@ -13,8 +13,10 @@ let package = Package(
   products: [
     .executable(name: "searchd", targets: ["searchd"]),
     .executable(name: "searchctl", targets: ["searchctl"]),
-    // For the fuzzer package in Fuzz/, which must be built with flags the daemon must not see.
+    // For the fuzzer package in Fuzz/, which must be built with flags the daemon must not see:
+    // the codec, and the connection state machine it drives.
     .library(name: "SearchdWire", targets: ["SearchdWire"]),
+    .library(name: "SearchdServer", targets: ["SearchdServer"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),

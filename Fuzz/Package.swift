@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// libFuzzer on the frame codec. A package of its own: building with
+// libFuzzer on the connection state machine and the frame codec. A package of its own: building with
 // `--sanitize=fuzzer` compiles every executable as a library, which the daemon's
 // main would not survive. Build and run with `make fuzz` at the top level.
 import PackageDescription
@@ -10,7 +10,9 @@ let package = Package(
   targets: [
     .executableTarget(
       name: "FrameFuzz",
-      dependencies: [.product(name: "SearchdWire", package: "searchd")]
+      dependencies: [
+        .product(name: "SearchdWire", package: "searchd"), .product(name: "SearchdServer", package: "searchd"),
+      ]
     )
   ],
   swiftLanguageModes: [.v6]

@@ -149,6 +149,17 @@ import Testing
     #expect(s.nextAction() == .close(.truncated))
   }
 
+  /// A stream that ends after a whole header is cut short too, though the decoder has
+  /// taken every byte out of the buffer.
+  @Test func endOfInputAfterAWholeHeaderIsTruncated() {
+    var s = state()
+    let req = Request.encodeSearch("a")
+    receive(&s, Array(req.prefix(2 + (Int(req[0]) << 8 | Int(req[1])))))
+    #expect(s.input.isEmpty)
+    s.didReachEndOfInput()
+    #expect(s.nextAction() == .close(.truncated))
+  }
+
   @Test func backpressurePausesReadingAndResumesBelowTheLowWatermark() {
     var s = state {
       $0.highWatermark = 10

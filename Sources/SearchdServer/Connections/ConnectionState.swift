@@ -4,8 +4,8 @@ import SearchdWire
 /// One application-protocol connection as a state machine: it takes what
 /// happened (bytes read, bytes written, end of input, time passing) and says
 /// what to do next. It never touches a socket; `Connection` does the I/O.
-struct ConnectionState {
-  enum CloseReason: Equatable, CustomStringConvertible {
+public struct ConnectionState {
+  public enum CloseReason: Equatable, Sendable, CustomStringConvertible {
     /// The peer closed its side and every request it sent was answered.
     case finished
     /// The peer closed in the middle of a message.
@@ -17,7 +17,7 @@ struct ConnectionState {
     /// close-after-reply: every request received was answered.
     case replied
 
-    var description: String {
+    public var description: String {
       switch self {
       case .finished: return "peer closed"
       case .truncated: return "peer closed mid-message (truncated)"
@@ -30,32 +30,32 @@ struct ConnectionState {
     }
   }
 
-  enum Action: Equatable {
+  public enum Action: Equatable, Sendable {
     /// Replies are queued: write them.
     case flush
     case wait(Interest)
     case close(CloseReason)
   }
 
-  let limits: ConnectionLimits
-  var input = InputBuffer()
-  var output = OutputQueue()
+  public let limits: ConnectionLimits
+  public var input = InputBuffer()
+  public var output = OutputQueue()
   private var decoder: FrameDecoder
-  private(set) var inputClosed = false
-  private(set) var failure: WireError?
-  private(set) var draining = false
+  public private(set) var inputClosed = false
+  public private(set) var failure: WireError?
+  public private(set) var draining = false
   /// Reading stopped because too many replies are queued (backpressure).
-  private(set) var readPaused = false
+  public private(set) var readPaused = false
   /// Requests this connection may still have answered in the current loop turn.
   private var budget = 0
   /// The turn's budget ran out with bytes still buffered: come back next turn.
-  private(set) var yielded = false
+  public private(set) var yielded = false
   private var frameStartedAt: UInt64?
   private var answeredAny = false
   private var lastActivity: UInt64
   private var lastWriteProgress: UInt64
 
-  init(wire: WireLimits, limits: ConnectionLimits, now: UInt64) {
+  public init(wire: WireLimits, limits: ConnectionLimits, now: UInt64) {
     self.limits = limits
     decoder = FrameDecoder(limits: wire)
     budget = limits.requestsPerWakeup
@@ -66,21 +66,21 @@ struct ConnectionState {
   /// True while more bytes should be read from the peer.
   /// Not while a yielded turn left requests buffered: input stays bounded by one read
   /// beyond a frame, however fast a peer pipelines.
-  @inline(__always) var wantsInput: Bool { !inputClosed && isHealthy && !draining && !readPaused && !yielded }
+  @inline(__always) public var wantsInput: Bool { !inputClosed && isHealthy && !draining && !readPaused && !yielded }
 
   // MARK: events
 
   /// Bytes were read into `input`: a message has begun if none was under way.
-  mutating func didRead(now: UInt64) {
+  public mutating func didRead(now: UInt64) {
     lastActivity = now
     if frameStartedAt == nil { frameStartedAt = now }
   }
 
-  mutating func didReachEndOfInput() {
+  public mutating func didReachEndOfInput() {
     inputClosed = true
   }
 
-  mutating func didWrite(_ count: Int, now: UInt64) {
+  public mutating func didWrite(_ count: Int, now: UInt64) {
     if count > 0 {
       lastWriteProgress = now
       lastActivity = now
@@ -93,7 +93,7 @@ struct ConnectionState {
 
   /// A loop turn begins for this connection: a fresh request budget (unlimited when
   /// shutting down, where every request received is answered before the close).
-  mutating func beginTurn(budget: Int? = nil, now: UInt64) {
+  public mutating func beginTurn(budget: Int? = nil, now: UInt64) {
     self.budget = budget ?? limits.requestsPerWakeup
     if yielded {
       yielded = false
@@ -116,7 +116,7 @@ struct ConnectionState {
   }
 
   /// Stop taking requests; answer the ones received, then close.
-  mutating func beginDrain() {
+  public mutating func beginDrain() {
     draining = true
   }
 
@@ -124,7 +124,7 @@ struct ConnectionState {
   /// until the output is backlogged or the turn's budget is spent (the rest wait in
   /// `input`). The decoder's accelerator recognises plain searches in place, a run of them
   /// from one borrow of the input; everything else is decoded whole.
-  mutating func serve(now: UInt64, memo: inout FrameDecoder.HeaderMemo, respond: (Query) -> Answer) {
+  public mutating func serve(now: UInt64, memo: inout FrameDecoder.HeaderMemo, respond: (Query) -> Answer) {
     while isHealthy && !backlogged {
       if budget <= 0 {
         yielded = !input.isEmpty
@@ -237,25 +237,25 @@ struct ConnectionState {
   /// What to do now that the last event has been taken in.
   // Inlined: called on a class's stored state, an outlined call would copy the whole
   // struct (a retain and release of each of its buffers) every turn (perf).
-  @inline(__always) func nextAction() -> Action {
+  @inline(__always) public func nextAction() -> Action {
     if !output.isEmpty { return .flush }
     if let failure { return .close(.protocolError(failure.code)) }
     // Writable is always ready at once: it brings this connection back next turn.
     if yielded { return .wait(.writable) }
-    if inputClosed { return .close(input.isEmpty ? .finished : .truncated) }
+    if inputClosed { return .close(decoder.isMidFrame(input) ? .truncated : .finished) }
     if draining { return .close(.shutdown) }
     if limits.closeAfterReply && answeredAny && input.isEmpty && decoder.isAtBoundary { return .close(.replied) }
     return .wait(wantsInput ? .readable : [])
   }
 
   /// After a flush that would block: wait for the socket to take more.
-  @inline(__always) var interestWhileFlushing: Interest { wantsInput ? [.readable, .writable] : .writable }
+  @inline(__always) public var interestWhileFlushing: Interest { wantsInput ? [.readable, .writable] : .writable }
 
   // MARK: time
 
   /// Checks the deadlines; returns a close when one has passed. A stalled frame gets a
   /// `timeout` reply first (queued here; the caller flushes it if the socket takes it).
-  mutating func checkDeadlines(now: UInt64) -> CloseReason? {
+  public mutating func checkDeadlines(now: UInt64) -> CloseReason? {
     if !output.isEmpty {
       if now - lastWriteProgress > limits.sendTimeout.nanoseconds { return .sendTimeout }
       return nil

@@ -10,9 +10,9 @@ import SearchdSystem
 /// in the kernel, where each iovec costs its own copy-and-check pass, and each queued array
 /// cost a retain and a release; one memcpy of ~100 bytes is cheaper than both (measured
 /// with `bench.py compare -P 16`). Above `copyLimit` the copy costs more than the iovec.
-struct OutputQueue {
+public struct OutputQueue {
   /// The largest reply that is copied rather than queued by reference.
-  static let copyLimit = 1024
+  public static let copyLimit = 1024
   /// Copied bytes beyond which written ones are dropped even if the queue never empties.
   private static let compactAbove = 1 << 16
 
@@ -41,11 +41,13 @@ struct OutputQueue {
   private var queuedTotal = 0
   private var writtenTotal = 0
 
-  private(set) var pendingBytes = 0
+  public private(set) var pendingBytes = 0
 
-  var isEmpty: Bool { pendingBytes == 0 }
+  public init() {}
+
+  public var isEmpty: Bool { pendingBytes == 0 }
   /// Replies not yet completely written.
-  var pendingReplies: Int { replyEnds.count - repliesDone }
+  public var pendingReplies: Int { replyEnds.count - repliesDone }
   /// Memory held: an idle connection's queue goes back to its loop's pool.
   var heldBytes: Int {
     copied.capacity + segments.capacity * MemoryLayout<Segment>.stride + replyEnds.capacity * MemoryLayout<Int>.stride
@@ -60,7 +62,7 @@ struct OutputQueue {
   }
 
   /// Queues one reply: copied if small, by reference if not.
-  mutating func append(_ reply: [UInt8]) {
+  public mutating func append(_ reply: [UInt8]) {
     guard !reply.isEmpty else { return }
     if reply.count <= Self.copyLimit {
       reply.withUnsafeBytes { appendCopy($0) }
@@ -72,7 +74,7 @@ struct OutputQueue {
 
   /// Queues an answer: stored bytes are copied if small (no retain at all), else queued
   /// by reference with their owner retained until written.
-  @inline(__always) mutating func append(_ answer: Answer) {
+  @inline(__always) public mutating func append(_ answer: Answer) {
     switch answer {
     case .made(let reply): append(reply)
     case .stored(let bytes, let owner):
@@ -223,7 +225,7 @@ struct OutputQueue {
 
 extension OutputQueue {
   /// Every unwritten byte, segment by segment (for tests and diagnostics).
-  func forEachPending(_ body: (ArraySlice<UInt8>) -> Void) {
+  public func forEachPending(_ body: (ArraySlice<UInt8>) -> Void) {
     for i in head..<segments.count {
       let s = segments[i]
       let bytes: ArraySlice<UInt8>
@@ -237,5 +239,5 @@ extension OutputQueue {
   }
 
   /// Marks `n` bytes written without a socket (for tests).
-  mutating func discard(_ n: Int) { consume(n) }
+  public mutating func discard(_ n: Int) { consume(n) }
 }
