@@ -47,6 +47,7 @@ release: deps
 
 # Foreground, built-in index, the app protocol on 127.0.0.1:65432 and echo on :65433. Ctrl-C stops it.
 run: build
+	@echo "searchctl: $$($(SWIFT) build --show-bin-path)/searchctl search morpheus  (in another terminal)"
 	$$($(SWIFT) build --show-bin-path)/searchd --listen 127.0.0.1:65432 --echo-listen 127.0.0.1:65433
 
 # The systemd end-to-end tests boot a throwaway systemd with this install tree laid over /.

@@ -8,34 +8,10 @@ import SearchdWire
 /// connections send `pipeline` requests in one write and wait for as many replies
 /// (as redis-benchmark -P does); per-connection ones connect, ask once and close.
 final class BenchWorker {
-  private final class Conn {
-    var socket: Socket
-    var input = InputBuffer()
-    var decoder = FrameDecoder(limits: WireLimits(maxHeaderBytes: 65535, maxContentLength: 1 << 26))
-    var sendOffset = 0
-    var batch: [UInt8] = []
-    var expected: [[UInt8]?] = []
-    var awaiting = 0
-    var sentAt: UInt64 = 0
-    /// What epoll watches for this socket, so it is changed only when it must be.
-    var watching: EpollEvents = [.writable]
-    /// Under --rate: when the next batch is due.
-    var due: UInt64 = 0
-    var connecting = true
-    /// The decoder holds part of a frame: bytes are no longer at a frame boundary.
-    var decoding = false
-    var cursor: Int
-
-    init(socket: Socket, cursor: Int) {
-      self.socket = socket
-      self.cursor = cursor
-    }
-  }
-
   private let plan: BenchPlan
   private let epoll: Epoll
   private let events = EpollEventBuffer(capacity: 256)
-  private var conns: [Int32: Conn] = [:]
+  private var conns: [Int32: BenchConnection] = [:]
   private let budget: ManagedAtomic<Int>
   private let deadline: UInt64?
   private var stopping = false
@@ -70,7 +46,7 @@ final class BenchWorker {
         try socket.bindSource(source)
       }
       _ = try socket.connect(to: plan.target)
-      let c = Conn(socket: socket, cursor: cursor)
+      let c = BenchConnection(socket: socket, cursor: cursor)
       conns[socket.descriptor] = c
       try epoll.add(socket.descriptor, events: [.writable], token: UInt64(socket.descriptor))
     } catch {
@@ -78,7 +54,7 @@ final class BenchWorker {
     }
   }
 
-  private func close(_ c: Conn, reopen: Bool) {
+  private func close(_ c: BenchConnection, reopen: Bool) {
     conns[c.socket.descriptor] = nil
     try? epoll.remove(c.socket.descriptor)
     c.socket.close()
@@ -100,9 +76,9 @@ final class BenchWorker {
   }
 
   /// Under --rate, a connection whose next batch is not due yet waits here.
-  private var waiting: [Conn] = []
+  private var waiting: [BenchConnection] = []
 
-  private func startBatch(_ c: Conn) {
+  private func startBatch(_ c: BenchConnection) {
     if let interval = plan.batchIntervalNs {
       let now = MonotonicClock.nanoseconds()
       // Spread the connections' first batches over one interval.
@@ -125,7 +101,7 @@ final class BenchWorker {
     guard !waiting.isEmpty else { return plan.timeoutMs }
     let now = MonotonicClock.nanoseconds()
     var next = UInt64.max
-    var still: [Conn] = []
+    var still: [BenchConnection] = []
     for c in waiting {
       if c.due <= now {
         sendBatch(c)
@@ -138,7 +114,7 @@ final class BenchWorker {
     return next == .max ? plan.timeoutMs : Int32(min(UInt64(plan.timeoutMs), (next - now + 999_999) / 1_000_000))
   }
 
-  private func sendBatch(_ c: Conn) {
+  private func sendBatch(_ c: BenchConnection) {
     let n = claim(plan.mode == .keepalive ? plan.pipeline : 1)
     guard n > 0 else {
       close(c, reopen: false)
@@ -163,7 +139,7 @@ final class BenchWorker {
     write(c)
   }
 
-  private func write(_ c: Conn) {
+  private func write(_ c: BenchConnection) {
     do {
       while c.sendOffset < c.batch.count {
         let r = try c.batch.withUnsafeBytes { raw in
@@ -181,13 +157,13 @@ final class BenchWorker {
 
   /// One epoll_ctl only when the interest changes: a syscall per request would make the
   /// generator, not the server, the bottleneck.
-  private func watch(_ c: Conn, _ events: EpollEvents) {
+  private func watch(_ c: BenchConnection, _ events: EpollEvents) {
     guard events != c.watching else { return }
     c.watching = events
     try? epoll.modify(c.socket.descriptor, events: events, token: UInt64(c.socket.descriptor))
   }
 
-  private func read(_ c: Conn) {
+  private func read(_ c: BenchConnection) {
     var eof = false
     do {
       _ = try c.input.write(upTo: 65536) { (raw) throws(SystemError) -> Int in
