@@ -5,8 +5,7 @@ struct Echo: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Talk to an echo service (port 65433 unless told otherwise).",
     discussion: """
-      With --connections N, runs the tutorial's multi-connection client: N connections at once,
-      each sending its messages, checking every byte comes back, then closing.
+      With --connections N, runs the tutorial's multi-connection client: N connections at once, each sending its messages, checking every byte comes back, then closing.
       """)
 
   @OptionGroup var options: ConnectionOptions

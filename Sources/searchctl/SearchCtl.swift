@@ -7,8 +7,8 @@ struct SearchCtl: ParsableCommand {
     commandName: "searchctl",
     abstract: "Talk to searchd (or any server of the tutorial's protocol).",
     discussion: """
-      Exit status: 0 found (or the request succeeded), 1 no match, 2 cannot connect or timed out,
-      3 the server replied with an error, 64 usage error.
+      Exit status: 0 found (or the request succeeded), 1 no match, 2 cannot connect or timed out, 3 the server replied with an error, 64 usage error.
+
       SEARCHD_HOST and SEARCHD_PORT set the default server.
       """,
     subcommands: [Search.self, Binary.self, Echo.self, Status.self, Bench.self])

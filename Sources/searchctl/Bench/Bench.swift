@@ -9,11 +9,7 @@ struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Load-test any server of this protocol, checking every reply.",
     discussion: """
-      Like redis-benchmark and wrk: -c connections, each sending -P requests at a time
-      (keepalive) or connecting, asking once and closing (per-connection), for -n requests or
-      --duration seconds. Every reply is compared with the one the server gave a probe request
-      before the run (for --kind keys: it must be a reply without an error). Latency runs from
-      the write of a request (its batch, with -P) to its reply.
+      Like redis-benchmark and wrk: -c connections, each sending -P requests at a time (keepalive) or connecting, asking once and closing (per-connection), for -n requests or --duration seconds. Every reply is compared with the one the server gave a probe request before the run (for --kind keys: it must be a reply without an error). Latency runs from the write of a request (its batch, with -P) to its reply.
       """)
 
   @OptionGroup var options: ConnectionOptions
