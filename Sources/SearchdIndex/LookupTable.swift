@@ -24,9 +24,10 @@ public final class LookupTable: @unchecked Sendable {
   public init(index: SearchIndex, buildNanoseconds: UInt64 = 0) {
     self.index = index
     self.buildNanoseconds = buildNanoseconds
-    let replies = index.entries.map { Reply.result($0.value) }
-    (keyBytes, keyEnds) = Self.layOut(index.entries.map(\.key))
-    (replyBytes, replyEnds) = Self.layOut(replies)
+    (keyBytes, keyEnds) = Self.layOut(index.count) { out, i in out.append(contentsOf: index.entries[i].key) }
+    (replyBytes, replyEnds) = Self.layOut(index.count) { out, i in
+      out.append(contentsOf: Reply.result(index.entries[i].value))
+    }
     var capacity = 16
     while capacity < index.count * 2 { capacity *= 2 }
     slots = .allocate(capacity: capacity)
@@ -39,27 +40,37 @@ public final class LookupTable: @unchecked Sendable {
   }
 
   deinit {
-    keyBytes.deallocate()
+    free(keyBytes.baseAddress)
     keyEnds.deallocate()
-    replyBytes.deallocate()
+    free(replyBytes.baseAddress)
     replyEnds.deallocate()
     slots.deallocate()
   }
 
-  /// `parts` end to end in one buffer, with the offsets where each starts and the last ends.
-  private static func layOut(_ parts: [[UInt8]]) -> (UnsafeMutableRawBufferPointer, UnsafeMutableBufferPointer<Int>) {
-    let ends = UnsafeMutableBufferPointer<Int>.allocate(capacity: parts.count + 1)
-    var total = 0
+  /// `count` parts, each made by `part` into a scratch array, end to end in one buffer,
+  /// with the offsets where each starts and the last ends. The buffer grows by realloc,
+  /// which moves large blocks by remapping pages (no copy, no second buffer at the peak).
+  private static func layOut(_ count: Int, _ part: (inout [UInt8], Int) -> Void)
+    -> (UnsafeMutableRawBufferPointer, UnsafeMutableBufferPointer<Int>)
+  {
+    let ends = UnsafeMutableBufferPointer<Int>.allocate(capacity: count + 1)
+    var capacity = 4096
+    var base = malloc(capacity)!
+    var used = 0
+    var scratch: [UInt8] = []
     ends[0] = 0
-    for (i, p) in parts.enumerated() {
-      total += p.count
-      ends[i + 1] = total
+    for i in 0..<count {
+      scratch.removeAll(keepingCapacity: true)
+      part(&scratch, i)
+      if used + scratch.count > capacity {
+        while used + scratch.count > capacity { capacity *= 2 }
+        base = realloc(base, capacity)!
+      }
+      scratch.withUnsafeBytes { (base + used).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+      used += scratch.count
+      ends[i + 1] = used
     }
-    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, 1), alignment: 8)
-    for (i, p) in parts.enumerated() {
-      p.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: bytes[ends[i]..<ends[i + 1]]).copyMemory(from: $0) }
-    }
-    return (bytes, ends)
+    return (UnsafeMutableRawBufferPointer(start: realloc(base, max(used, 1))!, count: used), ends)
   }
 
   @inlinable func key(_ entry: Int) -> UnsafeRawBufferPointer {

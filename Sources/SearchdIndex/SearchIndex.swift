@@ -16,20 +16,29 @@ public struct SearchIndex: Sendable {
   /// Where the entries came from: `built-in` or a file path.
   public let source: String
 
-  /// `pairs` in order; a key given twice keeps its last value.
-  public init(pairs: [(key: [UInt8], value: String)], source: String) {
-    var position: [[UInt8]: Int] = [:]
-    position.reserveCapacity(pairs.count)
-    var entries: [Entry] = []
-    entries.reserveCapacity(pairs.count)
-    for (k, v) in pairs {
-      if let at = position[k] {
-        entries[at].value = v
+  /// Entries in the order added; a key added twice keeps its last value, in its first place.
+  struct Builder {
+    private var position: [[UInt8]: Int] = [:]
+    private(set) var entries: [Entry] = []
+
+    mutating func add(_ key: [UInt8], _ value: String) {
+      if let at = position[key] {
+        entries[at].value = value
       } else {
-        position[k] = entries.count
-        entries.append(Entry(key: k, value: v))
+        position[key] = entries.count
+        entries.append(Entry(key: key, value: value))
       }
     }
+  }
+
+  /// `pairs` in order; a key given twice keeps its last value.
+  public init(pairs: [(key: [UInt8], value: String)], source: String) {
+    var b = Builder()
+    for (k, v) in pairs { b.add(k, v) }
+    self.init(entries: b.entries, source: source)
+  }
+
+  private init(entries: [Entry], source: String) {
     self.entries = entries
     self.source = source
   }
@@ -58,28 +67,37 @@ public struct IndexLoadError: Error, CustomStringConvertible, Sendable {
 
 extension SearchIndex {
   /// Loads a JSON object of string keys to string values, keeping each key's bytes.
+  /// Read member by member: no document tree of a million members is built first.
   public static func load(path: String) throws(IndexLoadError) -> SearchIndex {
     guard let data = FileManager.default.contents(atPath: path) else {
       let exists = FileManager.default.fileExists(atPath: path)
       throw IndexLoadError(path: path, problem: exists ? "it cannot be read" : "no such file")
     }
-    let value: JSONValue
-    do {
-      value = try JSONParser.parse(data)
-    } catch {
+    var builder = Builder()
+    var notString: String?
+    let outcome: Result<Void, JSONParser.Failure> = data.withUnsafeBytes { raw in
+      do throws(JSONParser.Failure) {
+        try JSONParser.forEachMember(ofObject: raw) { key, value in
+          guard let value else {
+            notString = key
+            return false
+          }
+          builder.add(Array(key.utf8), value)
+          return true
+        }
+        return .success(())
+      } catch {
+        return .failure(error)
+      }
+    }
+    switch outcome {
+    case .success: break
+    case .failure(.notAnObject):
+      throw IndexLoadError(path: path, problem: "the top level must be a JSON object of string keys to string values")
+    case .failure(let error):
       throw IndexLoadError(path: path, problem: "not valid JSON (\(error))")
     }
-    guard case .object(let members) = value else {
-      throw IndexLoadError(path: path, problem: "the top level must be a JSON object of string keys to string values")
-    }
-    var pairs: [(key: [UInt8], value: String)] = []
-    pairs.reserveCapacity(members.count)
-    for m in members {
-      guard let s = m.value.stringValue else {
-        throw IndexLoadError(path: path, problem: "the value of \"\(m.key)\" is not a string")
-      }
-      pairs.append((Array(m.key.utf8), s))
-    }
-    return SearchIndex(pairs: pairs, source: path)
+    if let notString { throw IndexLoadError(path: path, problem: "the value of \"\(notString)\" is not a string") }
+    return SearchIndex(entries: builder.entries, source: path)
   }
 }

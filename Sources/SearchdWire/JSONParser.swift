@@ -6,6 +6,8 @@ public struct JSONParser {
     case invalidUTF8
     case syntax(offset: Int)
     case tooDeep
+    /// `forEachMember` was given something other than an object.
+    case notAnObject
   }
 
   /// `maxDepth`: Python's and Foundation's limit by default, so all three agree on what
@@ -24,6 +26,56 @@ public struct JSONParser {
       guard p.index == buf.count else { throw .syntax(offset: p.index) }
       return value
     }
+  }
+
+  /// A top-level object read member by member without building it, for documents of
+  /// millions of members (an index): `body` gets each key and its value, nil when the
+  /// value is not a string (it is skipped), and returns false to stop.
+  public static func forEachMember(
+    ofObject raw: UnsafeRawBufferPointer, _ body: (_ key: String, _ value: String?) -> Bool
+  ) throws(Failure) {
+    let bytes = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
+    var p = JSONParser(bytes: bytes, maxDepth: WireLimits.default.maxJSONDepth)
+    p.skipWhitespace()
+    guard p.peek == UInt8(ascii: "{") else {
+      if p.index == bytes.count { throw .syntax(offset: p.index) }
+      // Anything else that parses is the wrong kind of document; what does not, bad JSON.
+      _ = try p.parseValue(depth: 0)
+      throw .notAnObject
+    }
+    p.index += 1
+    p.skipWhitespace()
+    if p.peek == UInt8(ascii: "}") {
+      p.index += 1
+    } else {
+      members: while true {
+        p.skipWhitespace()
+        guard p.peek == UInt8(ascii: "\"") else { throw .syntax(offset: p.index) }
+        let key = try p.parseString()
+        p.skipWhitespace()
+        guard p.peek == UInt8(ascii: ":") else { throw .syntax(offset: p.index) }
+        p.index += 1
+        p.skipWhitespace()
+        let value: String?
+        if p.peek == UInt8(ascii: "\"") {
+          value = try p.parseString()
+        } else {
+          _ = try p.parseValue(depth: 1)
+          value = nil
+        }
+        if !body(key, value) { return }
+        p.skipWhitespace()
+        switch p.peek {
+        case UInt8(ascii: ","): p.index += 1
+        case UInt8(ascii: "}"):
+          p.index += 1
+          break members
+        default: throw .syntax(offset: p.index)
+        }
+      }
+    }
+    p.skipWhitespace()
+    guard p.index == bytes.count else { throw .syntax(offset: p.index) }
   }
 
   private let bytes: UnsafeBufferPointer<UInt8>

@@ -2,7 +2,7 @@ import Foundation
 import SearchdIndex
 import Testing
 
-@Suite(.timeLimit(.minutes(5))) struct IndexTests {
+@Suite(.timeLimit(.minutes(10))) struct IndexTests {
   private func write(_ text: String) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("searchd-index-\(UUID()).json").path
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))

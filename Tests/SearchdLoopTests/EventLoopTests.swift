@@ -3,7 +3,7 @@ import SearchdLoop
 import SearchdSystem
 import Testing
 
-@Suite(.timeLimit(.minutes(1))) struct EventLoopTests {
+@Suite(.timeLimit(.minutes(10))) struct EventLoopTests {
   @Test func executeFromAnotherThreadThenStop() throws {
     let loop = try EventLoop()
     let ran = Counter()

@@ -5,7 +5,7 @@ import Testing
 @testable import SearchdServer
 
 /// The connection state machine, driven without sockets.
-@Suite(.timeLimit(.minutes(1))) struct ConnectionStateTests {
+@Suite(.timeLimit(.minutes(10))) struct ConnectionStateTests {
   private let second: UInt64 = 1_000_000_000
 
   private func state(_ configure: (inout ConnectionLimits) -> Void = { _ in }) -> ConnectionState {

@@ -4,7 +4,7 @@ import Testing
 
 /// The output queue's bookkeeping: small replies copied into one buffer, large ones
 /// queued by reference, in order, across partial writes.
-@Suite(.timeLimit(.minutes(1))) struct OutputQueueTests {
+@Suite(.timeLimit(.minutes(10))) struct OutputQueueTests {
   private func pending(_ q: OutputQueue) -> [UInt8] {
     var out: [UInt8] = []
     q.forEachPending { out += $0 }

@@ -5,7 +5,7 @@ import Testing
 
 @testable import SearchdServer
 
-@Suite(.timeLimit(.minutes(1))) struct RequestHandlerTests {
+@Suite(.timeLimit(.minutes(10))) struct RequestHandlerTests {
   private let handler = RequestHandler(
     table: LookupTable(index: .builtIn), limits: .default, counters: RequestCounters(),
     statsReport: { _ in Reply.result("stats") })

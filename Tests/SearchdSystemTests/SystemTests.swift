@@ -3,7 +3,7 @@ import SearchdSystem
 import Testing
 
 /// The syscall wrappers against real kernel behaviour.
-@Suite(.timeLimit(.minutes(1))) struct SystemTests {
+@Suite(.timeLimit(.minutes(10))) struct SystemTests {
   @Test(arguments: [
     ("127.0.0.1:65432", Endpoint.host("127.0.0.1", port: 65432)),
     ("[::1]:80", Endpoint.host("::1", port: 80)),

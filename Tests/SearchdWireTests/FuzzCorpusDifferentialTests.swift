@@ -9,7 +9,7 @@ import Testing
 /// mark, where the header is UTF-8), where Foundation is stricter than RFC 8259 and
 /// Python (number literals beyond Double's range, which Python reads as inf),
 /// and where searchd is stricter on purpose (duplicate keys, non-integer content-length).
-@Suite(.timeLimit(.minutes(5))) struct FuzzCorpusDifferentialTests {
+@Suite(.timeLimit(.minutes(10))) struct FuzzCorpusDifferentialTests {
   static let corpus: [URL] = {
     let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     var dirs = [here.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/corpus")]

@@ -2,7 +2,7 @@ import SearchdWire
 import Testing
 
 /// The header rules of PROTOCOL.md and RELIABILITY.md, one bad header at a time.
-@Suite(.timeLimit(.minutes(1))) struct HeaderRuleTests {
+@Suite(.timeLimit(.minutes(10))) struct HeaderRuleTests {
   private func frameBytes(header: String, content: [UInt8] = []) -> [UInt8] {
     let h = Array(header.utf8)
     return [UInt8(h.count >> 8), UInt8(h.count & 0xFF)] + h + content

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// The decoder's accelerator must agree with its full decode on everything it accepts.
-@Suite(.timeLimit(.minutes(1))) struct PlainSearchTests {
+@Suite(.timeLimit(.minutes(10))) struct PlainSearchTests {
   /// One memo across the checks of a test, as a loop keeps one across requests: a
   /// remembered header must never stand in for different bytes.
   private final class Memo: @unchecked Sendable { var value = FrameDecoder.HeaderMemo() }

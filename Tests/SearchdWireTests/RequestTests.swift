@@ -2,7 +2,7 @@ import SearchdWire
 import Testing
 
 /// Content-level rules: these errors keep the connection open.
-@Suite(.timeLimit(.minutes(1))) struct RequestTests {
+@Suite(.timeLimit(.minutes(10))) struct RequestTests {
   private func frame(_ content: [UInt8], type: String = "text/json", encoding: String = "utf-8") -> Frame {
     Frame(
       header: Header(contentLength: content.count, byteorder: "little", contentType: type, contentEncoding: encoding),

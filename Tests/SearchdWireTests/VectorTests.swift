@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// The codec against the reference server's captured bytes.
-@Suite(.timeLimit(.minutes(1))) struct VectorTests {
+@Suite(.timeLimit(.minutes(10))) struct VectorTests {
   /// Decodes the request, answers it as the daemon does, and compares with the capture.
   private func answer(_ frame: Frame) throws -> [UInt8] {
     switch try Request.parse(frame) {

@@ -33,23 +33,12 @@ public struct Setting: Sendable {
     try store(texts, &config)
   }
 
-  /// A single value within a range.
-  init<Value: SettingValue & Comparable>(
-    _ name: String, _ field: WritableKeyPath<ServerConfig, Value> & Sendable, in range: ClosedRange<Value>,
+  /// A single value within a range (`1...1024`, or `1...` for no upper bound).
+  init<Value: SettingValue & Comparable, Range: SettingRange<Value>>(
+    _ name: String, _ field: WritableKeyPath<ServerConfig, Value> & Sendable, in range: Range,
     valueName: String, reloads: Bool = false, defaultHelp: String? = nil, _ summary: String
   ) {
-    let rule = "must be from \(range.lowerBound.settingText) to \(range.upperBound.settingText)"
-    self.init(
-      name, field, valueName: valueName, reloads: reloads, defaultHelp: defaultHelp,
-      check: { range.contains($0) ? nil : rule }, summary)
-  }
-
-  /// A single value with a lower bound.
-  init<Value: SettingValue & Comparable>(
-    _ name: String, _ field: WritableKeyPath<ServerConfig, Value> & Sendable, in range: PartialRangeFrom<Value>,
-    valueName: String, reloads: Bool = false, defaultHelp: String? = nil, _ summary: String
-  ) {
-    let rule = "must be \(range.lowerBound.settingText) or more"
+    let rule = range.rule
     self.init(
       name, field, valueName: valueName, reloads: reloads, defaultHelp: defaultHelp,
       check: { range.contains($0) ? nil : rule }, summary)
@@ -70,10 +59,7 @@ public struct Setting: Sendable {
     self.defaultText = defaultHelp == nil ? initial.settingText : nil
     self.defaultHelp = defaultHelp ?? initial.settingText
     store = { (texts, config) throws(SettingError) in
-      let text = texts.last!
-      guard let value = Value(settingText: text) else {
-        throw SettingError("\(name) must be \(Value.settingKind), not \"\(text)\"")
-      }
+      let value: Value = try Self.parse(texts.last!, name)
       if let problem = check?(value) { throw SettingError("\(name) \(problem)") }
       config[keyPath: field] = value
     }
@@ -92,11 +78,7 @@ public struct Setting: Sendable {
     self.defaultText = nil
     self.defaultHelp = defaultHelp
     store = { (texts, config) throws(SettingError) in
-      let text = texts.last!
-      guard let value = Value(settingText: text) else {
-        throw SettingError("\(name) must be \(Value.settingKind), not \"\(text)\"")
-      }
-      config[keyPath: field] = value
+      config[keyPath: field] = try Self.parse(texts.last!, name) as Value
     }
   }
 
@@ -115,18 +97,33 @@ public struct Setting: Sendable {
     self.defaultHelp = initial.isEmpty ? "none" : initial.map(\.settingText).joined(separator: ", ")
     store = { (texts, config) throws(SettingError) in
       var values: [Value] = []
-      for text in texts {
-        guard let value = Value(settingText: text) else {
-          throw SettingError("\(name) must be \(Value.settingKind), not \"\(text)\"")
-        }
-        values.append(value)
-      }
+      for text in texts { values.append(try Self.parse(text, name)) }
       config[keyPath: field] = values
     }
+  }
+
+  private static func parse<Value: SettingValue>(_ text: String, _ name: String) throws(SettingError) -> Value {
+    guard let value = Value(settingText: text) else {
+      throw SettingError("\(name) must be \(Value.settingKind), not \"\(text)\"")
+    }
+    return value
   }
 
   /// The help line: the summary, the default, and whether a reload applies it.
   public var help: String {
     "\(summary) Default: \(defaultHelp).\(reloads ? " A reload re-reads it." : "")"
   }
+}
+
+/// A setting's range, and how a refusal says it.
+protocol SettingRange<Bound>: RangeExpression, Sendable where Bound: SettingValue {
+  var rule: String { get }
+}
+
+extension ClosedRange: SettingRange where Bound: SettingValue {
+  var rule: String { "must be from \(lowerBound.settingText) to \(upperBound.settingText)" }
+}
+
+extension PartialRangeFrom: SettingRange where Bound: SettingValue {
+  var rule: String { "must be \(lowerBound.settingText) or more" }
 }

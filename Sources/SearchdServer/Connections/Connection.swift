@@ -193,10 +193,6 @@ final class Connection: EventHandler, ServedConnection {
   }
 
   private func close(reason: String) {
-    guard transport.isOpen else { return }
-    context.logger.debug(
-      "connection closed", metadata: ["searchd_connection": "\(id)", "searchd_reason": "\(reason)"])
-    context.registry.remove(self)
-    transport.close()
+    context.registry.close(self, transport: transport, id: id, reason: reason, logger: context.logger)
   }
 }

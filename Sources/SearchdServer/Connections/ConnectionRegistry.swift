@@ -30,8 +30,16 @@ final class ConnectionRegistry {
     loopStats.accepted.wrappingIncrement(ordering: .relaxed)
   }
 
-  /// Called by a connection as it closes, before its transport closes the descriptor.
-  func remove(_ conn: ServedConnection) {
+  /// Closes a connection once: the log line, out of the registry and the epoll set, then
+  /// the descriptor, through the transport that owns it.
+  func close(_ conn: ServedConnection, transport: any Transport, id: UInt64, reason: String, logger: Logger) {
+    guard transport.isOpen else { return }
+    logger.debug("connection closed", metadata: ["searchd_connection": "\(id)", "searchd_reason": "\(reason)"])
+    remove(conn)
+    transport.close()
+  }
+
+  private func remove(_ conn: ServedConnection) {
     let fd = conn.descriptor
     loop.deregister(fd, closing: true)
     if connections.removeValue(forKey: fd) != nil {

@@ -110,10 +110,6 @@ final class EchoConnection: EventHandler, ServedConnection {
   func forceClose() { close(reason: "shutdown deadline") }
 
   private func close(reason: String) {
-    guard transport.isOpen else { return }
-    context.logger.debug(
-      "echo connection closed", metadata: ["searchd_connection": "\(id)", "searchd_reason": "\(reason)"])
-    context.registry.remove(self)
-    transport.close()
+    context.registry.close(self, transport: transport, id: id, reason: reason, logger: context.logger)
   }
 }
