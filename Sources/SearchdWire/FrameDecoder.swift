@@ -50,7 +50,7 @@ public struct FrameDecoder: Sendable {
     return true
   }
 
-  /// The next message in `buffer`. Call `plainSearch` first for the common request.
+  /// The next message in `buffer`. Call `plainRequest` first for the common requests.
   public mutating func decode(_ buffer: inout InputBuffer) -> Result {
     if let failed { return .failed(failed) }
     while true {

@@ -24,6 +24,9 @@ import Testing
       case .search(let q):
         batched += 1
         return .made(Array(q))
+      case .binary(let c):
+        batched += 1
+        return .made(Array(c.prefix(1)))
       case .frame(let frame):
         frames += 1
         do {
@@ -149,13 +152,26 @@ import Testing
     #expect(s.nextAction() == .close(.truncated))
   }
 
-  /// A stream that ends after a whole header is cut short too, though the decoder has
-  /// taken every byte out of the buffer.
-  @Test func endOfInputAfterAWholeHeaderIsTruncated() {
+  /// A search whose header the accelerator leaves to the full decoder (an escape in it),
+  /// so the decoder takes its length and header out of the buffer.
+  private static func escapedHeaderSearch(_ query: String) -> [UInt8] {
+    let content = Array(#"{"action": "search", "value": "\#(query)"}"#.utf8)
+    let header = Array(
+      (#"{"byteorder": "l\u0069ttle", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "#
+        + "\(content.count)}").utf8)
+    return [UInt8(header.count >> 8), UInt8(header.count & 0xFF)] + header + content
+  }
+
+  private static func headerEnd(_ request: [UInt8]) -> Int { 2 + (Int(request[0]) << 8 | Int(request[1])) }
+
+  /// A stream that ends after a whole header is cut short too, whether the accelerator
+  /// waits with it in the buffer or the decoder has taken every byte out.
+  @Test(arguments: [false, true])
+  func endOfInputAfterAWholeHeaderIsTruncated(escaped: Bool) {
     var s = state()
-    let req = Request.encodeSearch("a")
-    receive(&s, Array(req.prefix(2 + (Int(req[0]) << 8 | Int(req[1])))))
-    #expect(s.input.isEmpty)
+    let req = escaped ? Self.escapedHeaderSearch("a") : Request.encodeSearch("a")
+    receive(&s, Array(req.prefix(Self.headerEnd(req))))
+    #expect(s.input.isEmpty == escaped)
     s.didReachEndOfInput()
     #expect(s.nextAction() == .close(.truncated))
   }
@@ -193,19 +209,19 @@ import Testing
     #expect(String(decoding: drainOutput(&s), as: UTF8.self).contains("\"error\": \"timeout\""))
   }
 
-  /// The two stalls the decoder hides from the buffer: only the 2-byte length, and a
-  /// whole header without its content. Both are refused at the request timeout.
-  @Test(arguments: [2, 0])
-  func aStallAfterTheLengthOrTheHeaderHitsTheRequestTimeout(contentKept: Int) {
+  /// The stalls: only the 2-byte length, a whole header without its content, and a whole
+  /// header the decoder has taken out of the buffer (an escape in it sends it past the
+  /// accelerator). Each is refused at the request timeout.
+  @Test(arguments: ["length", "header", "decoded header"])
+  func aStallAfterTheLengthOrTheHeaderHitsTheRequestTimeout(stall: String) {
     var s = state {
       $0.requestTimeout = .seconds(10)
       $0.idleTimeout = .seconds(60)
     }
-    let req = Request.encodeSearch("stall")
-    let headerLength = Int(req[0]) << 8 | Int(req[1])
-    let prefix = contentKept == 2 ? Array(req.prefix(2)) : Array(req.prefix(2 + headerLength))
+    let req = stall == "decoded header" ? Self.escapedHeaderSearch("stall") : Request.encodeSearch("stall")
+    let prefix = stall == "length" ? Array(req.prefix(2)) : Array(req.prefix(Self.headerEnd(req)))
     receive(&s, prefix, now: second)
-    #expect(s.input.isEmpty, "the decoder took the bytes it has")
+    #expect(s.input.isEmpty == (stall == "decoded header"), "the decoder took the bytes it has")
     #expect(s.checkDeadlines(now: 11 * second) == nil)
     #expect(s.checkDeadlines(now: 11 * second + 1) == .protocolError(.timeout))
   }

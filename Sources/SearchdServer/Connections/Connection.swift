@@ -164,8 +164,12 @@ final class Connection: EventHandler, ServedConnection {
   /// The one place a request is answered and logged, whichever way it was decoded.
   @inline(__always) private func respond(_ handler: inout RequestHandler, _ query: Query) -> Answer {
     guard context.logsRequests else {
-      // The common request straight to the table, with nothing else to carry (perf).
-      if case .search(let q) = query { return handler.search(q) }
+      // The common requests straight to their answers, with nothing else to carry (perf).
+      switch query {
+      case .search(let q): return handler.search(q)
+      case .binary(let c): return handler.binary(c)
+      case .frame: break
+      }
       let answered = handler.answer(query, trusted: trusted)
       if let error = answered.error { reportError(error) }
       return answered.answer

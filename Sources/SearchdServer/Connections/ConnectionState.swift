@@ -130,12 +130,16 @@ public struct ConnectionState {
         yielded = !input.isEmpty
         return
       }
-      if plainSearches(now: now, memo: &memo, respond) { continue }
+      switch plainRequests(now: now, memo: &memo, respond) {
+      case .answered: continue
+      case .waiting:
+        waitForMore(now: now)
+        return
+      case .decode: break
+      }
       switch decoder.decode(&input) {
       case .needMore:
-        // The decoder may have taken the length or the header out of the buffer: an
-        // empty buffer is not the end of a message.
-        frameStartedAt = decoder.isMidFrame(input) ? (frameStartedAt ?? now) : nil
+        waitForMore(now: now)
         return
       case .frame(let frame):
         guard admit(respond(.frame(frame)), now: now) else { return }
@@ -146,30 +150,51 @@ public struct ConnectionState {
     if backlogged { readPaused = true }
   }
 
+  /// The rest of a message is awaited. The decoder may have taken the length or the
+  /// header out of the buffer: an empty buffer is not the end of a message.
+  @inline(__always) private mutating func waitForMore(now: UInt64) {
+    frameStartedAt = decoder.isMidFrame(input) ? (frameStartedAt ?? now) : nil
+  }
+
   /// No protocol error so far. (A pattern, not `failure == nil`, which copies the error.)
   private var isHealthy: Bool {
     if case .none = failure { return true }
     return false
   }
 
-  /// Answers as many plain searches in a row as the accelerator recognises, within the
-  /// budget and the output limits, from one borrow of the input (one retain per batch);
-  /// false if it answered none.
-  private mutating func plainSearches(
+  private enum Batch {
+    /// Some were answered (or the connection failed): serve on.
+    case answered
+    /// The next message is unfinished but may be plain: wait for its bytes.
+    case waiting
+    /// The next message is the full decoder's.
+    case decode
+  }
+
+  /// Answers as many plain requests in a row as the accelerator recognises, within the
+  /// budget and the output limits, from one borrow of the input (one retain per batch).
+  private mutating func plainRequests(
     now: UInt64, memo: inout FrameDecoder.HeaderMemo, _ respond: (Query) -> Answer
-  ) -> Bool {
-    guard !input.isEmpty, decoder.isAtBoundary else { return false }
+  ) -> Batch {
+    guard decoder.isAtBoundary else { return .decode }
+    guard !input.isEmpty else { return .waiting }
     let wire = decoder.limits
     let wasEmpty = output.isEmpty
     let budget = self.budget
     var answered = 0
     var refused: Int?
+    var last = FrameDecoder.PlainOutcome.incomplete
     let consumed = input.withReadableBytes { bytes in
       var at = 0
       while at < bytes.count && answered < budget && !Self.isBacklogged(output, limits) {
         let rest = UnsafeRawBufferPointer(rebasing: bytes[at...])
-        guard let m = FrameDecoder.plainSearch(in: rest, limits: wire, memo: &memo) else { break }
-        let answer = respond(.search(UnsafeRawBufferPointer(rebasing: rest[m.query])))
+        last = FrameDecoder.plainOutcome(in: rest, limits: wire, memo: &memo)
+        guard case .request(let m) = last else { break }
+        let answer: Answer
+        switch m.kind {
+        case .search(let q): answer = respond(.search(UnsafeRawBufferPointer(rebasing: rest[q])))
+        case .binary(let c): answer = respond(.binary(UnsafeRawBufferPointer(rebasing: rest[c])))
+        }
         guard Self.fits(answer, output, limits) else {
           refused = answer.count
           break
@@ -187,9 +212,11 @@ public struct ConnectionState {
     }
     if let refused {
       refuseTooLarge(refused, now: now)
-      return false
+      return .answered
     }
-    return answered > 0
+    if answered > 0 { return .answered }
+    if case .other = last { return .decode }
+    return .waiting
   }
 
   /// Whether `answer` fits under max-output-bytes; static, so the accelerator can ask

@@ -77,6 +77,7 @@ public struct OutputQueue {
   @inline(__always) public mutating func append(_ answer: Answer) {
     switch answer {
     case .made(let reply): append(reply)
+    case .direct(let reply): appendCopy(count: reply.count, reply.write)
     case .stored(let bytes, let owner):
       guard bytes.count > 0 else { return }
       if bytes.count <= Self.copyLimit {
@@ -90,16 +91,23 @@ public struct OutputQueue {
   }
 
   private mutating func appendCopy(_ bytes: UnsafeRawBufferPointer) {
+    appendCopy(count: bytes.count) { $0.copyMemory(from: bytes) }
+  }
+
+  /// `count` bytes written by `write` at the end of the copied run.
+  private mutating func appendCopy(count: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) {
+    guard count > 0 else { return }
     let start = copied.count
-    copied.append(contentsOf: bytes)
+    copied.append(contentsOf: repeatElement(0, count: count))
+    copied.withUnsafeMutableBytes { write(UnsafeMutableRawBufferPointer(rebasing: $0[start..<start + count])) }
     if head < segments.count, let last = segments.indices.last, segments[last].isCopied,
       segments[last].start + segments[last].count == start
     {
-      segments[last].count += bytes.count
+      segments[last].count += count
     } else {
-      segments.append(Segment(start: start, count: bytes.count))
+      segments.append(Segment(start: start, count: count))
     }
-    ended(bytes.count)
+    ended(count)
   }
 
   private mutating func ended(_ count: Int) {

@@ -1,15 +1,18 @@
 import SearchdWire
 
 /// What to send for one request: a reply encoded with the index (bytes the index owns:
-/// nothing is retained unless the queue keeps them by reference), or bytes made for this
-/// request. The connection queues it (copied if small, by reference if large).
+/// nothing is retained unless the queue keeps them by reference), a reply written straight
+/// into the output (a miss, a binary echo: its parts point into the request, so it is
+/// queued before the request's bytes go), or bytes made for this request.
 public enum Answer {
   case stored(UnsafeRawBufferPointer, owner: Unmanaged<AnyObject>)
+  case direct(DirectReply)
   case made([UInt8])
 
   @inline(__always) public var count: Int {
     switch self {
     case .stored(let b, _): return b.count
+    case .direct(let d): return d.count
     case .made(let b): return b.count
     }
   }
@@ -18,14 +21,26 @@ public enum Answer {
   public var copiedBytes: [UInt8] {
     switch self {
     case .stored(let b, _): return Array(b)
+    case .direct(let d):
+      return [UInt8](unsafeUninitializedCapacity: d.count) { buffer, initialized in
+        d.write(into: UnsafeMutableRawBufferPointer(buffer))
+        initialized = d.count
+      }
     case .made(let b): return b
     }
   }
+
+  /// The same answer, owning its bytes: for one that must outlive the request's buffer.
+  public var materialized: Answer {
+    if case .direct = self { return .made(copiedBytes) }
+    return self
+  }
 }
 
-/// What the decoder handed over: a plain search recognised in place (its query's bytes,
-/// valid for the call), or a whole frame for the full parse.
+/// What the decoder handed over: a plain search or binary request recognised in place
+/// (its query's or content's bytes, valid for the call), or a whole frame for the full parse.
 public enum Query {
   case search(UnsafeRawBufferPointer)
+  case binary(UnsafeRawBufferPointer)
   case frame(Frame)
 }

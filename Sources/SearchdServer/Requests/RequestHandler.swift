@@ -35,6 +35,7 @@ public struct RequestHandler: Sendable {
   public func answer(_ query: Query, trusted: Bool) -> Answered {
     switch query {
     case .search(let q): return Answered(answer: search(q), action: "search", error: nil)
+    case .binary(let c): return Answered(answer: binary(c), action: "binary", error: nil)
     case .frame(let frame):
       let request: Request
       do throws(WireError) {
@@ -47,27 +48,35 @@ public struct RequestHandler: Sendable {
   }
 
   /// A search's answer: every search, whichever way it was decoded, is answered and
-  /// counted here. A hit allocates and retains nothing: its reply was encoded with the table.
+  /// counted here. A hit allocates and retains nothing: its reply was encoded with the
+  /// table; nor does a miss of a plain query: its reply is written into the output.
   @inline(__always) public func search(_ query: UnsafeRawBufferPointer) -> Answer {
     if let entry = table.entry(forQuery: query) {
       counters.count(.searchHit)
       return .stored(table.reply(entry), owner: Unmanaged.passUnretained(table))
     }
     counters.count(.searchMiss)
+    if DirectReply.isPlain(query) { return .direct(.noMatch(query: query)) }
     return .made(Reply.noMatch(query: Array(query)))
+  }
+
+  /// A binary request's answer, written into the output: nothing allocated.
+  @inline(__always) public func binary(_ content: UnsafeRawBufferPointer) -> Answer {
+    counters.count(.binary)
+    return .direct(.binary(content: content))
   }
 
   private func answer(_ request: Request, trusted: Bool) -> Answered {
     let answer: Answer
     switch request {
     case .search(let query):
-      answer = query.withUnsafeBytes { search($0) }
+      // The query's bytes live only in this call: the answer takes its own copy.
+      answer = query.withUnsafeBytes { search($0).materialized }
     case .unknownAction(let action):
       counters.count(.invalidAction)
       answer = .made(Reply.invalidAction(action))
     case .binary(let content):
-      counters.count(.binary)
-      answer = .made(Reply.binary(echoing: content))
+      answer = content.withUnsafeBytes { binary($0).materialized }
     case .stats:
       guard trusted else {
         let error = WireError(.notPermitted, "stats are only served to local clients", closesConnection: false)

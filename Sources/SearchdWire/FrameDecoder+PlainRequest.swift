@@ -1,18 +1,24 @@
 import Glibc
 
-/// The decoder's accelerator for the common request: a complete search frame with a plain
-/// header (the four keys once each, ASCII strings without escapes, a decimal
-/// content-length, `text/json`, `utf-8`) and content `{"action": "search", "value":
-/// "<ASCII without escapes>"}`, recognised straight from the read buffer, allocating
-/// nothing. It applies the decoder's own rules (`WireLimits`' refusals, `Header.Key`,
+/// The decoder's accelerator for the common requests, recognised straight from the read
+/// buffer, allocating nothing: a complete frame with a plain header (the four keys once
+/// each, ASCII strings without escapes, a decimal content-length) that is either a search
+/// (`text/json`, `utf-8`, content `{"action": "search", "value": "<ASCII without
+/// escapes>"}`) or binary (any other content type). It applies the decoder's own rules (`WireLimits`' refusals, `Header.Key`,
 /// `Message.jsonType`, JSON whitespace); anything else, however slightly different, gets
 /// nil and `decode` decides, errors included. So it only has to be right on what it
 /// accepts, which the tests and the fuzz target check against `decode`.
 extension FrameDecoder {
-  /// A recognised search: the frame's length and where its query lies in the bytes.
-  public struct PlainSearch: Equatable, Sendable {
+  /// A recognised request: the frame's length and what it asks, by where its bytes lie.
+  public struct PlainRequest: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+      /// A search; the query's bytes (printable ASCII, no `"` or `\\`).
+      case search(query: Range<Int>)
+      /// A binary request; its content.
+      case binary(content: Range<Int>)
+    }
     public var frameLength: Int
-    public var query: Range<Int>
+    public var kind: Kind
   }
 
   /// The last header that passed the scan. Pipelined requests repeat their header byte
@@ -21,7 +27,7 @@ extension FrameDecoder {
   /// decoder of whichever connection is being served.
   public struct HeaderMemo: Sendable {
     fileprivate var bytes: [UInt8] = []
-    fileprivate var contentLength = 0
+    fileprivate var fields = PlainHeader(contentLength: 0, isJSON: false)
     fileprivate static let capacity = 256
 
     public init() { bytes.reserveCapacity(Self.capacity) }
@@ -31,44 +37,68 @@ extension FrameDecoder {
         && bytes.withUnsafeBytes { memcmp($0.baseAddress!, header.baseAddress!, header.count) == 0 }
     }
 
-    fileprivate mutating func remember(_ header: UnsafeRawBufferPointer, contentLength: Int) {
+    fileprivate mutating func remember(_ header: UnsafeRawBufferPointer, _ fields: PlainHeader) {
       guard header.count <= Self.capacity else { return }
       bytes.removeAll(keepingCapacity: true)
       bytes.append(contentsOf: header)
-      self.contentLength = contentLength
+      self.fields = fields
     }
   }
 
-  /// The plain search at the start of `bytes` (the unread input of a decoder between
-  /// messages: check `isAtBoundary` first), if one is there whole; nil sends the caller
-  /// to `decode`. Static, so a batch needs no access to the decoder itself (a method on
-  /// a decoder stored in a connection's state copied it on every call: perf).
-  public static func plainSearch(
+  /// What the accelerator made of the bytes at a message boundary.
+  public enum PlainOutcome: Equatable, Sendable {
+    case request(PlainRequest)
+    /// Not whole yet, and nothing so far says it is not plain (nor that it must be
+    /// refused): wait for more bytes rather than have the full decoder take it apart.
+    case incomplete
+    /// For `decode` to judge, errors included.
+    case other
+  }
+
+  /// The plain request at the start of `bytes` (the unread input of a decoder between
+  /// messages: check `isAtBoundary` first), if one is there whole. Static, so a batch
+  /// needs no access to the decoder itself (a method on a decoder stored in a
+  /// connection's state copied it on every call: perf).
+  public static func plainRequest(
     in bytes: UnsafeRawBufferPointer, limits: WireLimits, memo: inout HeaderMemo
-  ) -> PlainSearch? {
-    guard bytes.count >= 2 else { return nil }
+  ) -> PlainRequest? {
+    if case .request(let r) = plainOutcome(in: bytes, limits: limits, memo: &memo) { return r }
+    return nil
+  }
+
+  /// As `plainRequest`, saying also whether an unfinished message may still be plain: a
+  /// large request split over reads then waits for its last bytes here instead of going
+  /// the full decoder's way (which allocates) because its first read ended mid-content.
+  public static func plainOutcome(
+    in bytes: UnsafeRawBufferPointer, limits: WireLimits, memo: inout HeaderMemo
+  ) -> PlainOutcome {
+    guard bytes.count >= 2 else { return .incomplete }
     let headerLength = Int(bytes[0]) << 8 | Int(bytes[1])
-    guard limits.refusal(headerLength: headerLength) == nil, bytes.count >= 2 + headerLength else { return nil }
+    guard limits.refusal(headerLength: headerLength) == nil else { return .other }
+    guard bytes.count >= 2 + headerLength else { return .incomplete }
     let header = UnsafeRawBufferPointer(rebasing: bytes[2..<(2 + headerLength)])
-    let contentLength: Int
+    let fields: PlainHeader
     if memo.matches(header) {
-      contentLength = memo.contentLength
+      fields = memo.fields
     } else {
       var s = Scanner(bytes: bytes, index: 2, end: 2 + headerLength)
-      guard let n = s.header(), s.index == s.end else { return nil }
-      contentLength = n
-      memo.remember(header, contentLength: n)
+      guard let f = s.header(), s.index == s.end else { return .other }
+      fields = f
+      memo.remember(header, f)
     }
-    guard limits.refusal(contentLength: contentLength) == nil else { return nil }
+    guard limits.refusal(contentLength: fields.contentLength) == nil else { return .other }
     let contentStart = 2 + headerLength
-    guard bytes.count - contentStart >= contentLength else { return nil }
-    let frameLength = contentStart + contentLength
+    guard bytes.count - contentStart >= fields.contentLength else { return .incomplete }
+    let frameLength = contentStart + fields.contentLength
+    guard fields.isJSON else {
+      return .request(PlainRequest(frameLength: frameLength, kind: .binary(content: contentStart..<frameLength)))
+    }
     if let query = Self.tutorialContent(bytes, from: contentStart, to: frameLength) {
-      return PlainSearch(frameLength: frameLength, query: query)
+      return .request(PlainRequest(frameLength: frameLength, kind: .search(query: query)))
     }
     var c = Scanner(bytes: bytes, index: contentStart, end: frameLength)
-    guard let query = c.searchContent(), c.index == c.end else { return nil }
-    return PlainSearch(frameLength: frameLength, query: query)
+    guard let query = c.searchContent(), c.index == c.end else { return .other }
+    return .request(PlainRequest(frameLength: frameLength, kind: .search(query: query)))
   }
 
   /// The content exactly as the tutorial's client (Python's json.dumps) writes it — one
@@ -147,11 +177,15 @@ extension FrameDecoder {
       return value
     }
 
-    /// `{` key `:` value (`,` key `:` value)* `}` over the four header keys, each once.
-    mutating func header() -> Int? {
+    /// `{` key `:` value (`,` key `:` value)* `}` over the four header keys, each once: a
+    /// JSON request must be in UTF-8 (the accelerator decodes nothing else), a binary one
+    /// may name any encoding.
+    mutating func header() -> PlainHeader? {
       guard take(UInt8(ascii: "{")) else { return nil }
       var seen = 0
       var contentLength = -1
+      var isJSON = false
+      var isUTF8 = false
       repeat {
         guard let key = plainString(), take(UInt8(ascii: ":")) else { return nil }
         let bit: Int
@@ -161,10 +195,12 @@ extension FrameDecoder {
           contentLength = n
         } else if equals(key, Header.Key.contentType) {
           bit = 2
-          guard let v = plainString(), equals(v, Message.jsonTypeLiteral) else { return nil }
+          guard let v = plainString() else { return nil }
+          isJSON = equals(v, Message.jsonTypeLiteral)
         } else if equals(key, Header.Key.contentEncoding) {
           bit = 4
-          guard let v = plainString(), equals(v, TextEncoding.utf8Name) else { return nil }
+          guard let v = plainString() else { return nil }
+          isUTF8 = equals(v, TextEncoding.utf8Name)
         } else if equals(key, Header.Key.byteorder) {
           bit = 8
           guard plainString() != nil else { return nil }
@@ -174,9 +210,9 @@ extension FrameDecoder {
         guard seen & bit == 0 else { return nil }
         seen |= bit
       } while take(UInt8(ascii: ","))
-      guard take(UInt8(ascii: "}")), seen == 15 else { return nil }
+      guard take(UInt8(ascii: "}")), seen == 15, !isJSON || isUTF8 else { return nil }
       skipWhitespace()
-      return contentLength
+      return PlainHeader(contentLength: contentLength, isJSON: isJSON)
     }
 
     /// `{"action": "search", "value": "..."}`, the two keys in either order, each once.
@@ -201,4 +237,11 @@ extension FrameDecoder {
       return query
     }
   }
+}
+
+/// What the accelerator needs of a plain header.
+struct PlainHeader: Sendable {
+  var contentLength: Int
+  /// `text/json` (in UTF-8): a search, if its content says so; otherwise binary.
+  var isJSON: Bool
 }

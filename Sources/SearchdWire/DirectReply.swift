@@ -1,0 +1,111 @@
+/// The replies the accelerator's requests get, written straight into the output buffer:
+/// no array is made for them. Each is byte for byte its `Reply` counterpart (the tests and
+/// the fuzz target check it); the fixed parts are taken from `Reply` once, so the two
+/// cannot drift apart.
+public enum DirectReply {
+  /// `No match for "Q".`, for a query JSON writes as it is (`isPlain`).
+  case noMatch(query: UnsafeRawBufferPointer)
+  /// `First 10 bytes of request: ` and the first ten bytes of the content.
+  case binary(content: UnsafeRawBufferPointer)
+
+  /// Printable ASCII but `"` and `\`: what JSON writes unescaped, and Python's `json.dumps`
+  /// with it.
+  @inlinable public static func isPlain(_ query: UnsafeRawBufferPointer) -> Bool {
+    for b in query where b < 0x20 || b >= 0x7F || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+      return false
+    }
+    return true
+  }
+
+  /// The reply's length.
+  public var count: Int {
+    switch self {
+    case .noMatch(let q):
+      let content = Self.noMatchAround.prefix.count + q.count + Self.noMatchAround.suffix.count
+      return 2 + Self.jsonHeaderHead.count + Self.digits(content) + 1 + content
+    case .binary(let c):
+      return Self.binaryHeads[min(c.count, 10)].count + min(c.count, 10)
+    }
+  }
+
+  /// Writes the reply into `out`, which is `count` bytes long.
+  public func write(into out: UnsafeMutableRawBufferPointer) {
+    var w = Writer(out: out)
+    switch self {
+    case .noMatch(let q):
+      let content = Self.noMatchAround.prefix.count + q.count + Self.noMatchAround.suffix.count
+      let headerLength = Self.jsonHeaderHead.count + Self.digits(content) + 1
+      w.byte(UInt8(headerLength >> 8))
+      w.byte(UInt8(headerLength & 0xFF))
+      w.bytes(Self.jsonHeaderHead)
+      w.decimal(content)
+      w.byte(UInt8(ascii: "}"))
+      w.bytes(Self.noMatchAround.prefix)
+      w.bytes(q)
+      w.bytes(Self.noMatchAround.suffix)
+    case .binary(let c):
+      let n = min(c.count, 10)
+      w.bytes(Self.binaryHeads[n])
+      w.bytes(UnsafeRawBufferPointer(rebasing: c[c.startIndex..<c.startIndex + n]))
+    }
+    precondition(w.at == out.count, "a direct reply wrote \(w.at) bytes of \(out.count)")
+  }
+
+  // MARK: the fixed parts, from Reply
+
+  /// A JSON reply's header up to its content length's digits.
+  private static let jsonHeaderHead: [UInt8] = {
+    let h = Message.header(contentType: Message.jsonType, contentEncoding: "utf-8", contentLength: 0)
+    return Array(h.dropLast(2))  // "0}"
+  }()
+
+  /// The miss reply's content around the query.
+  private static let noMatchAround: (prefix: [UInt8], suffix: [UInt8]) = {
+    let content = Array(Reply.noMatch(query: [UInt8(ascii: "Q")]).dropFirst(2 + jsonHeaderHead.count + 3))
+    let at = content.firstIndex(of: UInt8(ascii: "Q"))!
+    return (Array(content[..<at]), Array(content[(at + 1)...]))
+  }()
+
+  /// The binary reply before its echoed bytes, for each count of them (0 to 10).
+  private static let binaryHeads: [[UInt8]] = (0...10).map { n in
+    Array(Reply.binary(echoing: [UInt8](repeating: 0, count: n)).dropLast(n))
+  }
+
+  private static func digits(_ n: Int) -> Int {
+    var d = 1
+    var v = n
+    while v >= 10 {
+      v /= 10
+      d += 1
+    }
+    return d
+  }
+
+  private struct Writer {
+    let out: UnsafeMutableRawBufferPointer
+    var at = 0
+
+    mutating func byte(_ b: UInt8) {
+      out[at] = b
+      at += 1
+    }
+
+    mutating func bytes(_ b: [UInt8]) { b.withUnsafeBytes { bytes($0) } }
+
+    mutating func bytes(_ b: UnsafeRawBufferPointer) {
+      guard b.count > 0 else { return }
+      UnsafeMutableRawBufferPointer(rebasing: out[at..<at + b.count]).copyMemory(from: b)
+      at += b.count
+    }
+
+    mutating func decimal(_ n: Int) {
+      let d = DirectReply.digits(n)
+      var v = n
+      for i in stride(from: d - 1, through: 0, by: -1) {
+        out[at + i] = UInt8(ascii: "0") + UInt8(v % 10)
+        v /= 10
+      }
+      at += d
+    }
+  }
+}
