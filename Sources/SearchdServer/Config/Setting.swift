@@ -51,14 +51,10 @@ public struct Setting: Sendable {
     check: (@Sendable (Value) -> String?)? = nil, _ summary: String
   ) {
     let initial = ServerConfig()[keyPath: field]
-    self.name = name
-    self.summary = summary
-    self.valueName = valueName
-    self.repeatable = false
-    self.reloads = reloads
-    self.defaultText = defaultHelp == nil ? initial.settingText : nil
-    self.defaultHelp = defaultHelp ?? initial.settingText
-    store = { (texts, config) throws(SettingError) in
+    self.init(
+      name, summary, valueName: valueName, repeatable: false, reloads: reloads,
+      defaultText: defaultHelp == nil ? initial.settingText : nil, defaultHelp: defaultHelp ?? initial.settingText
+    ) { (texts, config) throws(SettingError) in
       let value: Value = try Self.parse(texts.last!, name)
       if let problem = check?(value) { throw SettingError("\(name) \(problem)") }
       config[keyPath: field] = value
@@ -70,14 +66,10 @@ public struct Setting: Sendable {
     _ name: String, _ field: WritableKeyPath<ServerConfig, Value?> & Sendable, valueName: String,
     reloads: Bool = false, defaultHelp: String, _ summary: String
   ) {
-    self.name = name
-    self.summary = summary
-    self.valueName = valueName
-    self.repeatable = false
-    self.reloads = reloads
-    self.defaultText = nil
-    self.defaultHelp = defaultHelp
-    store = { (texts, config) throws(SettingError) in
+    self.init(
+      name, summary, valueName: valueName, repeatable: false, reloads: reloads, defaultText: nil,
+      defaultHelp: defaultHelp
+    ) { (texts, config) throws(SettingError) in
       config[keyPath: field] = try Self.parse(texts.last!, name) as Value
     }
   }
@@ -88,18 +80,31 @@ public struct Setting: Sendable {
     reloads: Bool = false, _ summary: String
   ) {
     let initial = ServerConfig()[keyPath: field]
-    self.name = name
-    self.summary = summary
-    self.valueName = valueName
-    self.repeatable = true
-    self.reloads = reloads
-    self.defaultText = initial.first?.settingText
-    self.defaultHelp = initial.isEmpty ? "none" : initial.map(\.settingText).joined(separator: ", ")
-    store = { (texts, config) throws(SettingError) in
+    self.init(
+      name, summary, valueName: valueName, repeatable: true, reloads: reloads,
+      defaultText: initial.first?.settingText,
+      defaultHelp: initial.isEmpty ? "none" : initial.map(\.settingText).joined(separator: ", ")
+    ) { (texts, config) throws(SettingError) in
       var values: [Value] = []
       for text in texts { values.append(try Self.parse(text, name)) }
       config[keyPath: field] = values
     }
+  }
+
+  /// Every other initialiser ends here: what a setting is, and how it stores a value.
+  private init(
+    _ name: String, _ summary: String, valueName: String, repeatable: Bool, reloads: Bool, defaultText: String?,
+    defaultHelp: String,
+    store: @escaping @Sendable (_ texts: [String], inout ServerConfig) throws(SettingError) -> Void
+  ) {
+    self.name = name
+    self.summary = summary
+    self.valueName = valueName
+    self.repeatable = repeatable
+    self.reloads = reloads
+    self.defaultText = defaultText
+    self.defaultHelp = defaultHelp
+    self.store = store
   }
 
   private static func parse<Value: SettingValue>(_ text: String, _ name: String) throws(SettingError) -> Value {

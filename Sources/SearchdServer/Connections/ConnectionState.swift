@@ -163,11 +163,12 @@ public struct ConnectionState {
         case .search(let q): answer = respond(.search(UnsafeRawBufferPointer(rebasing: rest[q])))
         case .binary(let c): answer = respond(.binary(UnsafeRawBufferPointer(rebasing: rest[c])))
         }
-        guard Self.fits(answer, output, limits) else {
-          refused = answer.count
+        let count = answer.count
+        guard output.pendingBytes + count <= limits.maxOutputBytes else {
+          refused = count
           break
         }
-        output.append(answer)
+        output.append(answer, count: count)
         at += m.frameLength
         answered += 1
       }
@@ -187,23 +188,16 @@ public struct ConnectionState {
     return .waiting
   }
 
-  /// Whether `answer` fits under max-output-bytes; static, so the accelerator can ask
-  /// while the input is lent out.
-  @inline(__always) private static func fits(_ answer: Answer, _ output: OutputQueue, _ limits: ConnectionLimits)
-    -> Bool
-  {
-    output.pendingBytes + answer.count <= limits.maxOutputBytes
-  }
-
   /// An answer from the full decoder: queued, or refused over max-output-bytes (false:
   /// the connection is failing).
   private mutating func admit(_ answer: Answer, now: UInt64) -> Bool {
-    guard Self.fits(answer, output, limits) else {
-      refuseTooLarge(answer.count, now: now)
+    let count = answer.count
+    guard output.pendingBytes + count <= limits.maxOutputBytes else {
+      refuseTooLarge(count, now: now)
       return false
     }
     if output.isEmpty { lastWriteProgress = now }
-    output.append(answer)
+    output.append(answer, count: count)
     answered(1, now: now)
     return true
   }

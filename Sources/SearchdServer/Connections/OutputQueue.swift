@@ -74,10 +74,14 @@ public struct OutputQueue {
 
   /// Queues an answer: stored bytes are copied if small (no retain at all), else queued
   /// by reference with their owner retained until written.
-  @inline(__always) public mutating func append(_ answer: Answer) {
+  public mutating func append(_ answer: Answer) { append(answer, count: answer.count) }
+
+  /// `count`: the answer's length, as the caller already measured it (a direct reply's is
+  /// computed, not stored).
+  @inline(__always) public mutating func append(_ answer: Answer, count: Int) {
     switch answer {
     case .made(let reply): append(reply)
-    case .direct(let reply): appendCopy(count: reply.count, reply.write)
+    case .direct(let reply): appendCopy(count: count, reply.write)
     case .stored(let bytes, let owner):
       guard bytes.count > 0 else { return }
       if bytes.count <= Self.copyLimit {
