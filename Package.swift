@@ -13,6 +13,7 @@ let package = Package(
   products: [
     .executable(name: "searchd", targets: ["searchd"]),
     .executable(name: "searchctl", targets: ["searchctl"]),
+    .executable(name: "searchd-index", targets: ["searchd-index"]),
     // For the fuzzer package in Fuzz/, which must be built with flags the daemon must not see:
     // the codec, and the connection state machine it drives.
     .library(name: "SearchdWire", targets: ["SearchdWire"]),
@@ -34,7 +35,7 @@ let package = Package(
     .target(name: "SearchdSystem", dependencies: ["CShims"]),
     .target(name: "SearchdLoop", dependencies: ["SearchdSystem"], swiftSettings: releaseHotPath),
     .target(name: "SearchdWire"),
-    .target(name: "SearchdIndex", dependencies: ["SearchdWire"]),
+    .target(name: "SearchdIndex", dependencies: ["SearchdWire", "SearchdSystem"]),
     .target(
       name: "SearchdServer",
       dependencies: [
@@ -50,6 +51,12 @@ let package = Package(
         "SearchdServer", "SearchdSystem", "SearchdIndex",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(
+      name: "searchd-index",
+      dependencies: [
+        "SearchdIndex", "SearchdSystem", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .executableTarget(
@@ -69,7 +76,9 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["SearchdWire"], path: "Tests/TestSupport"),
     .testTarget(
       name: "IntegrationTests",
-      dependencies: ["TestSupport", "SearchdWire", "SearchdSystem", "SearchdServer", "searchd", "searchctl"],
+      dependencies: [
+        "TestSupport", "SearchdWire", "SearchdSystem", "SearchdServer", "searchd", "searchctl", "searchd-index",
+      ],
       exclude: ["Python", "Systemd/sandbox.sh"]
     ),
   ],

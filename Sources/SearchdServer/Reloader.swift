@@ -30,18 +30,18 @@ final class Reloader: Sendable {
         return
       }
       guard let path else {
-        install(LookupTable(index: .builtIn))
+        install(.builtIn)
         logger.info("reloaded: serving the built-in index", metadata: ["message_id": "\(MessageID.reload)"])
         return
       }
-      let start = MonotonicClock.nanoseconds()
       do {
-        let index = try SearchIndex.load(path: path)
-        install(LookupTable(index: index, buildNanoseconds: MonotonicClock.nanoseconds() - start))
+        let table = try LookupTable.load(path: path)
+        install(table)
         logger.info(
           "reloaded the index",
           metadata: [
-            "message_id": "\(MessageID.reload)", "searchd_index": "\(path)", "searchd_index_entries": "\(index.count)",
+            "message_id": "\(MessageID.reload)", "searchd_index": "\(path)", "searchd_index_entries": "\(table.count)",
+            "searchd_index_format": "\(table.format.rawValue)",
           ])
       } catch {
         logger.error(

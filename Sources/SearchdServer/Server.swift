@@ -69,7 +69,7 @@ public final class Server: @unchecked Sendable {
       metadata: [
         "message_id": "\(MessageID.ready)",
         "searchd_listeners": "\(listeners.map(\.description).joined(separator: " "))",
-        "searchd_threads": "\(workers.count)", "searchd_index_entries": "\(main.table.index.count)",
+        "searchd_threads": "\(workers.count)", "searchd_index_entries": "\(main.table.count)",
       ])
     Systemd.notify("READY=1\nSTATUS=\(statusLine())")
     main.loop.scheduleRepeating(everyNanoseconds: 5_000_000_000) { [unowned self] in
@@ -111,6 +111,6 @@ public final class Server: @unchecked Sendable {
 
   func statusLine() -> String {
     "\(stats.connectionsCurrent.load(ordering: .relaxed)) connections, "
-      + "\(stats.requestsServed) requests served, \(workers[0].table.index.count) index entries"
+      + "\(stats.requestsServed) requests served, \(workers[0].table.count) index entries"
   }
 }

@@ -17,12 +17,37 @@ public enum DirectReply {
     return true
   }
 
+  /// The length of a JSON reply's frame before its content: the 2-byte length and the
+  /// header, which differ between replies only in the content length's digits.
+  @inlinable public static func jsonHeadCount(contentLength: Int) -> Int {
+    2 + jsonHeaderHead.count + digits(contentLength) + 1
+  }
+
+  /// A hit's reply around the escaped text the index stores: the frame's head and the
+  /// content's start before it, `hitTail` after it.
+  @inlinable public static func hitHeadCount(textLength: Int) -> Int {
+    jsonHeadCount(contentLength: hitContentLength(textLength: textLength)) + Reply.resultContentAround.prefix.count
+  }
+
+  @inlinable static func hitContentLength(textLength: Int) -> Int {
+    Reply.resultContentAround.prefix.count + textLength + hitTail.count
+  }
+
+  public static let hitTail = Reply.resultContentAround.suffix
+
+  /// Writes a hit's head, `hitHeadCount` bytes, at `out`.
+  public static func writeHitHead(textLength: Int, into out: UnsafeMutableRawBufferPointer) {
+    var w = Writer(out: out)
+    w.jsonHead(contentLength: hitContentLength(textLength: textLength))
+    w.bytes(Reply.resultContentAround.prefix)
+  }
+
   /// The reply's length.
   public var count: Int {
     switch self {
     case .noMatch(let q):
       let content = Self.noMatchAround.prefix.count + q.count + Self.noMatchAround.suffix.count
-      return 2 + Self.jsonHeaderHead.count + Self.digits(content) + 1 + content
+      return Self.jsonHeadCount(contentLength: content) + content
     case .binary(let c):
       return Self.binaryHeads[min(c.count, 10)].count + min(c.count, 10)
     }
@@ -33,13 +58,7 @@ public enum DirectReply {
     var w = Writer(out: out)
     switch self {
     case .noMatch(let q):
-      let content = Self.noMatchAround.prefix.count + q.count + Self.noMatchAround.suffix.count
-      let headerLength = Self.jsonHeaderHead.count + Self.digits(content) + 1
-      w.byte(UInt8(headerLength >> 8))
-      w.byte(UInt8(headerLength & 0xFF))
-      w.bytes(Self.jsonHeaderHead)
-      w.decimal(content)
-      w.byte(UInt8(ascii: "}"))
+      w.jsonHead(contentLength: Self.noMatchAround.prefix.count + q.count + Self.noMatchAround.suffix.count)
       w.bytes(Self.noMatchAround.prefix)
       w.bytes(q)
       w.bytes(Self.noMatchAround.suffix)
@@ -54,7 +73,7 @@ public enum DirectReply {
   // MARK: the fixed parts, from Reply
 
   /// A JSON reply's header up to its content length's digits.
-  private static let jsonHeaderHead: [UInt8] = {
+  @usableFromInline static let jsonHeaderHead: [UInt8] = {
     let h = Message.header(contentType: Message.jsonType, contentEncoding: "utf-8", contentLength: 0)
     return Array(h.dropLast(2))  // "0}"
   }()
@@ -71,7 +90,7 @@ public enum DirectReply {
     Array(Reply.binary(echoing: [UInt8](repeating: 0, count: n)).dropLast(n))
   }
 
-  private static func digits(_ n: Int) -> Int {
+  @usableFromInline static func digits(_ n: Int) -> Int {
     var d = 1
     var v = n
     while v >= 10 {
@@ -96,6 +115,15 @@ public enum DirectReply {
       guard b.count > 0 else { return }
       UnsafeMutableRawBufferPointer(rebasing: out[at..<at + b.count]).copyMemory(from: b)
       at += b.count
+    }
+
+    mutating func jsonHead(contentLength: Int) {
+      let headerLength = DirectReply.jsonHeaderHead.count + DirectReply.digits(contentLength) + 1
+      byte(UInt8(headerLength >> 8))
+      byte(UInt8(headerLength & 0xFF))
+      bytes(DirectReply.jsonHeaderHead)
+      decimal(contentLength)
+      byte(UInt8(ascii: "}"))
     }
 
     mutating func decimal(_ n: Int) {

@@ -29,10 +29,12 @@ public struct JSONParser {
   }
 
   /// A top-level object read member by member without building it, for documents of
-  /// millions of members (an index): `body` gets each key and its value, nil when the
-  /// value is not a string (it is skipped), and returns false to stop.
+  /// millions of members (an index): `body` gets each key's and string value's UTF-8 bytes
+  /// (escapes resolved, validated; valid only during the call), nil for a value that is not
+  /// a string (it is skipped), and the offset read up to; it returns false to stop.
   public static func forEachMember(
-    ofObject raw: UnsafeRawBufferPointer, _ body: (_ key: String, _ value: String?) -> Bool
+    ofObject raw: UnsafeRawBufferPointer,
+    _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer?, _ offset: Int) -> Bool
   ) throws(Failure) {
     let bytes = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
     var p = JSONParser(bytes: bytes, maxDepth: WireLimits.default.maxJSONDepth)
@@ -45,25 +47,27 @@ public struct JSONParser {
     }
     p.index += 1
     p.skipWhitespace()
+    var keyScratch: [UInt8] = []
+    var valueScratch: [UInt8] = []
     if p.peek == UInt8(ascii: "}") {
       p.index += 1
     } else {
       members: while true {
         p.skipWhitespace()
         guard p.peek == UInt8(ascii: "\"") else { throw .syntax(offset: p.index) }
-        let key = try p.parseString()
+        let key = try p.parseStringBytes(scratch: &keyScratch)
         p.skipWhitespace()
         guard p.peek == UInt8(ascii: ":") else { throw .syntax(offset: p.index) }
         p.index += 1
         p.skipWhitespace()
-        let value: String?
+        let value: UnsafeRawBufferPointer?
         if p.peek == UInt8(ascii: "\"") {
-          value = try p.parseString()
+          value = try p.parseStringBytes(scratch: &valueScratch)
         } else {
           _ = try p.parseValue(depth: 1)
           value = nil
         }
-        if !body(key, value) { return }
+        if !body(key, value, p.index) { return }
         p.skipWhitespace()
         switch p.peek {
         case UInt8(ascii: ","): p.index += 1
@@ -206,50 +210,73 @@ public struct JSONParser {
   private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
 
   private mutating func parseString() throws(Failure) -> String {
+    var scratch: [UInt8] = []
+    return String(decoding: try parseStringBytes(scratch: &scratch), as: UTF8.self)
+  }
+
+  /// A string's UTF-8 bytes, validated: where they lie when the string has no escapes,
+  /// else resolved into `scratch`. Valid until `scratch` or the input changes.
+  private mutating func parseStringBytes(scratch: inout [UInt8]) throws(Failure) -> UnsafeRawBufferPointer {
     index += 1  // opening quote
     let start = index
     // Fast path: no escapes, so the bytes are the string once validated as UTF-8.
-    while index < bytes.count {
+    index = JSONScan.firstSpecial(UnsafeRawBufferPointer(bytes), from: index)
+    if index < bytes.count {
       let c = bytes[index]
       if c == UInt8(ascii: "\"") {
-        let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        let raw = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<index]))
         index += 1
-        return try validatedString(raw)
+        guard Self.isValidUTF8(raw) else { throw .invalidUTF8 }
+        return raw
       }
-      if c == UInt8(ascii: "\\") { break }
       if c < 0x20 { throw .syntax(offset: index) }
-      index += 1
     }
-    var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+    scratch.removeAll(keepingCapacity: true)
+    scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
     while index < bytes.count {
       let c = bytes[index]
       switch c {
       case UInt8(ascii: "\""):
         index += 1
-        return try out.withUnsafeBufferPointer { (b) throws(Failure) in try validatedString(b) }
+        let resolved = scratch.withUnsafeBytes { $0 }
+        guard Self.isValidUTF8(resolved) else { throw .invalidUTF8 }
+        return resolved
       case UInt8(ascii: "\\"):
         index += 1
         guard let e = peek else { throw .syntax(offset: index) }
         index += 1
         switch e {
-        case UInt8(ascii: "\""): out.append(0x22)
-        case UInt8(ascii: "\\"): out.append(0x5C)
-        case UInt8(ascii: "/"): out.append(0x2F)
-        case UInt8(ascii: "b"): out.append(0x08)
-        case UInt8(ascii: "f"): out.append(0x0C)
-        case UInt8(ascii: "n"): out.append(0x0A)
-        case UInt8(ascii: "r"): out.append(0x0D)
-        case UInt8(ascii: "t"): out.append(0x09)
-        case UInt8(ascii: "u"): try appendUnicodeEscape(to: &out)
+        case UInt8(ascii: "\""): scratch.append(0x22)
+        case UInt8(ascii: "\\"): scratch.append(0x5C)
+        case UInt8(ascii: "/"): scratch.append(0x2F)
+        case UInt8(ascii: "b"): scratch.append(0x08)
+        case UInt8(ascii: "f"): scratch.append(0x0C)
+        case UInt8(ascii: "n"): scratch.append(0x0A)
+        case UInt8(ascii: "r"): scratch.append(0x0D)
+        case UInt8(ascii: "t"): scratch.append(0x09)
+        case UInt8(ascii: "u"): try appendUnicodeEscape(to: &scratch)
         default: throw .syntax(offset: index - 1)
         }
       default:
         if c < 0x20 { throw .syntax(offset: index) }
-        out.append(c)
+        scratch.append(c)
         index += 1
       }
     }
     throw .syntax(offset: index)
+  }
+
+  /// ASCII eight bytes at a time; anything else through the standard library's validator.
+  private static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    var i = 0
+    while i + 8 <= bytes.count {
+      if bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
+      i += 8
+    }
+    while i < bytes.count && bytes[i] < 0x80 { i += 1 }
+    if i == bytes.count { return true }
+    return String(validating: UnsafeRawBufferPointer(rebasing: bytes[i...]).bindMemory(to: UInt8.self), as: UTF8.self)
+      != nil
   }
 
   private mutating func hex4() throws(Failure) -> UInt32 {
@@ -285,11 +312,6 @@ public struct JSONParser {
     }
     guard let u = Unicode.Scalar(scalar) else { throw .syntax(offset: index) }
     out.append(contentsOf: UTF8.encode(u)!)
-  }
-
-  private func validatedString(_ raw: UnsafeBufferPointer<UInt8>) throws(Failure) -> String {
-    guard let s = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8 }
-    return s
   }
 }
 

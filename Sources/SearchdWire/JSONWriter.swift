@@ -1,26 +1,69 @@
 /// Writes JSON the way Python's `json.dumps(obj, ensure_ascii=False)` does, so
 /// replies are byte-identical to the reference server's.
 public enum JSONWriter {
-  /// Appends `s` as a quoted JSON string: `"` `\` and the named controls escaped,
-  /// other controls as lower-case `\u00xx`, everything else raw UTF-8.
-  public static func appendString(_ s: some StringProtocol, to out: inout [UInt8]) {
-    out.append(UInt8(ascii: "\""))
-    for b in s.utf8 {
-      switch b {
-      case 0x22: out.append(contentsOf: [0x5C, 0x22])
-      case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-      case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-      case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-      case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-      case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-      case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-      case 0x00..<0x20:
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-      default: out.append(b)
-      }
+  /// The most bytes `writeString` writes for `count` bytes of text (a control as `\u00xx`).
+  public static func maxStringLength(_ count: Int) -> Int { count * 6 + 2 }
+
+  /// Writes UTF-8 `text` as a JSON string at `out`, which has room for
+  /// `maxStringLength(text.count)`: `"` `\` and the named controls escaped, other controls
+  /// as lower-case `\u00xx`, everything else raw UTF-8; in quotes unless `quoted` is false.
+  /// Returns the bytes written.
+  public static func writeString(
+    _ text: UnsafeRawBufferPointer, to out: UnsafeMutableRawPointer, quoted: Bool = true
+  ) -> Int {
+    var at = 0
+    @inline(__always) func put(_ b: UInt8) {
+      out.storeBytes(of: b, toByteOffset: at, as: UInt8.self)
+      at += 1
     }
-    out.append(UInt8(ascii: "\""))
+    if quoted { put(UInt8(ascii: "\"")) }
+    var from = 0
+    while true {
+      // The plain run up to the next special byte, copied whole.
+      let next = JSONScan.firstSpecial(text, from: from)
+      if next > from {
+        (out + at).copyMemory(from: text.baseAddress! + from, byteCount: next - from)
+        at += next - from
+      }
+      if next == text.count { break }
+      let b = text[next]
+      switch b {
+      case 0x22, 0x5C:
+        put(0x5C)
+        put(b)
+      case 0x0A: escape("n")
+      case 0x0D: escape("r")
+      case 0x09: escape("t")
+      case 0x08: escape("b")
+      case 0x0C: escape("f")
+      default:
+        for c in "\\u00".utf8 { put(c) }
+        put(hexDigits[Int(b >> 4)])
+        put(hexDigits[Int(b & 0xF)])
+      }
+      from = next + 1
+    }
+    if quoted { put(UInt8(ascii: "\"")) }
+    return at
+
+    func escape(_ c: Unicode.Scalar) {
+      put(0x5C)
+      put(UInt8(ascii: c))
+    }
+  }
+
+  private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+  /// Appends `s` as a quoted JSON string, as `writeString` writes it.
+  public static func appendString(_ s: some StringProtocol, to out: inout [UInt8]) {
+    let text = Array(s.utf8)
+    let start = out.count
+    let room = maxStringLength(text.count)
+    out.append(contentsOf: repeatElement(0, count: room))
+    let written = text.withUnsafeBytes { t in
+      out.withUnsafeMutableBytes { o in writeString(t, to: o.baseAddress! + start) }
+    }
+    out.removeLast(room - written)
   }
 
   /// A value allowed in our messages: string or non-negative integer.

@@ -31,3 +31,13 @@ public enum Reply {
     return Message.encode(contentType: Message.jsonType, contentEncoding: "utf-8", content: content)
   }
 }
+
+extension Reply {
+  /// A result reply's content is these bytes, the text escaped as in a JSON string, then
+  /// `suffix`: for whatever stores results without the parts every result shares (the index).
+  public static let resultContentAround: (prefix: [UInt8], suffix: [UInt8]) = {
+    var content: [UInt8] = []
+    JSONWriter.appendObject(["result": .string("")], to: &content)
+    return (Array(content.dropLast(2)), Array(content.suffix(2)))  // `{"result": "` and `"}`
+  }()
+}

@@ -38,7 +38,6 @@ struct Searchd: ParsableCommand {
     SignalFD.ignoreBrokenPipe()
     let settings = readSettings()
     let logger = Startup.logger(settings)
-    let table = Startup.loadIndex(settings, logger: logger)
     // SIGHUP re-reads the file, so a changed `index =` takes effect; a flag still wins.
     let command = self
     let indexPathSource: @Sendable () throws -> String? = {
@@ -46,9 +45,11 @@ struct Searchd: ParsableCommand {
     }
     do {
       let listeners = try ListenerSet.open(settings)
+      // Handed straight to the loops: a reference kept here would keep a reloaded-away
+      // index mapped until exit.
       let server = try Server(
-        config: settings, table: table, listeners: listeners, signals: signals, logger: logger,
-        indexPathSource: indexPathSource)
+        config: settings, table: Startup.loadIndex(settings, logger: logger), listeners: listeners, signals: signals,
+        logger: logger, indexPathSource: indexPathSource)
       try server.run()
     } catch {
       Startup.fail(error.description)

@@ -21,11 +21,9 @@ enum Startup {
   }
 
   static func loadIndex(_ config: ServerConfig, logger: Logger) -> LookupTable {
-    let start = MonotonicClock.nanoseconds()
-    guard let path = config.indexPath else { return LookupTable(index: .builtIn) }
+    guard let path = config.indexPath else { return .builtIn }
     do {
-      let index = try SearchIndex.load(path: path)
-      return LookupTable(index: index, buildNanoseconds: MonotonicClock.nanoseconds() - start)
+      return try LookupTable.load(path: path)
     } catch {
       fail(error.description)
     }

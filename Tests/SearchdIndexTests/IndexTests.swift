@@ -10,14 +10,14 @@ import Testing
   }
 
   @Test func builtInIsTheTutorials() {
-    #expect(SearchIndex.builtIn.count == 3)
-    #expect(LookupTable(index: .builtIn).value(forKey: "morpheus") == "Follow the white rabbit. \u{1F430}")
-    #expect(LookupTable(index: .builtIn).value(forKey: "\u{1F436}") == "\u{1F43E} Playing ball! \u{1F3D0}")
-    #expect(LookupTable(index: .builtIn).value(forKey: "Morpheus") == nil)
+    #expect(LookupTable.builtIn.count == 3)
+    #expect(LookupTable.builtIn.value(forKey: "morpheus") == "Follow the white rabbit. \u{1F430}")
+    #expect(LookupTable.builtIn.value(forKey: "\u{1F436}") == "\u{1F43E} Playing ball! \u{1F3D0}")
+    #expect(LookupTable.builtIn.value(forKey: "Morpheus") == nil)
   }
 
   @Test func keysCompareAsBytesNotCanonicalStrings() {
-    let table = LookupTable(index: SearchIndex(entries: ["caf\u{E9}": "precomposed"], source: "test"))
+    let table = LookupTable(pairs: [("caf\u{E9}", "precomposed")], source: "test")
     #expect(table.value(forKey: "caf\u{E9}") == "precomposed")
     #expect(table.value(forKey: "cafe\u{301}") == nil)
   }
@@ -26,8 +26,8 @@ import Testing
   @Test func aFileWithBothSpellingsOfAKeyKeepsBoth() throws {
     let path = try write("{\"caf\u{E9}\": \"nfc\", \"cafe\u{301}\": \"nfd\"}")
     defer { try? FileManager.default.removeItem(atPath: path) }
-    let table = LookupTable(index: try SearchIndex.load(path: path))
-    #expect(table.index.count == 2)
+    let table = try LookupTable.load(path: path)
+    #expect(table.count == 2)
     #expect(table.value(forKey: "caf\u{E9}") == "nfc")
     #expect(table.value(forKey: "cafe\u{301}") == "nfd")
   }
@@ -36,18 +36,19 @@ import Testing
   @Test func aRepeatedKeyKeepsItsLastValue() throws {
     let path = try write(#"{"neo": "first", "neo": "last"}"#)
     defer { try? FileManager.default.removeItem(atPath: path) }
-    let index = try SearchIndex.load(path: path)
-    #expect(index.count == 1)
-    #expect(LookupTable(index: index).value(forKey: "neo") == "last")
+    let table = try LookupTable.load(path: path)
+    #expect(table.count == 1)
+    #expect(table.value(forKey: "neo") == "last")
   }
 
   @Test func loadsAFile() throws {
     let path = try write(#"{"neo": "The One", "trinity": "\u00e9"}"#)
     defer { try? FileManager.default.removeItem(atPath: path) }
-    let index = try SearchIndex.load(path: path)
-    #expect(index.count == 2)
-    #expect(LookupTable(index: index).value(forKey: "trinity") == "é")
-    #expect(index.source == path)
+    let table = try LookupTable.load(path: path)
+    #expect(table.count == 2)
+    #expect(table.value(forKey: "trinity") == "é")
+    #expect(table.source == path)
+    #expect(table.format == .json)
   }
 
   @Test(arguments: [
@@ -57,7 +58,7 @@ import Testing
     let path = try write(text)
     defer { try? FileManager.default.removeItem(atPath: path) }
     #expect {
-      try SearchIndex.load(path: path)
+      try LookupTable.load(path: path)
     } throws: { error in
       let d = "\(error)"
       return d.contains(path) && d.contains(problem)
@@ -66,7 +67,7 @@ import Testing
 
   @Test func missingFile() {
     #expect {
-      try SearchIndex.load(path: "/nonexistent/searchd.json")
+      try LookupTable.load(path: "/nonexistent/searchd.json")
     } throws: { "\($0)".contains("/nonexistent/searchd.json") && "\($0)".contains("no such file") }
   }
 
@@ -80,8 +81,9 @@ import Testing
     text += "}"
     let path = try write(text)
     defer { try? FileManager.default.removeItem(atPath: path) }
-    let index = try SearchIndex.load(path: path)
-    #expect(index.count == 1_000_000)
-    #expect(LookupTable(index: index).value(forKey: "key999999") == "value 999999")
+    let table = try LookupTable.load(path: path)
+    #expect(table.count == 1_000_000)
+    #expect(table.value(forKey: "key999999") == "value 999999")
+    #expect(table.value(forKey: "key1000000") == nil)
   }
 }

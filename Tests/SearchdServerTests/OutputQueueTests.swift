@@ -1,3 +1,4 @@
+import SearchdWire
 import Testing
 
 @testable import SearchdServer
@@ -67,10 +68,12 @@ import Testing
 
   /// A large answer the index owns is queued by reference: its owner lives until the
   /// last byte is written, then is let go; a small one is copied and never retained.
-  @Test func storedAnswersKeepTheirOwnerOnlyWhileQueuedByReference() {
+  /// A hit is the text the index holds with the reply's fixed parts written around it:
+  /// copied when small, else queued by reference with the index kept alive until written.
+  @Test func hitsKeepTheirOwnerOnlyWhileQueuedByReference() {
     final class Owner {
       let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
-      init() { bytes.initializeMemory(as: UInt8.self, repeating: 9) }
+      init() { bytes.initializeMemory(as: UInt8.self, repeating: UInt8(ascii: "a")) }
       deinit { bytes.deallocate() }
     }
     var q = OutputQueue()
@@ -79,14 +82,19 @@ import Testing
       let owner = Owner()
       watched = owner
       let unmanaged = Unmanaged<AnyObject>.passUnretained(owner)
-      q.append(.stored(UnsafeRawBufferPointer(rebasing: owner.bytes[0..<10]), owner: unmanaged))
-      q.append(.stored(UnsafeRawBufferPointer(owner.bytes), owner: unmanaged))
+      q.append(.hit(text: UnsafeRawBufferPointer(rebasing: owner.bytes[0..<10]), owner: unmanaged))
+      q.append(.hit(text: UnsafeRawBufferPointer(owner.bytes), owner: unmanaged))
     }
     #expect(watched != nil, "the large answer keeps its owner")
-    #expect(pending(q) == reply(9, 10 + 4096))
+    let small = Reply.result(String(repeating: "a", count: 10))
+    let large = Reply.result(String(repeating: "a", count: 4096))
+    #expect(pending(q) == small + large)
+    #expect(q.pendingReplies == 2)
+    q.discard(small.count + large.count - 4096 - 2)
+    #expect(q.pendingReplies == 1)
     q.discard(2000)
     #expect(watched != nil)
-    q.discard(10 + 4096 - 2000)
+    q.discard(4096 - 2000 + 2)
     #expect(watched == nil, "written: the owner is let go")
     #expect(q.isEmpty)
   }

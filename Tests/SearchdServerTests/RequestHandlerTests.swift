@@ -7,7 +7,7 @@ import Testing
 
 @Suite(.timeLimit(.minutes(10))) struct RequestHandlerTests {
   private let handler = RequestHandler(
-    table: LookupTable(index: .builtIn), limits: .default, counters: RequestCounters(),
+    table: .builtIn, limits: .default, counters: RequestCounters(),
     statsReport: { _ in Reply.result("stats") })
 
   private func frame(_ bytes: [UInt8]) -> Frame {
@@ -28,13 +28,13 @@ import Testing
     #expect(refused.error?.code == .notPermitted)
   }
 
-  @Test func hitsAreServedFromTheTablesPreEncodedReplies() {
+  @Test func hitsAreServedFromTheTablesPreEncodedContent() {
     let answered = handler.answer(.frame(frame(Request.encodeSearch("ring"))), trusted: false)
-    guard case .stored(let reply, _) = answered.answer else {
+    guard case .hit = answered.answer else {
       Issue.record("a hit is answered from the table")
       return
     }
-    #expect(Array(reply) == Reply.result("In the caves beneath the Misty Mountains. \u{1F48D}"))
+    #expect(answered.answer.copiedBytes == Reply.result("In the caves beneath the Misty Mountains. \u{1F48D}"))
     #expect(answered.action == "search")
   }
 
@@ -42,7 +42,7 @@ import Testing
   @Test func aSearchIsCountedOnceWhicheverWayItWasDecoded() {
     let counters = RequestCounters()
     let h = RequestHandler(
-      table: LookupTable(index: .builtIn), limits: .default, counters: counters, statsReport: { _ in [] })
+      table: .builtIn, limits: .default, counters: counters, statsReport: { _ in [] })
     _ = Array("ring".utf8).withUnsafeBytes { h.answer(.search($0), trusted: false) }
     _ = h.answer(.frame(frame(Request.encodeSearch("needle"))), trusted: false)
     #expect(counters.requests(.searchHit) == 1)

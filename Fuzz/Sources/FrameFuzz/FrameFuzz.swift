@@ -23,7 +23,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
 let wire = WireLimits(maxHeaderBytes: 1024, maxContentLength: 2048)
 let handler = RequestHandler(
-  table: LookupTable(index: .builtIn), limits: wire, counters: RequestCounters(),
+  table: .builtIn, limits: wire, counters: RequestCounters(),
   statsReport: { _ in Reply.result("stats") })
 
 struct Outcome: Equatable {

@@ -1,5 +1,6 @@
 import Glibc
 import SearchdSystem
+import SearchdWire
 
 /// Replies waiting to be written, in order. A small reply is copied into one contiguous
 /// buffer, so a batch of pipelined replies leaves in one send of one buffer; a large one
@@ -82,14 +83,21 @@ public struct OutputQueue {
     switch answer {
     case .made(let reply): append(reply)
     case .direct(let reply): appendCopy(count: count, reply.write)
-    case .stored(let bytes, let owner):
-      guard bytes.count > 0 else { return }
-      if bytes.count <= Self.copyLimit {
-        appendCopy(bytes)
+    case .hit(let text, let owner):
+      let head = DirectReply.hitHeadCount(textLength: text.count)
+      if count <= Self.copyLimit {
+        appendCopy(count: count) { out in
+          DirectReply.writeHitHead(textLength: text.count, into: out)
+          UnsafeMutableRawBufferPointer(rebasing: out[head..<head + text.count]).copyMemory(from: text)
+          UnsafeMutableRawBufferPointer(rebasing: out[(head + text.count)...]).copyBytes(from: DirectReply.hitTail)
+        }
       } else {
+        // One reply of three segments: the head copied, the text by reference, the tail.
+        copyPart(count: head) { DirectReply.writeHitHead(textLength: text.count, into: $0) }
         segments.append(
-          Segment(borrowed: bytes.baseAddress, owner: owner.takeUnretainedValue(), start: 0, count: bytes.count))
-        ended(bytes.count)
+          Segment(borrowed: text.baseAddress, owner: owner.takeUnretainedValue(), start: 0, count: text.count))
+        copyPart(count: DirectReply.hitTail.count) { $0.copyBytes(from: DirectReply.hitTail) }
+        ended(count)
       }
     }
   }
@@ -98,9 +106,15 @@ public struct OutputQueue {
     appendCopy(count: bytes.count) { $0.copyMemory(from: bytes) }
   }
 
-  /// `count` bytes written by `write` at the end of the copied run.
+  /// `count` bytes written by `write` at the end of the copied run, as one reply.
   private mutating func appendCopy(count: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) {
     guard count > 0 else { return }
+    copyPart(count: count, write)
+    ended(count)
+  }
+
+  /// `count` bytes written by `write` at the end of the copied run, part of a reply.
+  private mutating func copyPart(count: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) {
     let start = copied.count
     copied.append(contentsOf: repeatElement(0, count: count))
     copied.withUnsafeMutableBytes { write(UnsafeMutableRawBufferPointer(rebasing: $0[start..<start + count])) }
@@ -111,7 +125,6 @@ public struct OutputQueue {
     } else {
       segments.append(Segment(start: start, count: count))
     }
-    ended(count)
   }
 
   private mutating func ended(_ count: Int) {

@@ -48,12 +48,12 @@ public struct RequestHandler: Sendable {
   }
 
   /// A search's answer: every search, whichever way it was decoded, is answered and
-  /// counted here. A hit allocates and retains nothing: its reply was encoded with the
+  /// counted here. A hit allocates and retains nothing: its text was escaped with the
   /// table; nor does a miss of a plain query: its reply is written into the output.
   @inline(__always) public func search(_ query: UnsafeRawBufferPointer) -> Answer {
-    if let entry = table.entry(forQuery: query) {
+    if let text = table.text(forQuery: query) {
       counters.count(.searchHit)
-      return .stored(table.reply(entry), owner: Unmanaged.passUnretained(table))
+      return .hit(text: text, owner: Unmanaged.passUnretained(table))
     }
     counters.count(.searchMiss)
     if DirectReply.isPlain(query) { return .direct(.noMatch(query: query)) }

@@ -19,7 +19,7 @@ struct StatsReport: Sendable {
     for c in WireError.Code.allCases { errors[c.rawValue] = stats.errors(c) }
     let object: [String: Any] = [
       "result": "up \(Int(uptime)) s, \(current) connections, \(stats.requestsServed) requests, "
-        + "\(table.index.count) index entries",
+        + "\(table.count) index entries",
       "stats": [
         "uptime_seconds": uptime,
         "connections": [
@@ -37,8 +37,10 @@ struct StatsReport: Sendable {
         "output_paused": stats.outputPaused.load(ordering: .relaxed),
         "request_yields": stats.requestYields.load(ordering: .relaxed),
         "index": [
-          "entries": table.index.count,
-          "source": table.index.source,
+          "entries": table.count,
+          "source": table.source,
+          "format": table.format.rawValue,
+          "bytes": table.byteCount,
           "load_seconds": Double(table.buildNanoseconds) / 1e9,
         ],
         "loops": loopStats.enumerated().map { n, l in

@@ -16,6 +16,7 @@ enum Binaries {
 
   static var searchd: URL { directory.appendingPathComponent("searchd") }
   static var searchctl: URL { directory.appendingPathComponent("searchctl") }
+  static var searchdIndex: URL { directory.appendingPathComponent("searchd-index") }
 
   /// Tests/IntegrationTests/Python, found from this source file.
   static let python = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -70,6 +70,15 @@ final class Daemon: @unchecked Sendable {
 
   func waitForLog(_ text: String, timeout: Double = 5) -> String? { log.waitFor(text, timeout: timeout) }
 
+  /// The lines of /proc/PID/maps that map `path` (read to the end: String(contentsOfFile:)
+  /// returned only the first line of this file).
+  func mappings(of path: String) -> [String] {
+    guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/maps") else { return [] }
+    defer { try? handle.close() }
+    let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+    return text.split(separator: "\n").filter { $0.contains(path) }.map(String.init)
+  }
+
   /// CPU time the daemon has used, in seconds (utime + stime from /proc).
   var cpuSeconds: Double {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),

@@ -1,0 +1,44 @@
+import SearchdWire
+
+/// Compiles a JSON index (an object of string keys to string values, the format `--index`
+/// has always taken) into an image, member by member as the parser meets them: no
+/// document tree, no String per key or value, each value encoded once into its reply.
+public enum JSONIndexCompiler {
+  /// `progress` hears the offset read up to every few megabytes, so a mapped file's read
+  /// pages can be given back as the parse moves on.
+  public static func compile(
+    _ json: UnsafeRawBufferPointer, path: String, progress: (Int) -> Void = { _ in }
+  ) throws(IndexLoadError) -> IndexImage {
+    var builder = IndexBuilder()
+    var notString: String?
+    var reported = 0
+    var estimated = false
+    do throws(JSONParser.Failure) {
+      try JSONParser.forEachMember(ofObject: json) { key, value, offset in
+        guard let value else {
+          notString = String(decoding: key, as: UTF8.self)
+          return false
+        }
+        builder.add(key: key, value: value)
+        if !estimated && offset >= 1 << 20 {
+          // The first megabyte's members, scaled to the file: the table's size at once.
+          builder.expect(Int(Double(builder.count) * Double(json.count) / Double(offset)))
+          estimated = true
+        }
+        if offset - reported >= 1 << 22 {
+          progress(offset)
+          reported = offset
+        }
+        return true
+      }
+    } catch .syntax(offset: 0) where json.count > 0 {
+      throw IndexLoadError(path: path, problem: "neither a compiled index (no magic number) nor JSON")
+    } catch .notAnObject {
+      throw IndexLoadError(path: path, problem: "the top level must be a JSON object of string keys to string values")
+    } catch {
+      throw IndexLoadError(path: path, problem: "not valid JSON (\(error))")
+    }
+    if let notString { throw IndexLoadError(path: path, problem: "the value of \"\(notString)\" is not a string") }
+    return builder.finish()
+  }
+}

@@ -1,0 +1,37 @@
+import Glibc
+
+/// A whole file mapped read-only and shared: its pages are the page cache's, so several
+/// processes mapping one file hold one copy, and none of it counts as their private
+/// memory. Unmapped when the last reference goes. The descriptor is closed once mapped.
+public final class MappedFile: @unchecked Sendable {
+  // @unchecked: the mapping is read-only; `bytes` never changes.
+  public let bytes: UnsafeRawBufferPointer
+
+  public init(path: String) throws(SystemError) {
+    let fd = try syscallValue("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+    defer { closeDescriptor(fd) }
+    var st = stat()
+    _ = try syscallValue("fstat \(path)") { fstat(fd, &st) }
+    let length = Int(st.st_size)
+    guard length > 0 else {
+      bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+      return
+    }
+    // MAP_FAILED is -1 as an address, which lets the one errno reader see it.
+    let at = try syscallValue("mmap \(path)") { Int(bitPattern: mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0)) }
+    bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: at), count: length)
+  }
+
+  deinit {
+    if let at = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: at), bytes.count) }
+  }
+
+  /// Tells the kernel the pages before `offset` will not be read again: read once and
+  /// front to back, a large file then costs a window of memory, not its size.
+  public func doneReading(before offset: Int) {
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let end = offset / page * page
+    guard let at = bytes.baseAddress, end > 0 else { return }
+    madvise(UnsafeMutableRawPointer(mutating: at), end, MADV_DONTNEED)
+  }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import SearchdIndex
+import SearchdSystem
+
+@main
+struct SearchdIndexTool: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "searchd-index",
+    abstract: "Compile and inspect searchd's index files.",
+    discussion: """
+      searchd's --index takes a JSON object of string keys to string values, or the compiled file `build` makes from
+      one: mapped, not loaded, so it is ready at once and shared by every searchd on the machine.
+
+      Exit status: 0 success, 1 no such key or a refused (corrupt, truncated, foreign) file, 2 a file that cannot be
+      read or written.
+      """,
+    subcommands: [Build.self, Get.self, Info.self])
+}
+
+/// Ends the process after the message, if any, went to stderr.
+func fail(_ status: Int32, _ message: String) -> Never {
+  FileHandle.standardError.write(Data("searchd-index: \(message)\n".utf8))
+  exit(status)
+}
+
+struct Build: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Compile a JSON index into DEST (written beside it and renamed, so a reader never sees half a file).")
+
+  @Argument(help: "The JSON index: an object of string keys to string values.") var source: String
+  @Argument(help: "The compiled index to write.") var destination: String
+
+  func run() throws {
+    let start = MonotonicClock.nanoseconds()
+    let file: MappedFile
+    do {
+      file = try MappedFile(path: source)
+    } catch {
+      fail(2, "cannot read \(source): \(error)")
+    }
+    let image: IndexImage
+    do {
+      image = try JSONIndexCompiler.compile(file.bytes, path: source) { file.doneReading(before: $0) }
+    } catch {
+      fail(1, "\(error)")
+    }
+    do {
+      try image.write(to: destination)
+    } catch {
+      fail(2, "cannot write \(destination): \(error)")
+    }
+    let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
+    let table = try! LookupTable(image: image, source: destination, format: .compiled, verifyChecksum: false)
+    print(
+      "\(destination): \(table.count) entries, \(image.bytes.count) bytes, compiled in "
+        + String(format: "%.2f s (%.0f MB/s of JSON)", seconds, Double(file.bytes.count) / 1e6 / max(seconds, 1e-9)))
+  }
+}
+
+struct Get: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Print the value of KEY.")
+
+  @Argument(help: "The index, compiled or JSON.") var index: String
+  @Argument(help: "The key, matched byte for byte.") var key: String
+
+  func run() throws {
+    let table = load(index, verifyChecksum: false)
+    guard let value = table.value(forKey: key) else { fail(1, "no entry for \"\(key)\" in \(index)") }
+    print(value)
+  }
+}
+
+struct Info: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show an index's entries, size and whether its checksum holds (reads every byte).")
+
+  @Argument(help: "The index, compiled or JSON.") var index: String
+
+  func run() throws {
+    let table = load(index, verifyChecksum: false)
+    let intact = table.isIntact
+    print("index:    \(index)")
+    print("format:   \(table.format == .compiled ? "compiled, version \(IndexFormat.version)" : table.format.rawValue)")
+    print("entries:  \(table.count)")
+    print("bytes:    \(table.byteCount)")
+    print("buckets:  \(table.bucketCount)")
+    print("checksum: \(intact ? "ok" : "MISMATCH: the file is corrupt")")
+    if !intact { throw ExitCode(1) }
+  }
+}
+
+/// The table at `path`, or the reason it is refused and the exit.
+func load(_ path: String, verifyChecksum: Bool) -> LookupTable {
+  do {
+    return try LookupTable.load(path: path, verifyChecksum: verifyChecksum)
+  } catch {
+    fail(error.problem.hasPrefix("no such file") || error.problem.hasPrefix("it cannot be read") ? 2 : 1, "\(error)")
+  }
+}
