@@ -79,16 +79,18 @@ bench: deps
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
 	python3 Benchmarks/bench.py all --seconds $(BENCH_SECONDS) --runs $(BENCH_RUNS)
 
-# libFuzzer on the frame codec (Fuzz/ is its own package). FUZZ_SECONDS=60 by default;
-# new interesting inputs stay in .build/fuzz-corpus, crashes in Fuzz/ as crash-*.
+# libFuzzer on the frame codec and on the index file format (Fuzz/ is its own package),
+# FUZZ_SECONDS each, 60 by default; new interesting inputs stay in .build/fuzz-corpus and
+# .build/index-fuzz-corpus, crashes in Fuzz/ as crash-*.
 FUZZ_SECONDS ?= 60
-FUZZ_BIN = Fuzz/.build/release/FrameFuzz
+FUZZ_FLAGS = -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
 fuzz: deps
-	cd Fuzz && $(SWIFT) build -c release --product FrameFuzz --sanitize=fuzzer \
-	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
-	mkdir -p .build/fuzz-corpus
+	cd Fuzz && $(SWIFT) build $(FUZZ_FLAGS) --product FrameFuzz && $(SWIFT) build $(FUZZ_FLAGS) --product IndexFuzz
+	mkdir -p .build/fuzz-corpus .build/index-fuzz-corpus
 	cd Fuzz && SWIFT_BACKTRACE=enable=no .build/release/FrameFuzz -max_total_time=$(FUZZ_SECONDS) \
 	  -max_len=4096 -dict=frame.dict -print_final_stats=1 ../.build/fuzz-corpus corpus
+	cd Fuzz && SWIFT_BACKTRACE=enable=no .build/release/IndexFuzz -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=2048 -print_final_stats=1 ../.build/index-fuzz-corpus index-corpus
 
 # The whole suite under AddressSanitizer and under ThreadSanitizer, daemon and searchctl
 # included. ASan checks memory errors; its leak checker stays off because Foundation and
@@ -119,7 +121,7 @@ install: deps
 	$(SWIFT) build -c $(CONFIG)
 	install -d $(BINDIR) $(UNITDIR) $(CONFDIR) $(MANDIR)/man1 $(MANDIR)/man8 \
 	  $(SHAREDIR)/bash-completion/completions $(SHAREDIR)/zsh/site-functions $(SHAREDIR)/fish/vendor_completions.d
-	install -m 755 $(BIN_PATH)/searchd $(BIN_PATH)/searchctl $(BINDIR)/
+	install -m 755 $(BIN_PATH)/searchd $(BIN_PATH)/searchctl $(BIN_PATH)/searchd-index $(BINDIR)/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/searchd.service > $(UNITDIR)/searchd.service
 	install -m 644 systemd/searchd.socket systemd/searchd-echo.socket $(UNITDIR)/
 	# An admin's edited config is never overwritten.
@@ -127,8 +129,9 @@ install: deps
 	$(SWIFT) package plugin generate-manual --configuration $(CONFIG) --section 8 >/dev/null
 	install -m 644 .build/plugins/GenerateManual/outputs/searchd/searchd.8 $(MANDIR)/man8/
 	$(SWIFT) package plugin generate-manual --configuration $(CONFIG) --section 1 >/dev/null
-	install -m 644 .build/plugins/GenerateManual/outputs/searchctl/searchctl.1 $(MANDIR)/man1/
-	for tool in searchd searchctl; do \
+	install -m 644 .build/plugins/GenerateManual/outputs/searchctl/searchctl.1 \
+	  .build/plugins/GenerateManual/outputs/searchd-index/searchd-index.1 $(MANDIR)/man1/
+	for tool in searchd searchctl searchd-index; do \
 	  $(BIN_PATH)/$$tool --generate-completion-script bash > $(SHAREDIR)/bash-completion/completions/$$tool; \
 	  $(BIN_PATH)/$$tool --generate-completion-script zsh > $(SHAREDIR)/zsh/site-functions/_$$tool; \
 	  $(BIN_PATH)/$$tool --generate-completion-script fish > $(SHAREDIR)/fish/vendor_completions.d/$$tool.fish; \
@@ -136,10 +139,10 @@ install: deps
 
 # Leaves /etc/searchd/searchd.conf, as Debian keeps conffiles until a purge.
 uninstall:
-	rm -f $(BINDIR)/searchd $(BINDIR)/searchctl
+	rm -f $(BINDIR)/searchd $(BINDIR)/searchctl $(BINDIR)/searchd-index
 	rm -f $(UNITDIR)/searchd.service $(UNITDIR)/searchd.socket $(UNITDIR)/searchd-echo.socket
-	rm -f $(MANDIR)/man8/searchd.8 $(MANDIR)/man1/searchctl.1
-	for tool in searchd searchctl; do \
+	rm -f $(MANDIR)/man8/searchd.8 $(MANDIR)/man1/searchctl.1 $(MANDIR)/man1/searchd-index.1
+	for tool in searchd searchctl searchd-index; do \
 	  rm -f $(SHAREDIR)/bash-completion/completions/$$tool $(SHAREDIR)/zsh/site-functions/_$$tool \
 	    $(SHAREDIR)/fish/vendor_completions.d/$$tool.fish; \
 	done

@@ -15,9 +15,10 @@ let package = Package(
     .executable(name: "searchctl", targets: ["searchctl"]),
     .executable(name: "searchd-index", targets: ["searchd-index"]),
     // For the fuzzer package in Fuzz/, which must be built with flags the daemon must not see:
-    // the codec, and the connection state machine it drives.
+    // the codec, the connection state machine it drives, and the index format.
     .library(name: "SearchdWire", targets: ["SearchdWire"]),
     .library(name: "SearchdServer", targets: ["SearchdServer"]),
+    .library(name: "SearchdIndex", targets: ["SearchdIndex"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),

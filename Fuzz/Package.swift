@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// libFuzzer on the connection state machine and the frame codec. A package of its own: building with
+// libFuzzer on the connection state machine and the frame codec, and on the index file format. A package of its own: building with
 // `--sanitize=fuzzer` compiles every executable as a library, which the daemon's
 // main would not survive. Build and run with `make fuzz` at the top level.
 import PackageDescription
@@ -13,7 +13,8 @@ let package = Package(
       dependencies: [
         .product(name: "SearchdWire", package: "searchd"), .product(name: "SearchdServer", package: "searchd"),
       ]
-    )
+    ),
+    .executableTarget(name: "IndexFuzz", dependencies: [.product(name: "SearchdIndex", package: "searchd")]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -22,5 +23,8 @@
 
 /// accept4 is declared only under _GNU_SOURCE, which Swift's Glibc module does not set.
 int CShims_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+
+/// mremap, likewise; flags as Linux defines them (MREMAP_MAYMOVE is 1).
+void *CShims_mremap(void *old, size_t old_size, size_t new_size, int flags);
 
 #endif

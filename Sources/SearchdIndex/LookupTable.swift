@@ -38,7 +38,8 @@ public final class LookupTable: @unchecked Sendable {
     for (k, v) in pairs {
       var key = Array(k.utf8)
       var value = Array(v.utf8)
-      key.withUnsafeBytes { key in value.withUnsafeBytes { builder.add(key: key, value: $0) } }
+      // In memory, adding cannot fail.
+      key.withUnsafeBytes { key in value.withUnsafeBytes { try! builder.add(key: key, value: $0) } }
       (key, value) = ([], [])
     }
     // A compiled image always validates; a failure here is a bug in the builder.

@@ -39,22 +39,42 @@ struct Build: ParsableCommand {
     } catch {
       fail(2, "cannot read \(source): \(error)")
     }
-    let image: IndexImage
-    do {
-      image = try JSONIndexCompiler.compile(file.bytes, path: source) { file.doneReading(before: $0) }
-    } catch {
-      fail(1, "\(error)")
-    }
-    do {
-      try image.write(to: destination)
-    } catch {
-      fail(2, "cannot write \(destination): \(error)")
+    let (entries, length): (Int, Int)
+    switch compile(file) {
+    case .success(let built): (entries, length) = built
+    case .failure(let failure): fail(failure.status, failure.message)
     }
     let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
-    let table = try! LookupTable(image: image, source: destination, format: .compiled, verifyChecksum: false)
     print(
-      "\(destination): \(table.count) entries, \(image.bytes.count) bytes, compiled in "
+      "\(destination): \(entries) entries, \(length) bytes, compiled in "
         + String(format: "%.2f s (%.0f MB/s of JSON)", seconds, Double(file.bytes.count) / 1e6 / max(seconds, 1e-9)))
+  }
+
+  struct Failure: Error {
+    let status: Int32
+    let message: String
+  }
+
+  /// The entries and length written, or why not. The builder ends here either way, so a
+  /// refused source leaves no temporary file behind (exit would skip its cleanup).
+  private func compile(_ file: MappedFile) -> Result<(Int, Int), Failure> {
+    var builder: IndexBuilder
+    do {
+      builder = try IndexBuilder(writingTo: destination)
+    } catch {
+      return .failure(Failure(status: 2, message: "cannot write \(destination): \(error)"))
+    }
+    do {
+      try JSONIndexCompiler.compile(file.bytes, path: source, into: &builder) { file.doneReading(before: $0) }
+    } catch {
+      return .failure(Failure(status: 1, message: "\(error)"))
+    }
+    let entries = builder.count
+    do {
+      return .success((entries, try builder.commit()))
+    } catch {
+      return .failure(Failure(status: 2, message: "cannot write \(destination): \(error)"))
+    }
   }
 }
 

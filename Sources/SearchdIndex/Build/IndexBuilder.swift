@@ -1,41 +1,58 @@
 import Glibc
+import SearchdSystem
 import SearchdWire
 
-/// Compiles entries into an index image (IndexFormat), in memory: records appended to one
-/// buffer grown by realloc (which remaps large blocks rather than copying them, so the
-/// peak is the image, not twice it), and the bucket table kept beside it in pages of its
+/// Compiles entries into an index image (IndexFormat): records appended to one buffer, in
+/// memory (grown by realloc, which remaps large blocks rather than copying them, so the
+/// peak is the image, not twice it) or in the mapping of the file being written (so the
+/// bytes go straight to the page cache); the bucket table kept beside it in pages of its
 /// own, doubled when three quarters full, and moved after the records at the end a
-/// megabyte at a time, each given back as it goes (so it is never held twice). A key added twice keeps its last value, as Python's json.loads
-/// does; the earlier record stays as dead bytes (duplicates are rare).
+/// megabyte at a time, each given back as it goes (so it is never held twice). A key added
+/// twice keeps its last value, as Python's json.loads does; the earlier record stays as
+/// dead bytes (duplicates are rare).
 public struct IndexBuilder: ~Copyable {
   private var base: UnsafeMutableRawPointer
   private var capacity: Int
   private var used = IndexFormat.headerSize
   private var buckets: UnsafeMutableBufferPointer<UInt64>
+  private let file: MappedFileWriter?
   public private(set) var count = 0
 
+  /// Builds in memory, for `finish`.
   public init() {
     capacity = 1 << 16
     base = malloc(capacity)!
     buckets = Self.allocateBuckets(16)
+    file = nil
+  }
+
+  /// Builds into a temporary file beside `path`, renamed over it by `commit`.
+  public init(writingTo path: String) throws(SystemError) {
+    let file = try MappedFileWriter(path: path, capacity: 1 << 20)
+    self.file = file
+    capacity = file.capacity
+    base = file.base
+    buckets = Self.allocateBuckets(16)
   }
 
   deinit {
-    free(base)
+    if file == nil { free(base) }
     if buckets.count > 0 { munmap(buckets.baseAddress, buckets.count * 8) }
   }
 
-  /// Zeroed pages of their own (mmap's are), so parts can be unmapped.
+  /// Zeroed pages of their own (mmap's are), so parts can be unmapped; huge pages where
+  /// the kernel has them, as every insert lands at random in a table of up to gigabytes.
   private static func allocateBuckets(_ count: Int) -> UnsafeMutableBufferPointer<UInt64> {
     let at = mmap(nil, count * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
     precondition(at != MAP_FAILED, "out of memory for an index's table of \(count) buckets")
+    madvise(at, count * 8, 14 /* MADV_HUGEPAGE */)
     return UnsafeMutableBufferPointer(start: at!.assumingMemoryBound(to: UInt64.self), count: count)
   }
 
   /// Adds `key` with the UTF-8 `value` (both already validated); the value is escaped
   /// once, here, as its hit reply carries it.
-  public mutating func add(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-    reserve(IndexFormat.recordHead + key.count + JSONWriter.maxStringLength(value.count))
+  public mutating func add(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws(SystemError) {
+    try reserve(IndexFormat.recordHead + key.count + JSONWriter.maxStringLength(value.count))
     let record = used
     var at = base + used + IndexFormat.recordHead
     if key.count > 0 { at.copyMemory(from: key.baseAddress!, byteCount: key.count) }
@@ -93,23 +110,38 @@ public struct IndexBuilder: ~Copyable {
     munmap(old.baseAddress, old.count * 8)
   }
 
-  private mutating func reserve(_ bytes: Int) {
+  private mutating func reserve(_ bytes: Int) throws(SystemError) {
     guard used + bytes > capacity else { return }
     while used + bytes > capacity { capacity *= 2 }
-    base = realloc(base, capacity)!
+    try resize(capacity)
   }
 
-  /// The finished image: records, the bucket table after them, the header with its sums.
-  public consuming func finish() -> IndexImage {
+  private mutating func resize(_ size: Int) throws(SystemError) {
+    if let file {
+      try file.grow(to: size)
+      base = file.base
+    } else {
+      base = realloc(base, size)!
+    }
+    capacity = max(capacity, size)
+  }
+
+  /// Lays the bucket table after the records and writes the header: the image's length.
+  private mutating func seal() throws(SystemError) -> Int {
     let recordsEnd = (used + 7) & ~7
     let bucketCount = buckets.count
     let length = recordsEnd + bucketCount * 8
-    base = realloc(base, length)!
+    if file == nil {
+      base = realloc(base, length)!
+      capacity = length
+    } else {
+      try resize(length)
+    }
     memset(base + used, 0, recordsEnd - used)
     let step = 1 << 17  // buckets a megabyte
     var moved = 0
-    while moved < buckets.count {
-      let n = min(step, buckets.count - moved)
+    while moved < bucketCount {
+      let n = min(step, bucketCount - moved)
       (base + recordsEnd + moved * 8).copyMemory(from: buckets.baseAddress! + moved, byteCount: n * 8)
       munmap(buckets.baseAddress! + moved, n * 8)
       moved += n
@@ -128,9 +160,25 @@ public struct IndexBuilder: ~Copyable {
     let head = UnsafeRawBufferPointer(start: base, count: IndexFormat.headerSumOffset)
     header.storeBytes(
       of: IndexFormat.checksum(head).littleEndian, toByteOffset: IndexFormat.headerSumOffset, as: UInt64.self)
+    return length
+  }
+
+  /// The finished image, in memory (a builder made by `init()`).
+  public consuming func finish() -> IndexImage {
+    precondition(file == nil, "finish() is for a builder in memory; a file's is commit()")
+    let length = try! seal()  // in memory, sealing cannot fail
     let image = IndexImage(allocated: base, count: length)
     // The image owns the buffer now; an empty one stands in for deinit to free.
     base = malloc(1)!
     return image
+  }
+
+  /// Seals the file and renames it into place (a builder made by `init(writingTo:)`);
+  /// returns its length.
+  public consuming func commit() throws(SystemError) -> Int {
+    guard let file else { preconditionFailure("commit() is for a builder writing a file") }
+    let length = try seal()
+    try file.commit(length: length)
+    return length
   }
 }

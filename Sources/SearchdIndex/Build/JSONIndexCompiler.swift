@@ -1,16 +1,26 @@
+import SearchdSystem
 import SearchdWire
 
 /// Compiles a JSON index (an object of string keys to string values, the format `--index`
 /// has always taken) into an image, member by member as the parser meets them: no
 /// document tree, no String per key or value, each value encoded once into its reply.
 public enum JSONIndexCompiler {
-  /// `progress` hears the offset read up to every few megabytes, so a mapped file's read
-  /// pages can be given back as the parse moves on.
+  /// Compiled in memory. `progress` hears the offset read up to every few megabytes, so a
+  /// mapped file's read pages can be given back as the parse moves on.
   public static func compile(
     _ json: UnsafeRawBufferPointer, path: String, progress: (Int) -> Void = { _ in }
   ) throws(IndexLoadError) -> IndexImage {
     var builder = IndexBuilder()
+    try compile(json, path: path, into: &builder, progress: progress)
+    return builder.finish()
+  }
+
+  /// Adds the members of `json` to `builder`.
+  public static func compile(
+    _ json: UnsafeRawBufferPointer, path: String, into builder: inout IndexBuilder, progress: (Int) -> Void = { _ in }
+  ) throws(IndexLoadError) {
     var notString: String?
+    var writeError: SystemError?
     var reported = 0
     var estimated = false
     do throws(JSONParser.Failure) {
@@ -19,7 +29,12 @@ public enum JSONIndexCompiler {
           notString = String(decoding: key, as: UTF8.self)
           return false
         }
-        builder.add(key: key, value: value)
+        do throws(SystemError) {
+          try builder.add(key: key, value: value)
+        } catch {
+          writeError = error
+          return false
+        }
         if !estimated && offset >= 1 << 20 {
           // The first megabyte's members, scaled to the file: the table's size at once.
           builder.expect(Int(Double(builder.count) * Double(json.count) / Double(offset)))
@@ -38,7 +53,7 @@ public enum JSONIndexCompiler {
     } catch {
       throw IndexLoadError(path: path, problem: "not valid JSON (\(error))")
     }
+    if let writeError { throw IndexLoadError(path: path, problem: "cannot write the compiled index (\(writeError))") }
     if let notString { throw IndexLoadError(path: path, problem: "the value of \"\(notString)\" is not a string") }
-    return builder.finish()
   }
 }

@@ -15,6 +15,13 @@ public final class IndexImage: @unchecked Sendable {
     mapping = nil
   }
 
+  /// A copy of `bytes` (for tests and the fuzz target: an image from anywhere).
+  public convenience init(copying bytes: UnsafeRawBufferPointer) {
+    let at = malloc(max(bytes.count, 1))!
+    if bytes.count > 0 { at.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+    self.init(allocated: at, count: bytes.count)
+  }
+
   init(mapping: MappedFile) {
     bytes = mapping.bytes
     self.mapping = mapping

@@ -105,6 +105,16 @@ struct SystemdTests {
     #expect((failed?["MESSAGE"] as? String)?.contains("/etc/searchd/index.json") == true)
     #expect(try searchctl(["search", "morpheus"]).stdout == "reloaded\n")
     #expect(try sandbox.property("ActiveState") == "active")
+
+    // A compiled index, built with the installed searchd-index, read by the DynamicUser.
+    let built = try sandbox.run(
+      "sh", "-c",
+      #"printf '{"morpheus": "compiled"}' > /tmp/i.json && searchd-index build /tmp/i.json /etc/searchd/index.sdx && sed -i 's|^index = .*|index = /etc/searchd/index.sdx|' /etc/searchd/searchd.conf"#
+    )
+    #expect(built.status == 0, "\(built.stderr)")
+    try sandbox.run("systemctl", "reload", "searchd")
+    #expect(try sandbox.wait(10) { try searchctl(["search", "morpheus"]).stdout == "compiled\n" })
+    #expect(try sandbox.journal("MESSAGE_ID=\(MessageIDs.reload)").count == 2)
   }
 
   @Test func restartUnderLoadLosesNoRequest() throws {
