@@ -5,6 +5,7 @@
   bench.py allocs [--max 0.05]                                   allocations per hit, miss, binary (make test)
   bench.py compare -c 50 -P 16 [--mode per-connection] [--peers searchd,c]
                                                                  one cell of the matrix, pinned, with ratios
+  bench.py bigindex [--out FILE]                                 ten million keys vs Redis (big_index.py)
 
 Servers: searchd, a minimal C epoll server, a SwiftNIO server, redis-server (GET and
 PING, driven by redis-benchmark) and the tutorial's Python server (per-connection only).
@@ -25,6 +26,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+import big_index
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, ".build", "bench")
@@ -58,6 +61,14 @@ def build_nio():
         return None
     return os.path.join(sh(["swift", "build", "-c", "release", "--package-path", pkg, "--scratch-path", scratch,
                             "--show-bin-path"]).strip(), "NIOSearchServer")
+
+
+def search_request(value):
+    """A search as the tutorial's client frames it."""
+    content = json.dumps({"action": "search", "value": value}).encode()
+    header = json.dumps({"byteorder": sys.byteorder, "content-type": "text/json", "content-encoding": "utf-8",
+                         "content-length": len(content)}).encode()
+    return len(header).to_bytes(2, "big") + header + content
 
 
 def free_port():
@@ -150,7 +161,9 @@ def start(kind, bins, nio, pinned, close=False, env=None, extra=()):
 
 
 KINDS = {"hit": ["--kind", "hit"], "miss": ["--kind", "miss"], "binary": ["--kind", "binary", "--size", "100"],
-         "binary4k": ["--kind", "binary", "--size", "4096"]}
+         "binary4k": ["--kind", "binary", "--size", "4096"],
+         # A hit whose key is not ASCII, as the tutorial's client sends it (UTF-8, unescaped).
+         "utf8": ["--kind", "search:\U0001F436"]}
 
 
 def searchctl_bench(bins, port, conns, pipeline, seconds, pinned, mode="keepalive", rate=None, kind="hit"):
@@ -343,9 +356,8 @@ def allocations(bins, requests=200_000):
     read = lambda: int.from_bytes(open(counter, "rb").read(8), "little")
     out = {}
     try:
-        for kind, pipeline in [(k, p) for k in ("hit", "miss", "binary", "binary4k") for p in (1, 16)]:
-            size = ["--kind", "binary", "--size", "4096"] if kind == "binary4k" else ["--kind", kind]
-            argv = [f"{bins}/searchctl", "bench", "-p", str(srv.port), "-c", "10", "-P", str(pipeline), *size]
+        for kind, pipeline in [(k, p) for k in ("hit", "miss", "binary", "binary4k", "utf8") for p in (1, 16)]:
+            argv = [f"{bins}/searchctl", "bench", "-p", str(srv.port), "-c", "10", "-P", str(pipeline), *KINDS[kind]]
             sh(argv + ["-n", "20000"])  # warm up: buffers grown, tables built
             before = read()
             sh(argv + ["-n", str(requests)])
@@ -402,7 +414,7 @@ def fmt(s, digits=0):
     return f"{f.format(s['median'])} ({f.format(s['min'])}–{f.format(s['max'])})"
 
 
-def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis):
+def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, big):
     cpu = sh(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).strip()
     lines = [
         "# searchd benchmarks",
@@ -436,6 +448,7 @@ def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis):
                          f"{cpu_ours['median'] / cpu_theirs['median']:.2f} | "
                          f"{fmt(summary([r['rps'] for r in ours]))} | {fmt(summary([r['rps'] for r in theirs]))} |")
     lines.append("")
+    lines += big_index.report(big)
     peers = ["searchd", "c", "nio", "redis-get", "redis-ping"]
     for layout in ("pinned", "free"):
         lines += [f"## Keep-alive, {layout}", "",
@@ -535,7 +548,7 @@ def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["all", "allocs", "compare"])
+    ap.add_argument("what", choices=["all", "allocs", "compare", "bigindex"])
     ap.add_argument("-c", "--conns", type=int, default=50, help="compare: connections")
     ap.add_argument("-P", "--pipeline", type=int, default=1, help="compare: requests in flight per connection")
     ap.add_argument("--mode", default="keepalive", choices=["keepalive", "per-connection"], help="compare")
@@ -556,14 +569,21 @@ def main():
         (kind, p), worst = max(allocs.items(), key=lambda item: item[1])
         if worst > args.max:
             sys.exit(f"FAIL: a {kind} request (P={p}) allocates {worst:.4f} times per request (at most {args.max})")
-        print(f"ok: hits, misses and binary requests allocate at most {worst:.4f} times per request")
+        print(f"ok: hits (ASCII and UTF-8 keys), misses and binary requests allocate at most {worst:.4f} times "
+              "per request")
         return
     if args.what == "compare":
         compare(args, bins)
         return
-    nio = build_nio()
     have_redis = subprocess.run(["sh", "-c", "command -v redis-server && command -v redis-benchmark"],
                                 capture_output=True).returncode == 0
+    if args.what == "bigindex":
+        text = "\n".join(big_index.report(big_index.run(args, bins, have_redis))) + "\n"
+        if args.out != os.path.join(ROOT, "BENCHMARKS.md"):
+            open(args.out, "w").write(text)
+        print(text)
+        return
+    nio = build_nio()
     results = run_matrix(args, bins, nio, have_redis)
     kinds = run_kinds(args, bins)
     peak = statistics.median([r["rps"] for r in results[("pinned", "keepalive", 50, 1, "searchd")]])
@@ -571,7 +591,8 @@ def main():
     idle = idle_memory(bins, nio, have_redis)
     allocs = allocations(bins)
     loadgen = loadgen_comparison(args, bins)
-    text = report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis)
+    big = big_index.run(args, bins, have_redis)
+    text = report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, big)
     open(args.out, "w").write(text)
     print(text)
 

@@ -8,10 +8,11 @@ public enum DirectReply {
   /// `First 10 bytes of request: ` and the first ten bytes of the content.
   case binary(content: UnsafeRawBufferPointer)
 
-  /// Printable ASCII but `"` and `\`: what JSON writes unescaped, and Python's `json.dumps`
-  /// with it.
+  /// No controls, `"` or `\`: what JSON writes unescaped (Python's `json.dumps` with
+  /// `ensure_ascii=False` too, non-ASCII UTF-8 included). Queries are well-formed UTF-8
+  /// whichever path decoded them.
   @inlinable public static func isPlain(_ query: UnsafeRawBufferPointer) -> Bool {
-    for b in query where b < 0x20 || b >= 0x7F || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+    for b in query where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
       return false
     }
     return true

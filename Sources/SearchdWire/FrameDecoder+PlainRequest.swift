@@ -3,8 +3,8 @@ import Glibc
 /// The decoder's accelerator for the common requests, recognised straight from the read
 /// buffer, allocating nothing: a complete frame with a plain header (the four keys once
 /// each, ASCII strings without escapes, a decimal content-length) that is either a search
-/// (`text/json`, `utf-8`, content `{"action": "search", "value": "<ASCII without
-/// escapes>"}`) or binary (any other content type). It applies the decoder's own rules (`WireLimits`' refusals, `Header.Key`,
+/// (`text/json`, `utf-8`, content `{"action": "search", "value": "<UTF-8 without
+/// escapes>"}`, any key order and whitespace) or binary (any other content type). It applies the decoder's own rules (`WireLimits`' refusals, `Header.Key`,
 /// `Message.jsonType`, JSON whitespace); anything else, however slightly different, gets
 /// nil and `decode` decides, errors included. So it only has to be right on what it
 /// accepts, which the tests and the fuzz target check against `decode`.
@@ -12,7 +12,7 @@ extension FrameDecoder {
   /// A recognised request: the frame's length and what it asks, by where its bytes lie.
   public struct PlainRequest: Equatable, Sendable {
     public enum Kind: Equatable, Sendable {
-      /// A search; the query's bytes (printable ASCII, no `"` or `\\`).
+      /// A search; the query's bytes (well-formed UTF-8, no controls, `"` or `\\`).
       case search(query: Range<Int>)
       /// A binary request; its content.
       case binary(content: Range<Int>)
@@ -113,9 +113,14 @@ extension FrameDecoder {
     guard valueEnd >= valueStart, bytes[valueEnd] == UInt8(ascii: "\""), bytes[valueEnd + 1] == UInt8(ascii: "}"),
       memcmp(bytes.baseAddress! + start, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
     else { return nil }
+    var ascii = true
     for i in valueStart..<valueEnd {
       let b = bytes[i]
-      guard b >= 0x20, b < 0x7F, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") else { return nil }
+      guard b >= 0x20, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") else { return nil }
+      if b >= 0x80 { ascii = false }
+    }
+    guard ascii || UTF8Validation.isValid(UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])) else {
+      return nil
     }
     return valueStart..<valueEnd
   }
@@ -138,17 +143,22 @@ extension FrameDecoder {
       return true
     }
 
-    /// A string of printable ASCII without escapes; its bytes' range (quotes excluded).
-    mutating func plainString() -> Range<Int>? {
+    /// A string without escapes or controls, of printable ASCII (or, with `utf8`, of
+    /// well-formed UTF-8); its bytes' range (quotes excluded).
+    mutating func plainString(utf8: Bool = false) -> Range<Int>? {
       guard take(Self.quote) else { return nil }
       let start = index
+      var ascii = true
       while index < end {
         let b = bytes[index]
         if b == Self.quote {
           index += 1
-          return start..<(index - 1)
+          let range = start..<(index - 1)
+          guard ascii || UTF8Validation.isValid(UnsafeRawBufferPointer(rebasing: bytes[range])) else { return nil }
+          return range
         }
-        guard b >= 0x20, b < 0x7F, b != UInt8(ascii: "\\") else { return nil }
+        guard b >= 0x20, b != UInt8(ascii: "\\"), utf8 || b < 0x7F else { return nil }
+        if b >= 0x80 { ascii = false }
         index += 1
       }
       return nil
@@ -221,7 +231,9 @@ extension FrameDecoder {
       var sawAction = false
       var query: Range<Int>?
       repeat {
-        guard let key = plainString(), take(UInt8(ascii: ":")), let value = plainString() else { return nil }
+        guard let key = plainString(), take(UInt8(ascii: ":")),
+          let value = plainString(utf8: equals(key, "value"))
+        else { return nil }
         if equals(key, "action") {
           guard !sawAction, equals(value, "search") else { return nil }
           sawAction = true

@@ -266,18 +266,7 @@ public struct JSONParser {
     throw .syntax(offset: index)
   }
 
-  /// ASCII eight bytes at a time; anything else through the standard library's validator.
-  private static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
-    var i = 0
-    while i + 8 <= bytes.count {
-      if bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
-      i += 8
-    }
-    while i < bytes.count && bytes[i] < 0x80 { i += 1 }
-    if i == bytes.count { return true }
-    return String(validating: UnsafeRawBufferPointer(rebasing: bytes[i...]).bindMemory(to: UInt8.self), as: UTF8.self)
-      != nil
-  }
+  private static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool { UTF8Validation.isValid(bytes) }
 
   private mutating func hex4() throws(Failure) -> UInt32 {
     guard index + 4 <= bytes.count else { throw .syntax(offset: index) }

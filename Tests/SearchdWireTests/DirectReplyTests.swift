@@ -23,8 +23,16 @@ import Testing
   }
 
   @Test func onlyPlainQueriesAreWrittenDirectly() {
-    for q in ["a\"b", "a\\b", "caf\u{E9}", "\n", "\u{7F}"] {
+    for q in ["a\"b", "a\\b", "\n", "\u{1}"] {
       Array(q.utf8).withUnsafeBytes { #expect(!DirectReply.isPlain($0), "\(q)") }
+    }
+    // What JSON writes as it is, UTF-8 included: the miss reply is written directly.
+    for q in ["caf\u{E9}", "\u{7F}", "\u{1F436} Playing ball"] {
+      let query = Array(q.utf8)
+      query.withUnsafeBytes { raw in
+        #expect(DirectReply.isPlain(raw), "\(q)")
+        #expect(bytes(.noMatch(query: raw)) == Reply.noMatch(query: query), "\(q)")
+      }
     }
   }
 

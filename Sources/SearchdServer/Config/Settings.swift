@@ -12,7 +12,7 @@ public enum Settings {
       "Serve the echo service on ADDR (the forms of listen). Repeatable."),
     Setting(
       "index", \.indexPath, valueName: "file", reloads: true, defaultHelp: "the built-in index",
-      "Load the index from FILE, a JSON object of string keys to string values."),
+      "Load the index from FILE: compiled by searchd-index (mapped), or JSON (compiled at start)."),
     Setting(
       "threads", \.threads, in: 1...1024, valueName: "n", defaultHelp: "one per core",
       "Event loops, one thread each, each owning its connections."),
