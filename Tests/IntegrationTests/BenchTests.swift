@@ -50,6 +50,22 @@ import Testing
     #expect((object["latency_us"] as? [String: Any])?["p99"] != nil)
   }
 
+  /// A keys run takes any reply but an error: a key the server refuses (over
+  /// --max-content-length) is counted as an error reply, the others as completed.
+  @Test func keysRunsCountErrorReplies() throws {
+    let daemon = try Daemon(["--max-content-length", "100"])
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID())").path
+    try Data("morpheus\n\(String(repeating: "k", count: 200))\n".utf8).write(to: URL(fileURLWithPath: path))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let r = try searchctl([
+      "bench", "-p", "\(daemon.appPort)", "-c", "1", "-n", "20", "--kind", "keys", "--keys", path, "--json",
+    ])
+    #expect(r.status == 3, "\(r.stderr)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    let errors = try #require(object["errors"] as? [String: Int])
+    #expect((errors["error-reply"] ?? 0) > 0, "\(errors)")
+  }
+
   @Test func wrongRepliesAreCountedAsErrors() throws {
     // A server that closes after one reply (the tutorial's) fails a keep-alive run loudly.
     let server = try TutorialServer()
