@@ -14,7 +14,7 @@ CONFDIR = $(DESTDIR)/etc/searchd
 BIN_PATH = $$($(SWIFT) build -c $(CONFIG) --show-bin-path)
 
 # Debian packages the build and the tests need beyond a Swift toolchain.
-APT_PACKAGES = libsystemd-dev pkg-config python3 gcc
+APT_PACKAGES = libsystemd-dev pkg-config python3 gcc tshark
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SHELL := /bin/bash
 
@@ -119,8 +119,9 @@ format:
 
 install: deps
 	$(SWIFT) build -c $(CONFIG)
-	install -d $(BINDIR) $(UNITDIR) $(CONFDIR) $(MANDIR)/man1 $(MANDIR)/man8 \
+	install -d $(BINDIR) $(UNITDIR) $(CONFDIR) $(MANDIR)/man1 $(MANDIR)/man8 $(SHAREDIR)/searchd/wireshark \
 	  $(SHAREDIR)/bash-completion/completions $(SHAREDIR)/zsh/site-functions $(SHAREDIR)/fish/vendor_completions.d
+	install -m 644 contrib/wireshark/searchd.lua $(SHAREDIR)/searchd/wireshark/
 	install -m 755 $(BIN_PATH)/searchd $(BIN_PATH)/searchctl $(BIN_PATH)/searchd-index $(BINDIR)/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/searchd.service > $(UNITDIR)/searchd.service
 	install -m 644 systemd/searchd.socket systemd/searchd-echo.socket $(UNITDIR)/
@@ -142,6 +143,7 @@ uninstall:
 	rm -f $(BINDIR)/searchd $(BINDIR)/searchctl $(BINDIR)/searchd-index
 	rm -f $(UNITDIR)/searchd.service $(UNITDIR)/searchd.socket $(UNITDIR)/searchd-echo.socket
 	rm -f $(MANDIR)/man8/searchd.8 $(MANDIR)/man1/searchctl.1 $(MANDIR)/man1/searchd-index.1
+	rm -rf $(SHAREDIR)/searchd/wireshark
 	for tool in searchd searchctl searchd-index; do \
 	  rm -f $(SHAREDIR)/bash-completion/completions/$$tool $(SHAREDIR)/zsh/site-functions/_$$tool \
 	    $(SHAREDIR)/fish/vendor_completions.d/$$tool.fish; \

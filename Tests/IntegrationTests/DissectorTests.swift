@@ -1,0 +1,182 @@
+import Foundation
+import Glibc
+import SearchdWire
+import Testing
+
+/// contrib/wireshark/searchd.lua, run by Debian's tshark over a capture this test makes
+/// with dumpcap on loopback while it talks to a real searchd: what tshark shows must be
+/// what was sent and answered, message for message.
+@Suite(.timeLimit(.minutes(10))) struct DissectorTests {
+  static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("contrib/wireshark/searchd.lua").path
+
+  /// One row of tshark's fields per message: kind, action, value, result, error, content length.
+  typealias Row = [String]
+
+  private func row(
+    _ kind: String, action: String = "", value: String = "", result: String = "", error: String = "",
+    length: Int
+  ) -> Row { [kind, action, value, result, error, "\(length)"] }
+
+  private func contentLength(_ message: [UInt8]) -> Int {
+    let headerLength = Int(message[0]) << 8 | Int(message[1])
+    return message.count - 2 - headerLength
+  }
+
+  /// Starts a program with no signal blocked: a child of Process inherits the test
+  /// runner's blocked SIGINT, and dumpcap stops (writing out its capture) at SIGINT.
+  static func spawn(_ path: String, _ args: [String]) throws -> pid_t {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    sigaddset(&defaults, SIGINT)
+    sigaddset(&defaults, SIGPIPE)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let argv = ([path] + args).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let r = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+    guard r == 0 else { throw Daemon.StartError(description: "cannot start \(path): \(String(cString: strerror(r)))") }
+    return pid
+  }
+
+  @Test func tsharkShowsEveryMessageAsSent() throws {
+    let daemon = try Daemon([], echo: true)
+    defer { daemon.stop() }
+    let capture = FileManager.default.temporaryDirectory.appendingPathComponent("searchd-\(UUID()).pcapng").path
+    defer { try? FileManager.default.removeItem(atPath: capture) }
+    let dumpcap = try Self.spawn(
+      "/usr/bin/dumpcap",
+      ["-q", "-i", "lo", "-f", "tcp port \(daemon.appPort) or tcp port \(daemon.echoPort)", "-w", capture])
+    // dumpcap writes the file's header once it captures.
+    for _ in 0..<100 where (try? FileManager.default.attributesOfItem(atPath: capture)[.size] as? Int) ?? 0 == 0 {
+      usleep(50_000)
+    }
+    usleep(300_000)
+
+    var expected: [Row] = []
+    let client = try TestClient(port: daemon.appPort)
+    func exchange(_ requests: [[UInt8]], byteAtATime: Bool = false) throws -> [[UInt8]] {
+      if byteAtATime {
+        for b in requests.joined() {
+          try client.send([b])
+          usleep(5_000)
+        }
+      } else {
+        try client.send(Array(requests.joined()))
+      }
+      return try requests.map { _ in try #require(try client.readMessage()) }
+    }
+    // A hit, a miss, a UTF-8 hit, a binary request, a burst of three in one segment, a
+    // request a byte at a time, an unknown action, content that is not JSON.
+    for (query, answer) in [
+      ("morpheus", "Follow the white rabbit. \u{1F430}"), ("needle", "No match for \"needle\"."),
+      ("\u{1F436}", "\u{1F43E} Playing ball! \u{1F3D0}"),
+    ] {
+      let request = Request.encodeSearch(query)
+      let reply = try exchange([request])[0]
+      #expect(reply == Reply.result(answer))
+      expected += [row("request", action: "search", value: query, length: contentLength(request))]
+      expected += [row("reply", result: answer, length: contentLength(reply))]
+    }
+    let binary = Request.encodeBinary(Array(repeating: UInt8(ascii: "x"), count: 100))
+    let binaryReply = try exchange([binary])[0]
+    expected += [row("request", length: 100), row("reply", length: contentLength(binaryReply))]
+
+    let burst = ["a", "ring", "b"].map { Request.encodeSearch($0) }
+    let burstReplies = try exchange(burst)
+    let burstResults = [
+      "No match for \"a\".", "In the caves beneath the Misty Mountains. \u{1F48D}", "No match for \"b\".",
+    ]
+    // Several messages in one segment: tshark puts each field's values in one row.
+    expected += [
+      ["request,request,request", "search,search,search", "a,ring,b", "", ""]
+        + [burst.map { "\(contentLength($0))" }.joined(separator: ",")],
+      ["reply,reply,reply", "", "", burstResults.joined(separator: ","), ""]
+        + [burstReplies.map { "\(contentLength($0))" }.joined(separator: ",")],
+    ]
+
+    let slow = Request.encodeSearch("one byte at a time")
+    let slowReply = try exchange([slow], byteAtATime: true)[0]
+    expected += [
+      row("request", action: "search", value: "one byte at a time", length: contentLength(slow)),
+      row("reply", result: "No match for \"one byte at a time\".", length: contentLength(slowReply)),
+    ]
+
+    let find = Request.encodeSearch("x", action: "find")
+    let findReply = try exchange([find])[0]
+    expected += [
+      row("request", action: "find", value: "x", length: contentLength(find)),
+      row("reply", result: "Error: invalid action \"find\".", length: contentLength(findReply)),
+    ]
+    let notJSON = Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: Array("{nope".utf8))
+    let notJSONReply = try exchange([notJSON])[0]
+    let notJSONFields = replyFields(notJSONReply)
+    expected += [
+      row("message", length: 5),
+      row(
+        "reply", result: try #require(notJSONFields.result), error: try #require(notJSONFields.error),
+        length: contentLength(notJSONReply)),
+    ]
+    client.close()
+
+    // The echo service's bytes are not searchd messages.
+    let echo = try TestClient(port: daemon.echoPort)
+    try echo.send(Array("hello, echo".utf8))
+    #expect(try echo.hasInput(within: 5))
+    echo.close()
+    usleep(500_000)
+    kill(dumpcap, SIGINT)
+    var status: Int32 = 0
+    for _ in 0..<200 where waitpid(dumpcap, &status, WNOHANG) == 0 { usleep(50_000) }
+    #expect(kill(dumpcap, 0) == -1, "dumpcap stopped at SIGINT")
+
+    // Decoded as searchd from the first byte (Decode As, as on port 65432), and by the
+    // heuristic (no port given): the same rows.
+    let fields = [
+      "searchd.kind", "searchd.action", "searchd.value", "searchd.result", "searchd.error",
+      "searchd.content_length",
+    ].flatMap { ["-e", $0] }
+    for decodeAs in [["-d", "tcp.port==\(daemon.appPort),searchd"], []] {
+      let r = try runProcess(
+        URL(fileURLWithPath: "/usr/bin/tshark"),
+        ["-r", capture, "-X", "lua_script:\(Self.script)", "-Y", "searchd", "-T", "fields", "-E", "separator=|"]
+          + decodeAs + fields, timeout: 120)
+      #expect(r.status == 0, "\(r.stderr)")
+      let rows = r.stdout.split(separator: "\n").map {
+        $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+      }
+      #expect(rows == expected, "tshark \(decodeAs):\n\(r.stdout)")
+    }
+
+    // Protocol errors are expert info: the error reply, and the content that is not JSON.
+    let experts = try runProcess(
+      URL(fileURLWithPath: "/usr/bin/tshark"),
+      ["-r", capture, "-X", "lua_script:\(Self.script)", "-Y", "searchd.bad_content || searchd.error_reply"],
+      timeout: 120)
+    #expect(experts.stdout.split(separator: "\n").count == 2, "\(experts.stdout)")
+    // The echo stream shows as data, never as searchd.
+    let echoRows = try runProcess(
+      URL(fileURLWithPath: "/usr/bin/tshark"),
+      [
+        "-r", capture, "-X", "lua_script:\(Self.script)", "-Y", "tcp.port==\(daemon.echoPort) && data", "-T",
+        "fields", "-e", "data.data",
+      ], timeout: 120)
+    #expect(echoRows.stdout.contains(Array("hello, echo".utf8).map { String(format: "%02x", $0) }.joined()))
+    let echoAsSearchd = try runProcess(
+      URL(fileURLWithPath: "/usr/bin/tshark"),
+      ["-r", capture, "-X", "lua_script:\(Self.script)", "-Y", "tcp.port==\(daemon.echoPort) && searchd"],
+      timeout: 120)
+    #expect(echoAsSearchd.stdout.isEmpty)
+  }
+}
