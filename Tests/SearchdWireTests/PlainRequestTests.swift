@@ -84,9 +84,12 @@ import Testing
       0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0,
       0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF,
     ]
+    // Disagreements collected and expected once: an expectation per case made this test
+    // minutes long under ThreadSanitizer.
+    var disagreements: [[UInt8]] = []
     func check(_ bytes: [UInt8]) {
       let ours = bytes.withUnsafeBytes { UTF8Validation.isValid($0) }
-      #expect(ours == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes)")
+      if ours != (String(validating: bytes, as: UTF8.self) != nil) { disagreements.append(bytes) }
     }
     for a in interesting {
       for b in interesting {
@@ -100,6 +103,7 @@ import Testing
     for _ in 0..<20_000 {
       check((0..<Int.random(in: 0...24, using: &rng)).map { _ in interesting.randomElement(using: &rng)! })
     }
+    #expect(disagreements.isEmpty, "\(disagreements.prefix(10))")
   }
 
   @Test func plainBinaryRequestsAreRecognised() {
