@@ -51,6 +51,17 @@ final class TestClient: @unchecked Sendable {
   /// The next whole reply message, exactly the bytes received; nil if the server closed first.
   func readMessage(timeout: Double = 5) throws -> [UInt8]? {
     while true {
+      // A whole message at the front: its bytes, then the decoder takes exactly them.
+      // (Copying everything readable for every message made 30,000 pipelined replies
+      // minutes long under ThreadSanitizer.)
+      if taken.isEmpty, let length = wholeMessageLength() {
+        let bytes = Array(input.peek(length))
+        switch decoder.decode(&input) {
+        case .frame: return bytes
+        case .failed(let e): throw e
+        case .needMore: preconditionFailure("the decoder wants more of a whole message")
+        }
+      }
       let before = input.withReadableBytes { Array($0) }
       let result = decoder.decode(&input)
       taken += before.prefix(before.count - input.readableCount)
@@ -63,6 +74,21 @@ final class TestClient: @unchecked Sendable {
         if try !fill(timeout: timeout) { return nil }
       }
     }
+  }
+
+  /// The length of the well-framed message at the front of the input, if all of it is
+  /// there; nil if not (or its header does not say, which the decoder then judges).
+  private func wholeMessageLength() -> Int? {
+    guard input.readableCount >= 2 else { return nil }
+    let head = input.peek(2)
+    let headerLength = Int(head[head.startIndex]) << 8 | Int(head[head.startIndex + 1])
+    guard headerLength > 0, input.readableCount >= 2 + headerLength else { return nil }
+    let header = input.peek(2 + headerLength).dropFirst(2)
+    guard let length = (try? JSONParser.parse(header))?["content-length"], case .number(let n) = length,
+      let contentLength = n.integer, contentLength >= 0
+    else { return nil }
+    let total = 2 + headerLength + contentLength
+    return input.readableCount >= total ? total : nil
   }
 
   /// True if the server closes the connection within `timeout` seconds (after any replies).
