@@ -54,16 +54,17 @@ public enum JSONWriter {
 
   private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-  /// Appends `s` as a quoted JSON string, as `writeString` writes it.
+  /// Appends `s` as a quoted JSON string, as `writeString` writes it (through scratch
+  /// space: growing `out` by a repeated zero went element by element, minutes for a
+  /// test's 30,000 requests under ThreadSanitizer).
   public static func appendString(_ s: some StringProtocol, to out: inout [UInt8]) {
     let text = Array(s.utf8)
-    let start = out.count
-    let room = maxStringLength(text.count)
-    out.append(contentsOf: repeatElement(0, count: room))
-    let written = text.withUnsafeBytes { t in
-      out.withUnsafeMutableBytes { o in writeString(t, to: o.baseAddress! + start) }
+    text.withUnsafeBytes { t in
+      withUnsafeTemporaryAllocation(byteCount: maxStringLength(t.count), alignment: 1) { room in
+        let written = writeString(t, to: room.baseAddress!)
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: room[..<written]))
+      }
     }
-    out.removeLast(room - written)
   }
 
   /// A value allowed in our messages: string or non-negative integer.
