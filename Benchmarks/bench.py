@@ -163,7 +163,9 @@ def start(kind, bins, nio, pinned, close=False, env=None, extra=()):
 KINDS = {"hit": ["--kind", "hit"], "miss": ["--kind", "miss"], "binary": ["--kind", "binary", "--size", "100"],
          "binary4k": ["--kind", "binary", "--size", "4096"],
          # A hit whose key is not ASCII, as the tutorial's client sends it (UTF-8, unescaped).
-         "utf8": ["--kind", "search:\U0001F436"]}
+         "utf8": ["--kind", "search:\U0001F436"],
+         # A miss whose query the client must escape (quotes, a backslash, a tab).
+         "escaped": ["--kind", 'search:say "hi" \\ \t']}
 
 
 def searchctl_bench(bins, port, conns, pipeline, seconds, pinned, mode="keepalive", rate=None, kind="hit"):
@@ -356,7 +358,8 @@ def allocations(bins, requests=200_000):
     read = lambda: int.from_bytes(open(counter, "rb").read(8), "little")
     out = {}
     try:
-        for kind, pipeline in [(k, p) for k in ("hit", "miss", "binary", "binary4k", "utf8") for p in (1, 16)]:
+        for kind, pipeline in [(k, p) for k in ("hit", "miss", "binary", "binary4k", "utf8", "escaped")
+                                 for p in (1, 16)]:
             argv = [f"{bins}/searchctl", "bench", "-p", str(srv.port), "-c", "10", "-P", str(pipeline), *KINDS[kind]]
             sh(argv + ["-n", "20000"])  # warm up: buffers grown, tables built
             before = read()
@@ -569,8 +572,8 @@ def main():
         (kind, p), worst = max(allocs.items(), key=lambda item: item[1])
         if worst > args.max:
             sys.exit(f"FAIL: a {kind} request (P={p}) allocates {worst:.4f} times per request (at most {args.max})")
-        print(f"ok: hits (ASCII and UTF-8 keys), misses and binary requests allocate at most {worst:.4f} times "
-              "per request")
+        print(f"ok: hits (ASCII and UTF-8 keys), misses (escaped queries too) and binary requests allocate at "
+              f"most {worst:.4f} times per request")
         return
     if args.what == "compare":
         compare(args, bins)

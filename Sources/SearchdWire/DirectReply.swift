@@ -3,20 +3,10 @@
 /// the fuzz target check it); the fixed parts are taken from `Reply` once, so the two
 /// cannot drift apart.
 public enum DirectReply {
-  /// `No match for "Q".`, for a query JSON writes as it is (`isPlain`).
+  /// `No match for "Q".`, the query escaped as JSON writes it.
   case noMatch(query: UnsafeRawBufferPointer)
   /// `First 10 bytes of request: ` and the first ten bytes of the content.
   case binary(content: UnsafeRawBufferPointer)
-
-  /// No controls, `"` or `\`: what JSON writes unescaped (Python's `json.dumps` with
-  /// `ensure_ascii=False` too, non-ASCII UTF-8 included). Queries are well-formed UTF-8
-  /// whichever path decoded them.
-  @inlinable public static func isPlain(_ query: UnsafeRawBufferPointer) -> Bool {
-    for b in query where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
-      return false
-    }
-    return true
-  }
 
   /// The length of a JSON reply's frame before its content: the 2-byte length and the
   /// header, which differ between replies only in the content length's digits.
@@ -47,7 +37,7 @@ public enum DirectReply {
   public var count: Int {
     switch self {
     case .noMatch(let q):
-      let content = Self.noMatchAround.prefix.count + q.count + Self.noMatchAround.suffix.count
+      let content = Self.noMatchAround.prefix.count + JSONWriter.escapedLength(q) + Self.noMatchAround.suffix.count
       return Self.jsonHeadCount(contentLength: content) + content
     case .binary(let c):
       return Self.binaryHeads[min(c.count, 10)].count + min(c.count, 10)
@@ -59,9 +49,10 @@ public enum DirectReply {
     var w = Writer(out: out)
     switch self {
     case .noMatch(let q):
-      w.jsonHead(contentLength: Self.noMatchAround.prefix.count + q.count + Self.noMatchAround.suffix.count)
+      let escaped = JSONWriter.escapedLength(q)
+      w.jsonHead(contentLength: Self.noMatchAround.prefix.count + escaped + Self.noMatchAround.suffix.count)
       w.bytes(Self.noMatchAround.prefix)
-      w.bytes(q)
+      w.escaped(q, length: escaped)
       w.bytes(Self.noMatchAround.suffix)
     case .binary(let c):
       let n = min(c.count, 10)
@@ -116,6 +107,13 @@ public enum DirectReply {
       guard b.count > 0 else { return }
       UnsafeMutableRawBufferPointer(rebasing: out[at..<at + b.count]).copyMemory(from: b)
       at += b.count
+    }
+
+    mutating func escaped(_ text: UnsafeRawBufferPointer, length: Int) {
+      guard length > 0 else { return }
+      let written = JSONWriter.writeString(text, to: out.baseAddress! + at, quoted: false)
+      precondition(written == length, "escaped \(written) bytes, measured \(length)")
+      at += written
     }
 
     mutating func jsonHead(contentLength: Int) {

@@ -3,8 +3,8 @@ import Glibc
 /// The decoder's accelerator for the common requests, recognised straight from the read
 /// buffer, allocating nothing: a complete frame with a plain header (the four keys once
 /// each, ASCII strings without escapes, a decimal content-length) that is either a search
-/// (`text/json`, `utf-8`, content `{"action": "search", "value": "<UTF-8 without
-/// escapes>"}`, any key order and whitespace) or binary (any other content type). It applies the decoder's own rules (`WireLimits`' refusals, `Header.Key`,
+/// (`text/json`, `utf-8`, content `{"action": "search", "value": "<UTF-8, escapes
+/// allowed>"}`, any key order and whitespace) or binary (any other content type). It applies the decoder's own rules (`WireLimits`' refusals, `Header.Key`,
 /// `Message.jsonType`, JSON whitespace); anything else, however slightly different, gets
 /// nil and `decode` decides, errors included. So it only has to be right on what it
 /// accepts, which the tests and the fuzz target check against `decode`.
@@ -14,6 +14,9 @@ extension FrameDecoder {
     public enum Kind: Equatable, Sendable {
       /// A search; the query's bytes (well-formed UTF-8, no controls, `"` or `\\`).
       case search(query: Range<Int>)
+      /// A search whose query is written with escapes: its bytes as written (between the
+      /// quotes), checked to be a valid JSON string; `JSONParser.unescape` gives the query.
+      case escapedSearch(query: Range<Int>)
       /// A binary request; its content.
       case binary(content: Range<Int>)
     }
@@ -28,6 +31,8 @@ extension FrameDecoder {
   public struct HeaderMemo: Sendable {
     fileprivate var bytes: [UInt8] = []
     fileprivate var fields = PlainHeader(contentLength: 0, isJSON: false)
+    /// Where an escaped query is resolved to check it.
+    fileprivate var scratch: [UInt8] = []
     fileprivate static let capacity = 256
 
     public init() { bytes.reserveCapacity(Self.capacity) }
@@ -97,8 +102,13 @@ extension FrameDecoder {
       return .request(PlainRequest(frameLength: frameLength, kind: .search(query: query)))
     }
     var c = Scanner(bytes: bytes, index: contentStart, end: frameLength)
-    guard let query = c.searchContent(), c.index == c.end else { return .other }
-    return .request(PlainRequest(frameLength: frameLength, kind: .search(query: query)))
+    guard let (query, escaped) = c.searchContent(), c.index == c.end else { return .other }
+    guard escaped else { return .request(PlainRequest(frameLength: frameLength, kind: .search(query: query))) }
+    // Valid escapes only (the full decoder refuses the rest, a lone surrogate say).
+    guard JSONParser.unescape(UnsafeRawBufferPointer(rebasing: bytes[query]), into: &memo.scratch) else {
+      return .other
+    }
+    return .request(PlainRequest(frameLength: frameLength, kind: .escapedSearch(query: query)))
   }
 
   /// The content exactly as the tutorial's client (Python's json.dumps) writes it — one
@@ -143,21 +153,37 @@ extension FrameDecoder {
       return true
     }
 
-    /// A string without escapes or controls, of printable ASCII (or, with `utf8`, of
-    /// well-formed UTF-8); its bytes' range (quotes excluded).
-    mutating func plainString(utf8: Bool = false) -> Range<Int>? {
+    /// A string without escapes or controls, of printable ASCII; its bytes' range (quotes
+    /// excluded).
+    mutating func plainString() -> Range<Int>? {
+      guard let (range, escaped) = string(utf8: false), !escaped else { return nil }
+      return range
+    }
+
+    /// A string without controls, of printable ASCII (or, with `utf8`, of well-formed
+    /// UTF-8 and escapes, which the caller checks); its bytes' range (quotes excluded) and
+    /// whether it holds escapes.
+    mutating func string(utf8: Bool) -> (Range<Int>, escaped: Bool)? {
       guard take(Self.quote) else { return nil }
       let start = index
       var ascii = true
+      var escaped = false
       while index < end {
         let b = bytes[index]
         if b == Self.quote {
           index += 1
           let range = start..<(index - 1)
           guard ascii || UTF8Validation.isValid(UnsafeRawBufferPointer(rebasing: bytes[range])) else { return nil }
-          return range
+          return (range, escaped)
         }
-        guard b >= 0x20, b != UInt8(ascii: "\\"), utf8 || b < 0x7F else { return nil }
+        if b == UInt8(ascii: "\\") {
+          // Skipped here, checked whole by the caller.
+          guard utf8, index + 1 < end else { return nil }
+          escaped = true
+          index += 2
+          continue
+        }
+        guard b >= 0x20, utf8 || b < 0x7F else { return nil }
         if b >= 0x80 { ascii = false }
         index += 1
       }
@@ -225,20 +251,19 @@ extension FrameDecoder {
       return PlainHeader(contentLength: contentLength, isJSON: isJSON)
     }
 
-    /// `{"action": "search", "value": "..."}`, the two keys in either order, each once.
-    mutating func searchContent() -> Range<Int>? {
+    /// `{"action": "search", "value": "..."}`, the two keys in either order, each once;
+    /// the query's range and whether it is written with escapes.
+    mutating func searchContent() -> (Range<Int>, escaped: Bool)? {
       guard take(UInt8(ascii: "{")) else { return nil }
       var sawAction = false
-      var query: Range<Int>?
+      var query: (Range<Int>, escaped: Bool)?
       repeat {
-        guard let key = plainString(), take(UInt8(ascii: ":")),
-          let value = plainString(utf8: equals(key, "value"))
-        else { return nil }
+        guard let key = plainString(), take(UInt8(ascii: ":")) else { return nil }
         if equals(key, "action") {
-          guard !sawAction, equals(value, "search") else { return nil }
+          guard !sawAction, let value = plainString(), equals(value, "search") else { return nil }
           sawAction = true
         } else if equals(key, "value") {
-          guard query == nil else { return nil }
+          guard query == nil, let value = string(utf8: true) else { return nil }
           query = value
         } else {
           return nil

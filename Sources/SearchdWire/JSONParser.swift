@@ -233,14 +233,33 @@ public struct JSONParser {
     }
     scratch.removeAll(keepingCapacity: true)
     scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+    guard try resolveEscapes(into: &scratch, untilQuote: true) else { throw .syntax(offset: index) }
+    let resolved = scratch.withUnsafeBytes { $0 }
+    guard Self.isValidUTF8(resolved) else { throw .invalidUTF8 }
+    return resolved
+  }
+
+  /// A string's body (what lies between its quotes) with its escapes resolved, into
+  /// `out`: false if it is not a valid JSON string body (a bad escape, a lone surrogate, a
+  /// control, an unescaped quote, or bytes that are not UTF-8). For a query the
+  /// accelerator found escaped in place.
+  public static func unescape(_ body: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+    let bytes = UnsafeBufferPointer(start: body.baseAddress?.assumingMemoryBound(to: UInt8.self), count: body.count)
+    var p = JSONParser(bytes: bytes, maxDepth: 0)
+    out.removeAll(keepingCapacity: true)
+    guard (try? p.resolveEscapes(into: &out, untilQuote: false)) == true else { return false }
+    return out.withUnsafeBytes { isValidUTF8($0) }
+  }
+
+  /// From `index`, the string's bytes with escapes resolved, appended to `out`, up to the
+  /// closing quote (consumed; true when found) or, unless `untilQuote`, the end.
+  private mutating func resolveEscapes(into scratch: inout [UInt8], untilQuote: Bool) throws(Failure) -> Bool {
     while index < bytes.count {
       let c = bytes[index]
       switch c {
       case UInt8(ascii: "\""):
         index += 1
-        let resolved = scratch.withUnsafeBytes { $0 }
-        guard Self.isValidUTF8(resolved) else { throw .invalidUTF8 }
-        return resolved
+        return untilQuote
       case UInt8(ascii: "\\"):
         index += 1
         guard let e = peek else { throw .syntax(offset: index) }
@@ -263,7 +282,7 @@ public struct JSONParser {
         index += 1
       }
     }
-    throw .syntax(offset: index)
+    return !untilQuote
   }
 
   private static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool { UTF8Validation.isValid(bytes) }

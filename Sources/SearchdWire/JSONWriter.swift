@@ -54,6 +54,21 @@ public enum JSONWriter {
 
   private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+  /// The bytes `writeString(text, quoted: false)` writes.
+  public static func escapedLength(_ text: UnsafeRawBufferPointer) -> Int {
+    var length = text.count
+    var from = 0
+    while true {
+      let next = JSONScan.firstSpecial(text, from: from)
+      if next == text.count { return length }
+      switch text[next] {
+      case 0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C: length += 1
+      default: length += 5  // \u00xx
+      }
+      from = next + 1
+    }
+  }
+
   /// Appends `s` as a quoted JSON string, as `writeString` writes it (through scratch
   /// space: growing `out` by a repeated zero went element by element, minutes for a
   /// test's 30,000 requests under ThreadSanitizer).

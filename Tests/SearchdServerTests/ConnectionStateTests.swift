@@ -24,6 +24,11 @@ import Testing
       case .search(let q):
         batched += 1
         return .made(Array(q))
+      case .escapedSearch(let q):
+        batched += 1
+        var query: [UInt8] = []
+        _ = JSONParser.unescape(q, into: &query)
+        return .made(query)
       case .binary(let c):
         batched += 1
         return .made(Array(c.prefix(1)))
@@ -317,9 +322,10 @@ import Testing
   /// decoder and keeps its place.
   @Test func aBatchOfPlainSearchesKeepsOrderAroundAFullyDecodedFrame() {
     var s = state { $0.requestsPerWakeup = 5 }
-    let escaped = Message.encode(
-      contentType: "text/json", contentEncoding: "utf-8", content: Array(#"{"action":"search","value":"\u0078"}"#.utf8))
-    receive(&s, Request.encodeSearch("a") + Request.encodeSearch("b") + escaped + Request.encodeSearch("c"))
+    // UTF-16 content: the accelerator reads UTF-8 only.
+    let utf16 = #"{"action":"search","value":"x"}"#.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+    let other = Message.encode(contentType: "text/json", contentEncoding: "utf-16-le", content: utf16)
+    receive(&s, Request.encodeSearch("a") + Request.encodeSearch("b") + other + Request.encodeSearch("c"))
     #expect(drainOutput(&s) == Array("abxc".utf8))
     #expect(answers.batched == 3)
     #expect(answers.frames == 1)

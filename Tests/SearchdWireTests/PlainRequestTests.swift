@@ -16,6 +16,10 @@ import Testing
       FrameDecoder.plainRequest(in: raw, limits: limits, memo: &memo.value).map {
         switch $0.kind {
         case .search(let q): return ($0.frameLength, Request.search(query: Array(raw[q])))
+        case .escapedSearch(let q):
+          var query: [UInt8] = []
+          #expect(JSONParser.unescape(UnsafeRawBufferPointer(rebasing: raw[q]), into: &query))
+          return ($0.frameLength, Request.search(query: query))
         case .binary(let c): return ($0.frameLength, Request.binary(content: Array(raw[c])))
         }
       }
@@ -77,6 +81,20 @@ import Testing
     }
   }
 
+  /// Queries written with escapes are recognised in place and resolve to what the full
+  /// decoder makes of them.
+  @Test func escapedQueriesAreRecognised() {
+    for (written, query) in [
+      (#"a\"b"#, "a\"b"), (#"\u00e9"#, "\u{E9}"), (#"\ud83d\udc36"#, "\u{1F436}"), (#"tab\tand\\"#, "tab\tand\\"),
+      (#"\/\b\f\n\r"#, "/\u{8}\u{C}\n\r"), (#"\u0000"#, "\u{0}"), (#"caf\u00e9 and café"#, "caf\u{E9} and caf\u{E9}"),
+    ] {
+      let content = Array(#"{"action": "search", "value": ""#.utf8) + Array(written.utf8) + Array(#""}"#.utf8)
+      let bytes = Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: content)
+      #expect(quick(bytes)?.request == .search(query: Array(query.utf8)), "\(written)")
+      expectAgreement(bytes)
+    }
+  }
+
   /// The validator agrees with the standard library's on every short sequence of
   /// interesting bytes and on random ones.
   @Test func utf8ValidationAgreesWithTheStandardLibrary() {
@@ -125,7 +143,8 @@ import Testing
 
   /// Everything else goes to the full decoder, which answers it (errors included).
   @Test(arguments: [
-    #"{"action": "search", "value": "a\"b"}"#, #"{"action": "search", "value": "\u00e9"}"#,
+    #"{"action": "search", "value": "\ud800"}"#, #"{"action": "search", "value": "\x"}"#,
+    #"{"action": "search", "value": "\udc00\ud800"}"#, #"{"action": "search", "value": "a\"}"#,
     #"{"action": "search", "value": "x", "value": "y"}"#, #"{"action": "search", "action": "search", "value": "x"}"#,
     #"{"action": "find", "value": "x"}"#, #"{"action": "search"}"#, #"{"action": "search", "value": 7}"#,
     #"{"action": "search", "value": "x", "extra": 1}"#, #"{"action": "stats"}"#, "[1]", "{}", "not json",

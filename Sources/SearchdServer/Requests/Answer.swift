@@ -43,10 +43,12 @@ public enum Answer {
   }
 }
 
-/// What the decoder handed over: a plain search or binary request recognised in place
-/// (its query's or content's bytes, valid for the call), or a whole frame for the full parse.
+/// What the decoder handed over: a search or binary request recognised in place (its
+/// query's or content's bytes, valid for the call), or a whole frame for the full parse.
 public enum Query {
   case search(UnsafeRawBufferPointer)
+  /// A search whose query is written with escapes (valid ones: the accelerator checked).
+  case escapedSearch(UnsafeRawBufferPointer)
   case binary(UnsafeRawBufferPointer)
   case frame(Frame)
 }
