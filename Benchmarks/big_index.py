@@ -110,20 +110,13 @@ def first_answer(bins, index, key, threads="1"):
     return time.monotonic() - start, srv
 
 
-class Process:
+class Process(bench.Server):
     """A server started without waiting for it: the start is what is measured."""
 
     def __init__(self, argv, port):
+        self.name = argv[0]
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.port = port
-
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
 
 
 def redis_load(port, path):

@@ -36,11 +36,8 @@ public final class LookupTable: @unchecked Sendable {
   public convenience init(pairs: [(key: String, value: String)], source: String) {
     var builder = IndexBuilder()
     for (k, v) in pairs {
-      var key = Array(k.utf8)
-      var value = Array(v.utf8)
       // In memory, adding cannot fail.
-      key.withUnsafeBytes { key in value.withUnsafeBytes { try! builder.add(key: key, value: $0) } }
-      (key, value) = ([], [])
+      Array(k.utf8).withUnsafeBytes { key in Array(v.utf8).withUnsafeBytes { try! builder.add(key: key, value: $0) } }
     }
     // A compiled image always validates; a failure here is a bug in the builder.
     try! self.init(image: builder.finish(), source: source, format: .builtIn)

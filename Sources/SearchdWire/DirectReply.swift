@@ -3,10 +3,16 @@
 /// the fuzz target check it); the fixed parts are taken from `Reply` once, so the two
 /// cannot drift apart.
 public enum DirectReply {
-  /// `No match for "Q".`, the query escaped as JSON writes it.
-  case noMatch(query: UnsafeRawBufferPointer)
+  /// `No match for "Q".`, the query escaped as JSON writes it (`escapedLength` bytes,
+  /// measured once by `miss`).
+  case noMatch(query: UnsafeRawBufferPointer, escapedLength: Int)
   /// `First 10 bytes of request: ` and the first ten bytes of the content.
   case binary(content: UnsafeRawBufferPointer)
+
+  /// The reply to a miss of `query`.
+  public static func miss(query: UnsafeRawBufferPointer) -> DirectReply {
+    .noMatch(query: query, escapedLength: JSONWriter.escapedLength(query))
+  }
 
   /// The length of a JSON reply's frame before its content: the 2-byte length and the
   /// header, which differ between replies only in the content length's digits.
@@ -36,8 +42,8 @@ public enum DirectReply {
   /// The reply's length.
   public var count: Int {
     switch self {
-    case .noMatch(let q):
-      let content = Self.noMatchAround.prefix.count + JSONWriter.escapedLength(q) + Self.noMatchAround.suffix.count
+    case .noMatch(_, let escaped):
+      let content = Self.noMatchAround.prefix.count + escaped + Self.noMatchAround.suffix.count
       return Self.jsonHeadCount(contentLength: content) + content
     case .binary(let c):
       return Self.binaryHeads[min(c.count, 10)].count + min(c.count, 10)
@@ -48,8 +54,7 @@ public enum DirectReply {
   public func write(into out: UnsafeMutableRawBufferPointer) {
     var w = Writer(out: out)
     switch self {
-    case .noMatch(let q):
-      let escaped = JSONWriter.escapedLength(q)
+    case .noMatch(let q, let escaped):
       w.jsonHead(contentLength: Self.noMatchAround.prefix.count + escaped + Self.noMatchAround.suffix.count)
       w.bytes(Self.noMatchAround.prefix)
       w.escaped(q, length: escaped)

@@ -15,7 +15,7 @@ extension FrameDecoder {
       /// A search; the query's bytes (well-formed UTF-8, no controls, `"` or `\\`).
       case search(query: Range<Int>)
       /// A search whose query is written with escapes: its bytes as written (between the
-      /// quotes), checked to be a valid JSON string; `JSONParser.unescape` gives the query.
+      /// quotes); the query itself, escapes resolved, is the memo's `resolvedQuery`.
       case escapedSearch(query: Range<Int>)
       /// A binary request; its content.
       case binary(content: Range<Int>)
@@ -31,8 +31,10 @@ extension FrameDecoder {
   public struct HeaderMemo: Sendable {
     fileprivate var bytes: [UInt8] = []
     fileprivate var fields = PlainHeader(contentLength: 0, isJSON: false)
-    /// Where an escaped query is resolved to check it.
+    /// The last escaped query the accelerator found, resolved: valid until it looks at
+    /// the next request.
     fileprivate var scratch: [UInt8] = []
+    public var resolvedQuery: UnsafeRawBufferPointer { scratch.withUnsafeBytes { $0 } }
     fileprivate static let capacity = 256
 
     public init() { bytes.reserveCapacity(Self.capacity) }

@@ -24,11 +24,6 @@ import Testing
       case .search(let q):
         batched += 1
         return .made(Array(q))
-      case .escapedSearch(let q):
-        batched += 1
-        var query: [UInt8] = []
-        _ = JSONParser.unescape(q, into: &query)
-        return .made(query)
       case .binary(let c):
         batched += 1
         return .made(Array(c.prefix(1)))

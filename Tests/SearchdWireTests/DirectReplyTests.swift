@@ -21,14 +21,14 @@ import Testing
       for length in [0, 1, 5, 6, 60, 67, 68, 69, 200, 1000, 5000] {
         let query = (0..<length).map { alphabet[($0 * 7) % alphabet.count] }
         query.withUnsafeBytes { q in
-          if bytes(.noMatch(query: q)) != Reply.noMatch(query: query) { wrong.append("\(length) of \(alphabet.count)") }
+          if bytes(.miss(query: q)) != Reply.noMatch(query: query) { wrong.append("\(length) of \(alphabet.count)") }
         }
       }
     }
     for q in ["a\"b", "a\\b", "\n", "\u{1}", "caf\u{E9}", "\u{1F436} \"Playing\" ball\t"] {
       let query = Array(q.utf8)
       query.withUnsafeBytes { raw in
-        if bytes(.noMatch(query: raw)) != Reply.noMatch(query: query) { wrong.append(q) }
+        if bytes(.miss(query: raw)) != Reply.noMatch(query: query) { wrong.append(q) }
       }
     }
     #expect(wrong.isEmpty, "\(wrong)")

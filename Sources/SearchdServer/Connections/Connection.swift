@@ -167,7 +167,6 @@ final class Connection: EventHandler, ServedConnection {
       // The common requests straight to their answers, with nothing else to carry (perf).
       switch query {
       case .search(let q): return handler.search(q)
-      case .escapedSearch(let q): return handler.escapedSearch(q)
       case .binary(let c): return handler.binary(c)
       case .frame: break
       }

@@ -161,7 +161,7 @@ public struct ConnectionState {
         let answer: Answer
         switch m.kind {
         case .search(let q): answer = respond(.search(UnsafeRawBufferPointer(rebasing: rest[q])))
-        case .escapedSearch(let q): answer = respond(.escapedSearch(UnsafeRawBufferPointer(rebasing: rest[q])))
+        case .escapedSearch: answer = respond(.search(memo.resolvedQuery))
         case .binary(let c): answer = respond(.binary(UnsafeRawBufferPointer(rebasing: rest[c])))
         }
         let count = answer.count

@@ -85,7 +85,7 @@ public struct OutputQueue {
     case .made(let reply): append(reply)
     case .direct(let reply): appendCopy(count: count, reply.write)
     case .hit(let text, let owner):
-      let head = DirectReply.hitHeadCount(textLength: text.count)
+      let head = count - text.count - DirectReply.hitTail.count
       if count <= Self.copyLimit {
         appendCopy(count: count) { out in
           DirectReply.writeHitHead(textLength: text.count, into: out)

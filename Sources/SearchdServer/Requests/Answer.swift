@@ -47,8 +47,6 @@ public enum Answer {
 /// query's or content's bytes, valid for the call), or a whole frame for the full parse.
 public enum Query {
   case search(UnsafeRawBufferPointer)
-  /// A search whose query is written with escapes (valid ones: the accelerator checked).
-  case escapedSearch(UnsafeRawBufferPointer)
   case binary(UnsafeRawBufferPointer)
   case frame(Frame)
 }

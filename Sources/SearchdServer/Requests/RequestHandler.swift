@@ -8,8 +8,6 @@ public struct RequestHandler: Sendable {
   public let limits: WireLimits
   /// This loop's counters.
   public let counters: RequestCounters
-  /// Where this loop resolves escaped queries.
-  let scratch = QueryScratch()
   /// Renders the `stats` reply; the server supplies it, as only it sees every loop.
   public let statsReport: @Sendable (LookupTable) -> [UInt8]
 
@@ -37,7 +35,6 @@ public struct RequestHandler: Sendable {
   public func answer(_ query: Query, trusted: Bool) -> Answered {
     switch query {
     case .search(let q): return Answered(answer: search(q), action: "search", error: nil)
-    case .escapedSearch(let q): return Answered(answer: escapedSearch(q), action: "search", error: nil)
     case .binary(let c): return Answered(answer: binary(c), action: "binary", error: nil)
     case .frame(let frame):
       let request: Request
@@ -59,17 +56,7 @@ public struct RequestHandler: Sendable {
       return .hit(text: text, owner: Unmanaged.passUnretained(table))
     }
     counters.count(.searchMiss)
-    return .direct(.noMatch(query: query))
-  }
-
-  /// A search whose query is written with escapes: resolved into this loop's scratch
-  /// (valid until the next one; a miss's reply is written from it before then).
-  @inline(__always) public func escapedSearch(_ raw: UnsafeRawBufferPointer) -> Answer {
-    guard let query = scratch.resolve(raw) else {
-      // The accelerator checked the escapes; a frame that gets here is the decoder's.
-      preconditionFailure("an escaped query the accelerator passed does not resolve")
-    }
-    return search(query)
+    return .direct(.miss(query: query))
   }
 
   /// A binary request's answer, written into the output: nothing allocated.
@@ -110,17 +97,5 @@ extension Request {
     case .binary: return "binary"
     case .stats: return "stats"
     }
-  }
-}
-
-/// A loop's buffer for resolving escaped queries, grown once and reused.
-final class QueryScratch: @unchecked Sendable {
-  // @unchecked: one loop's, used on its thread only.
-  private var bytes: [UInt8] = []
-
-  /// `raw`'s escapes resolved: valid until the next call.
-  func resolve(_ raw: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-    guard JSONParser.unescape(raw, into: &bytes) else { return nil }
-    return bytes.withUnsafeBytes { $0 }
   }
 }

@@ -182,7 +182,7 @@ final class BenchWorker {
       // and checking costs one comparison (it keeps the generator off the critical path).
       if !c.decoding, let expected = c.expected[c.expected.count - c.awaiting] {
         let n = min(expected.count, c.input.readableCount)
-        if Self.equal(c.input.peek(n), expected.prefix(n)) {
+        if ReplyCheck.equal(c.input.peek(n), expected.prefix(n)) {
           guard n == expected.count else {
             if eof {
               fail(.closed)
@@ -200,7 +200,7 @@ final class BenchWorker {
       // Any-reply-but-an-error runs (--kind keys): framed by the content length the
       // header names, without the full decoder (which made the client the bottleneck).
       if !c.decoding, c.expected[c.expected.count - c.awaiting] == nil {
-        switch Self.unparsedReply(c.input.peek(c.input.readableCount)) {
+        switch ReplyCheck.unparsed(c.input.peek(c.input.readableCount)) {
         case .incomplete:
           if eof {
             fail(.closed)
@@ -243,14 +243,6 @@ final class BenchWorker {
     }
   }
 
-  private static func equal(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
-    a.withUnsafeBytes { x in
-      b.withUnsafeBytes { y in
-        x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
-      }
-    }
-  }
-
   /// A reply that is not byte for byte the expected one: decoded to say what is wrong.
   private func check(_ f: Frame, _ expected: [UInt8]?) {
     if let expected {
@@ -260,53 +252,7 @@ final class BenchWorker {
       if got == expected { completed += 1 } else { fail(.wrongReply) }
       return
     }
-    // Any reply but an error one: an error reply names its code under "error", and no
-    // string can hold that quoted word unescaped, so the bytes tell without a parse
-    // (the parse made the client, not the server, the bottleneck of a --kind keys run).
-    if f.header.isJSON && Self.contains(f.content, Self.errorKey) { fail(.errorReply) } else { completed += 1 }
-  }
-
-  private static let errorKey = Array(#""error""#.utf8)
-  private static let contentLengthKey = Array(#""content-length": "#.utf8)
-
-  private enum UnparsedReply {
-    case reply(length: Int, isError: Bool)
-    case incomplete
-    /// Not framed as searchd frames its replies: for the decoder to judge.
-    case other
-  }
-
-  /// A reply's length read off its header (`"content-length": N`, as searchd writes it),
-  /// and whether its content names an error.
-  private static func unparsedReply(_ bytes: ArraySlice<UInt8>) -> UnparsedReply {
-    guard bytes.count >= 2 else { return .incomplete }
-    let start = bytes.startIndex
-    let headerLength = Int(bytes[start]) << 8 | Int(bytes[start + 1])
-    guard bytes.count >= 2 + headerLength else { return .incomplete }
-    let header = Array(bytes[(start + 2)..<(start + 2 + headerLength)])
-    guard let at = header.indices.first(where: { header[$0...].starts(with: contentLengthKey) }) else { return .other }
-    var contentLength = 0
-    var i = at + contentLengthKey.count
-    while i < header.count, header[i] >= UInt8(ascii: "0"), header[i] <= UInt8(ascii: "9"), contentLength < 1 << 30 {
-      contentLength = contentLength * 10 + Int(header[i] - UInt8(ascii: "0"))
-      i += 1
-    }
-    guard i > at + contentLengthKey.count else { return .other }
-    let total = 2 + headerLength + contentLength
-    guard bytes.count >= total else { return .incomplete }
-    return .reply(
-      length: total, isError: contains(Array(bytes[(start + 2 + headerLength)..<(start + total)]), errorKey))
-  }
-
-  private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-    guard haystack.count >= needle.count else { return false }
-    return haystack.withUnsafeBytes { h in
-      needle.withUnsafeBytes { n in
-        (0...(h.count - n.count)).contains { at in
-          h[at] == n[0] && memcmp(h.baseAddress! + at, n.baseAddress!, n.count) == 0
-        }
-      }
-    }
+    if f.header.isJSON && ReplyCheck.namesError(f.content[...]) { fail(.errorReply) } else { completed += 1 }
   }
 
   /// Runs until the budget or the time is spent and every connection is done.
