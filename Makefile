@@ -11,10 +11,16 @@ MANDIR = $(DESTDIR)$(PREFIX)/share/man
 SHAREDIR = $(DESTDIR)$(PREFIX)/share
 # The service reads /etc/searchd (its ConfigurationDirectory=) whatever the prefix.
 CONFDIR = $(DESTDIR)/etc/searchd
-BIN_PATH = $$($(SWIFT) build -c $(CONFIG) --show-bin-path)
+ZSHDIR = $(SHAREDIR)/zsh/site-functions
+# Extra build flags for the binaries `make install` installs (`make deb` links the Swift
+# runtime in); the manual pages come from the default build, whose help text is the same.
+BIN_FLAGS ?=
+BIN_PATH = $$($(SWIFT) build -c $(CONFIG) $(BIN_FLAGS) --show-bin-path)
+# The release, read by the binaries (through the VersionStamp build plugin) and the package.
+VERSION := $(shell cat VERSION)
 
 # Debian packages the build and the tests need beyond a Swift toolchain.
-APT_PACKAGES = libsystemd-dev pkg-config python3 gcc tshark
+APT_PACKAGES = libsystemd-dev pkg-config python3 gcc openssl tshark debhelper lintian
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SHELL := /bin/bash
 
@@ -25,7 +31,7 @@ define suite
 	  echo "=== $(1): failures ==="; grep -E -A1 '✘ Test .*(recorded an issue|failed)|error:|Fatal' .build/$(1).log | head -60; exit 1; }
 endef
 
-.PHONY: all deps build release run test lint format install uninstall clean fuzz sanitize soak allocs bench
+.PHONY: all deps build release run test lint format install uninstall clean fuzz sanitize soak allocs bench deb
 
 all: build
 
@@ -53,14 +59,17 @@ run: build
 # The systemd end-to-end tests boot a throwaway systemd with this install tree laid over /.
 SYSTEMD_TREE = $(CURDIR)/.build/systemd-tree
 
-# Then a short fuzzing run (its corpus feeds the parser differential test), the suite,
+# Then a short fuzzing run (its corpus feeds the parser differential test), the Debian
+# package (installed by the systemd suite into a sandbox without the toolchain), the suite,
 # the suite again under ASan and TSan, and the release build's allocations per search hit.
 test: deps lint
 	$(SWIFT) build --build-tests
 	rm -rf $(SYSTEMD_TREE)
 	$(MAKE) --no-print-directory install DESTDIR=$(SYSTEMD_TREE) CONFIG=debug >/dev/null
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
-	$(call suite,test,SEARCHD_SYSTEMD_TREE=$(SYSTEMD_TREE) FUZZ_CORPUS=$(CURDIR)/.build/fuzz-corpus $(SWIFT) test --skip-build)
+	$(MAKE) --no-print-directory deb
+	$(call suite,test,SEARCHD_SYSTEMD_TREE=$(SYSTEMD_TREE) SEARCHD_DEB=$(CURDIR)/$(DEB) \
+	  FUZZ_CORPUS=$(CURDIR)/.build/fuzz-corpus $(SWIFT) test --skip-build)
 	$(MAKE) --no-print-directory sanitize
 	$(MAKE) --no-print-directory allocs
 
@@ -118,23 +127,26 @@ format:
 	swift-format format --in-place --recursive Package.swift Sources Tests
 
 install: deps
-	$(SWIFT) build -c $(CONFIG)
+	$(SWIFT) build -c $(CONFIG) $(BIN_FLAGS)
 	install -d $(BINDIR) $(UNITDIR) $(CONFDIR) $(MANDIR)/man1 $(MANDIR)/man8 $(SHAREDIR)/searchd/wireshark \
-	  $(SHAREDIR)/bash-completion/completions $(SHAREDIR)/zsh/site-functions $(SHAREDIR)/fish/vendor_completions.d
+	  $(SHAREDIR)/bash-completion/completions $(ZSHDIR) $(SHAREDIR)/fish/vendor_completions.d
 	install -m 644 contrib/wireshark/searchd.lua $(SHAREDIR)/searchd/wireshark/
 	install -m 755 $(BIN_PATH)/searchd $(BIN_PATH)/searchctl $(BIN_PATH)/searchd-index $(BINDIR)/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/searchd.service > $(UNITDIR)/searchd.service
 	install -m 644 systemd/searchd.socket systemd/searchd-echo.socket $(UNITDIR)/
 	# An admin's edited config is never overwritten.
 	[ -e $(CONFDIR)/searchd.conf ] || install -m 644 systemd/searchd.conf $(CONFDIR)/searchd.conf
+	# A blank line in mdoc is a groff warning (the help's paragraphs): .Pp is mdoc's paragraph.
 	$(SWIFT) package plugin generate-manual --configuration $(CONFIG) --section 8 >/dev/null
-	install -m 644 .build/plugins/GenerateManual/outputs/searchd/searchd.8 $(MANDIR)/man8/
+	sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/searchd/searchd.8 > $(MANDIR)/man8/searchd.8
 	$(SWIFT) package plugin generate-manual --configuration $(CONFIG) --section 1 >/dev/null
-	install -m 644 .build/plugins/GenerateManual/outputs/searchctl/searchctl.1 \
-	  .build/plugins/GenerateManual/outputs/searchd-index/searchd-index.1 $(MANDIR)/man1/
+	for page in searchctl searchd-index; do \
+	  sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/$$page/$$page.1 > $(MANDIR)/man1/$$page.1; \
+	done
 	for tool in searchd searchctl searchd-index; do \
-	  $(BIN_PATH)/$$tool --generate-completion-script bash > $(SHAREDIR)/bash-completion/completions/$$tool; \
-	  $(BIN_PATH)/$$tool --generate-completion-script zsh > $(SHAREDIR)/zsh/site-functions/_$$tool; \
+	  $(BIN_PATH)/$$tool --generate-completion-script bash | sed '1{/^#!/d}' \
+	    > $(SHAREDIR)/bash-completion/completions/$$tool; \
+	  $(BIN_PATH)/$$tool --generate-completion-script zsh > $(ZSHDIR)/_$$tool; \
 	  $(BIN_PATH)/$$tool --generate-completion-script fish > $(SHAREDIR)/fish/vendor_completions.d/$$tool.fish; \
 	done
 
@@ -145,9 +157,32 @@ uninstall:
 	rm -f $(MANDIR)/man8/searchd.8 $(MANDIR)/man1/searchctl.1 $(MANDIR)/man1/searchd-index.1
 	rm -rf $(SHAREDIR)/searchd/wireshark
 	for tool in searchd searchctl searchd-index; do \
-	  rm -f $(SHAREDIR)/bash-completion/completions/$$tool $(SHAREDIR)/zsh/site-functions/_$$tool \
+	  rm -f $(SHAREDIR)/bash-completion/completions/$$tool $(ZSHDIR)/_$$tool \
 	    $(SHAREDIR)/fish/vendor_completions.d/$$tool.fish; \
 	done
+
+# searchd_VERSION_ARCH.deb in .build/deb: the binaries built with the Swift runtime linked in
+# (in .build-static, so the usual builds are not relinked), staged by `make install` with
+# Debian's paths, packaged by debhelper from deploy/debian, then checked by lintian, whose
+# errors fail the build (the warnings kept, and why: deploy/debian/README.md).
+DEB_DIR = .build/deb
+DEB = $(DEB_DIR)/searchd_$(VERSION)_$(shell dpkg --print-architecture).deb
+DEB_STAGE = $(CURDIR)/$(DEB_DIR)/src/stage
+deb: deps
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	$(MAKE) --no-print-directory install DESTDIR=$(DEB_STAGE) PREFIX=/usr CONFIG=release \
+	  BIN_FLAGS="--static-swift-stdlib --scratch-path .build-static -Xlinker -z -Xlinker now" \
+	  UNITDIR=$(DEB_STAGE)/lib/systemd/system ZSHDIR=$(DEB_STAGE)/usr/share/zsh/vendor-completions >/dev/null
+	cp -r deploy/debian $(DEB_DIR)/src/debian
+	rm $(DEB_DIR)/src/debian/README.md
+	# The changelog's version is VERSION's, dated by the last commit so a rebuild is identical.
+	printf 'searchd (%s) bookworm; urgency=medium\n\n  * Release %s (README.md says what it does).\n\n -- %s  %s\n' \
+	  "$(VERSION)" "$(VERSION)" "$$(sed -n 's/^Maintainer: //p' deploy/debian/control)" \
+	  "$$(date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))" > $(DEB_DIR)/src/debian/changelog
+	cd $(DEB_DIR)/src && dpkg-buildpackage --build=binary --no-sign --no-check-builddeps >../build.log 2>&1 || \
+	  { tail -40 ../build.log; exit 1; }
+	lintian --fail-on error --tag-display-limit 0 $(DEB)
+	@echo "built $(DEB)"
 
 clean:
 	rm -rf .build .build-*

@@ -34,6 +34,8 @@ let package = Package(
       linkerSettings: [.linkedLibrary("systemd")]
     ),
     .target(name: "SearchdSystem", dependencies: ["CShims"]),
+    .plugin(name: "VersionStamp", capability: .buildTool(), path: "Sources/VersionStamp"),
+    .target(name: "SearchdVersion", plugins: ["VersionStamp"]),
     .target(name: "SearchdLoop", dependencies: ["SearchdSystem"], swiftSettings: releaseHotPath),
     .target(name: "SearchdWire"),
     .target(name: "SearchdIndex", dependencies: ["SearchdWire", "SearchdSystem"]),
@@ -49,7 +51,7 @@ let package = Package(
     .executableTarget(
       name: "searchd",
       dependencies: [
-        "SearchdServer", "SearchdSystem", "SearchdIndex",
+        "SearchdServer", "SearchdSystem", "SearchdIndex", "SearchdVersion",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -57,13 +59,14 @@ let package = Package(
     .executableTarget(
       name: "searchd-index",
       dependencies: [
-        "SearchdIndex", "SearchdSystem", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "SearchdIndex", "SearchdSystem", "SearchdVersion",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .executableTarget(
       name: "searchctl",
       dependencies: [
-        "SearchdWire", "SearchdSystem",
+        "SearchdWire", "SearchdSystem", "SearchdVersion",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
         .product(name: "Atomics", package: "swift-atomics"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SearchdVersion
 
 @main
 struct SearchCtl: ParsableCommand {
@@ -11,6 +12,7 @@ struct SearchCtl: ParsableCommand {
 
       SEARCHD_HOST and SEARCHD_PORT set the default server.
       """,
+    version: SearchdVersion.current,
     subcommands: [Search.self, Binary.self, Echo.self, Status.self, Bench.self])
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SearchdIndex
 import SearchdSystem
+import SearchdVersion
 
 @main
 struct SearchdIndexTool: ParsableCommand {
@@ -15,6 +16,7 @@ struct SearchdIndexTool: ParsableCommand {
       Exit status: 0 success, 1 no such key or a refused (corrupt, truncated, foreign) file, 2 a file that cannot be
       read or written.
       """,
+    version: SearchdVersion.current,
     subcommands: [Build.self, Get.self, Info.self])
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SearchdServer
 import SearchdSystem
+import SearchdVersion
 
 @main
 struct Searchd: ParsableCommand {
@@ -16,7 +17,8 @@ struct Searchd: ParsableCommand {
       SIGTERM or SIGINT: stop accepting, answer every request received, exit 0. SIGHUP: re-read the config file and the index; a bad index leaves the old one serving.
 
       Exit status: 0 after a clean stop, 1 cannot start (address in use, bad index…), 64 bad options, 78 bad config file.
-      """)
+      """,
+    version: SearchdVersion.current)
 
   @Option(help: ArgumentHelp("Read settings from FILE (`key = value` lines).", valueName: "file"))
   var config: String?

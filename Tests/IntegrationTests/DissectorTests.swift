@@ -50,19 +50,99 @@ import Testing
     return pid
   }
 
+  /// dumpcap on loopback, into a file removed with the value.
+  final class Capture {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("searchd-\(UUID()).pcapng").path
+    private let pid: pid_t
+
+    init(filter: String) throws {
+      pid = try DissectorTests.spawn("/usr/bin/dumpcap", ["-q", "-i", "lo", "-f", filter, "-w", path])
+      // dumpcap writes the file's header once it captures.
+      for _ in 0..<100 where (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 == 0 {
+        usleep(50_000)
+      }
+      usleep(300_000)
+    }
+
+    /// Stops dumpcap once the last packets are in; whether it has exited.
+    func stop() -> Bool {
+      usleep(500_000)
+      kill(pid, SIGINT)
+      var status: Int32 = 0
+      for _ in 0..<200 where waitpid(pid, &status, WNOHANG) == 0 { usleep(50_000) }
+      return kill(pid, 0) == -1
+    }
+
+    deinit {
+      kill(pid, SIGKILL)
+      try? FileManager.default.removeItem(atPath: path)
+    }
+  }
+
+  /// Port 65443 is searchd's TLS port: the script hands it to Wireshark's TLS dissector. Until
+  /// searchd speaks TLS itself, the TLS peer is Debian's `openssl s_server` on that port, and
+  /// the client Python's ssl module.
+  @Test func aTLSConnectionShowsAsTLS() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("searchd-tls-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let made = try runProcess(
+      URL(fileURLWithPath: "/usr/bin/openssl"),
+      [
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=localhost",
+        "-days", "1", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
+      ])
+    #expect(made.status == 0, "\(made.stderr)")
+    let dumpcap = try Capture(filter: "tcp port 65443")
+    let server = try Self.spawn(
+      "/usr/bin/openssl",
+      [
+        "s_server", "-accept", "127.0.0.1:65443", "-cert", dir + "/cert.pem", "-key", dir + "/key.pem", "-www",
+        "-quiet",
+      ])
+    defer {
+      kill(server, SIGKILL)
+      waitpid(server, nil, 0)
+    }
+    let client = """
+      import socket, ssl, time
+      for _ in range(100):
+          try:
+              raw = socket.create_connection(("127.0.0.1", 65443), timeout=5)
+              break
+          except ConnectionRefusedError:
+              time.sleep(0.05)
+      context = ssl.create_default_context(cafile="\(dir)/cert.pem")
+      tls = context.wrap_socket(raw, server_hostname="localhost")
+      tls.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n")
+      print(tls.version(), tls.recv(8).decode())
+      """
+    let r = try runProcess(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", client], timeout: 30)
+    #expect(r.status == 0 && r.stdout.hasSuffix("HTTP/1.0\n"), "\(r.stdout)\(r.stderr)")
+    #expect(dumpcap.stop(), "dumpcap stopped at SIGINT")
+
+    // ClientHello (1), ServerHello (2), handshake records (22) and TLS 1.3's encrypted
+    // records (opaque type 23): the whole connection is TLS.
+    let tls = try runProcess(
+      URL(fileURLWithPath: "/usr/bin/tshark"),
+      [
+        "-r", dumpcap.path, "-X", "lua_script:\(Self.script)", "-Y", "tls", "-T", "fields", "-e", "tls.handshake.type",
+        "-e", "tls.record.content_type", "-e", "tls.record.opaque_type",
+      ], timeout: 120)
+    #expect(tls.status == 0, "\(tls.stderr)")
+    let handshakes = Set(tls.stdout.split(whereSeparator: { "\n\t,".contains($0) }).map(String.init))
+    #expect(handshakes.isSuperset(of: ["1", "2", "22", "23"]), "\(tls.stdout)")
+    let asSearchd = try runProcess(
+      URL(fileURLWithPath: "/usr/bin/tshark"),
+      ["-r", dumpcap.path, "-X", "lua_script:\(Self.script)", "-Y", "searchd"], timeout: 120)
+    #expect(asSearchd.status == 0 && asSearchd.stdout.isEmpty, "\(asSearchd.stdout)")
+  }
+
   @Test func tsharkShowsEveryMessageAsSent() throws {
     let daemon = try Daemon([], echo: true)
     defer { daemon.stop() }
-    let capture = FileManager.default.temporaryDirectory.appendingPathComponent("searchd-\(UUID()).pcapng").path
-    defer { try? FileManager.default.removeItem(atPath: capture) }
-    let dumpcap = try Self.spawn(
-      "/usr/bin/dumpcap",
-      ["-q", "-i", "lo", "-f", "tcp port \(daemon.appPort) or tcp port \(daemon.echoPort)", "-w", capture])
-    // dumpcap writes the file's header once it captures.
-    for _ in 0..<100 where (try? FileManager.default.attributesOfItem(atPath: capture)[.size] as? Int) ?? 0 == 0 {
-      usleep(50_000)
-    }
-    usleep(300_000)
+    let dumpcap = try Capture(filter: "tcp port \(daemon.appPort) or tcp port \(daemon.echoPort)")
+    let capture = dumpcap.path
 
     var expected: [Row] = []
     let client = try TestClient(port: daemon.appPort)
@@ -135,11 +215,7 @@ import Testing
     try echo.send(Array("hello, echo".utf8))
     #expect(try echo.hasInput(within: 5))
     echo.close()
-    usleep(500_000)
-    kill(dumpcap, SIGINT)
-    var status: Int32 = 0
-    for _ in 0..<200 where waitpid(dumpcap, &status, WNOHANG) == 0 { usleep(50_000) }
-    #expect(kill(dumpcap, 0) == -1, "dumpcap stopped at SIGINT")
+    #expect(dumpcap.stop(), "dumpcap stopped at SIGINT")
 
     // Decoded as searchd from the first byte (Decode As, as on port 65432), and by the
     // heuristic (no port given): the same rows.

@@ -39,11 +39,13 @@ final class SystemdSandbox {
   let pid: String
   private let dir: String
 
-  init() throws {
+  /// Boots with `tree` laid over the root (the staged `make install` tree unless told
+  /// otherwise) and each of `hiding` (absolute folders) made empty.
+  init(tree: String? = nil, hiding: [String] = []) throws {
     if let reason = Self.unavailableReason { throw Unavailable(description: "systemd sandbox unavailable: \(reason)") }
-    let tree = ProcessInfo.processInfo.environment["SEARCHD_SYSTEMD_TREE"]!
+    let tree = tree ?? ProcessInfo.processInfo.environment["SEARCHD_SYSTEMD_TREE"]!
     dir = NSTemporaryDirectory() + "searchd-sandbox-\(UUID().uuidString.prefix(8))"
-    let r = try runProcess(Self.script, ["start", dir, tree], timeout: 90)
+    let r = try runProcess(Self.script, ["start", dir, tree] + hiding, timeout: 90)
     guard r.status == 0, !r.stdout.isEmpty else {
       let boot = (try? String(contentsOfFile: dir + "/boot.log", encoding: .utf8)) ?? ""
       throw Unavailable(description: "the sandbox did not boot: \(r.stderr)\n\(boot.suffix(2000))")

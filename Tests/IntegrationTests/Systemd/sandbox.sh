@@ -4,17 +4,20 @@
 # `make install DESTDIR=TREE` left laid over it. Nothing reaches the host's files:
 # systemd's boot-time cleanup would otherwise empty the host's /tmp.
 #
-#   sandbox.sh start DIR TREE   boot; prints the sandbox's PID 1 as the host sees it
+#   sandbox.sh start DIR TREE [HIDE...]
+#                               boot; prints the sandbox's PID 1 as the host sees it;
+#                               each HIDE folder is empty inside (a tmpfs over it)
 #   sandbox.sh exec PID CMD...  run CMD inside (systemctl, journalctl, kill…)
 #   sandbox.sh stop PID         end the sandbox and everything in it
 #
 # The sandbox shares the host's network, so its sockets are reachable on loopback.
 set -euo pipefail
-cmd=${1:?usage: sandbox.sh start DIR TREE | exec PID CMD... | stop PID}; shift
+cmd=${1:?usage: sandbox.sh start DIR TREE [HIDE...] | exec PID CMD... | stop PID}; shift
 case "$cmd" in
 start)
   dir=$(realpath -m "${1:?DIR}")
   tree=$(realpath "${2:?TREE}")
+  shift 2
   mkdir -p "$dir"
   # The sandbox outlives this script: it must not keep any fd of our caller open
   # (a caller that waits for its pipes to close would wait forever).
@@ -24,7 +27,7 @@ start)
       if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
     done
     exec setsid unshare --pid --fork --mount --propagation private \
-      "$0" _inner "$dir" "$tree" >"$dir/boot.log" 2>&1 </dev/null
+      "$0" _inner "$dir" "$tree" "$@" >"$dir/boot.log" 2>&1 </dev/null
   ) &
   outer=$!
   for _ in $(seq 300); do
@@ -38,7 +41,7 @@ start)
   echo "sandbox.sh: systemd did not finish booting in 60 s; see $dir/boot.log" >&2
   exit 1;;
 _inner)
-  dir=$1; tree=$2
+  dir=$1; tree=$2; shift 2
   scratch=$(mktemp -d "$dir/.scratch.XXXXXX")
   mount -t tmpfs -o size=2g tmpfs "$scratch"
   root=$scratch/merged
@@ -50,6 +53,7 @@ _inner)
   for d in run tmp var/tmp var/log/journal; do
     mkdir -p "$root/$d"; mount -t tmpfs tmpfs "$root/$d"
   done
+  for hidden in "$@"; do mount -t tmpfs -o ro tmpfs "$root$hidden"; done
   cp -a "$tree"/. "$root/"
   cd "$root"; mkdir -p .oldroot; pivot_root . .oldroot
   umount -l /.oldroot
