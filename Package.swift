@@ -34,6 +34,8 @@ let package = Package(
       linkerSettings: [.linkedLibrary("systemd")]
     ),
     .target(name: "SearchdSystem", dependencies: ["CShims"]),
+    .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+    .target(name: "SearchdTLS", dependencies: ["COpenSSL"]),
     .plugin(name: "VersionStamp", capability: .buildTool(), path: "Sources/VersionStamp"),
     .target(name: "SearchdVersion", plugins: ["VersionStamp"]),
     .target(name: "SearchdLoop", dependencies: ["SearchdSystem"], swiftSettings: releaseHotPath),
@@ -42,7 +44,7 @@ let package = Package(
     .target(
       name: "SearchdServer",
       dependencies: [
-        "SearchdLoop", "SearchdWire", "SearchdIndex", "SearchdSystem",
+        "SearchdLoop", "SearchdWire", "SearchdIndex", "SearchdSystem", "SearchdTLS",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Atomics", package: "swift-atomics"),
       ],
@@ -51,7 +53,7 @@ let package = Package(
     .executableTarget(
       name: "searchd",
       dependencies: [
-        "SearchdServer", "SearchdSystem", "SearchdIndex", "SearchdVersion",
+        "SearchdServer", "SearchdSystem", "SearchdIndex", "SearchdVersion", "SearchdTLS",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -66,7 +68,7 @@ let package = Package(
     .executableTarget(
       name: "searchctl",
       dependencies: [
-        "SearchdWire", "SearchdSystem", "SearchdVersion",
+        "SearchdWire", "SearchdSystem", "SearchdVersion", "SearchdTLS",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
         .product(name: "Atomics", package: "swift-atomics"),

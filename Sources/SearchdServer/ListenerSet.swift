@@ -27,6 +27,9 @@ public enum ListenerSet {
       for endpoint in config.echoListen {
         out += try bind(endpoint, config).map { .init(listener: $0, service: .echo) }
       }
+      for endpoint in config.tlsListen {
+        out += try bind(endpoint, config).map { .init(listener: $0, service: .appTLS) }
+      }
     } catch {
       for l in out { l.listener.close() }
       throw error

@@ -3,6 +3,7 @@ import Logging
 import SearchdIndex
 import SearchdLoop
 import SearchdSystem
+import SearchdTLS
 
 /// The daemon: one event loop per thread, each accepting on every listener and
 /// owning its connections; signals, reload and systemd notifications on loop 0.
@@ -16,18 +17,22 @@ public final class Server: @unchecked Sendable {
   private let signals: SignalFD
   private let reloader: Reloader
 
-  /// `signals` must have been created before any other thread started.
-  /// `indexPathSource` tells a reload which index file to read (re-reading the config file).
+  /// `signals` must have been created before any other thread started. `tls` serves the
+  /// TLS listeners. `settingsSource` gives a reload the settings to apply (re-reading the
+  /// config file); without it a reload re-reads the index and certificates `config` names.
   public init(
     config: ServerConfig, table: LookupTable, listeners: [ServiceListener], signals: SignalFD, logger: Logger,
-    indexPathSource: @escaping @Sendable () throws -> String? = { nil }
+    tls: TLSContext? = nil, settingsSource: (@Sendable () throws -> ServerConfig)? = nil
   ) throws(ServerError) {
+    if tls == nil, let plain = listeners.first(where: { $0.service == .appTLS }) {
+      throw .tlsNotConfigured(plain.listener)
+    }
     self.config = config
     self.logger = logger
     self.listeners = listeners
     self.signals = signals
     stats = ServerStats(startedAt: MonotonicClock.nanoseconds(), loopCount: max(1, config.threads))
-    let shared = SharedState(config: config, stats: stats, listeners: listeners)
+    let shared = SharedState(config: config, stats: stats, listeners: listeners, tls: tls)
     let report = StatsReport(stats: stats, loopStats: shared.loopStats, listeners: listeners)
     do {
       for n in 0..<max(1, config.threads) {
@@ -37,7 +42,7 @@ public final class Server: @unchecked Sendable {
     } catch {
       throw .loop(error)
     }
-    reloader = Reloader(indexPathSource: indexPathSource, logger: logger)
+    reloader = Reloader(settingsSource: settingsSource ?? { config }, reloadsTLS: tls != nil, logger: logger)
   }
 
   /// Serves until SIGTERM or SIGINT, then drains and returns.
@@ -102,9 +107,13 @@ public final class Server: @unchecked Sendable {
         Systemd.notify("STOPPING=1")
         for w in workers { w.loop.execute { w.beginDrain() } }
       case .hangup:
-        reloader.reload { [workers] table in
-          for w in workers { w.loop.execute { w.replaceTable(table) } }
-        }
+        reloader.reload(
+          installTable: { [workers] table in
+            for w in workers { w.loop.execute { w.replaceTable(table) } }
+          },
+          installTLS: { [workers] context, settings in
+            for w in workers { w.loop.execute { w.replaceTLS(context, settings: settings) } }
+          })
       }
     }
   }

@@ -7,6 +7,8 @@ public enum ServerError: Error, CustomStringConvertible {
   case bind(SocketAddress, SystemError)
   case systemd(SystemError)
   case loop(SystemError)
+  /// A TLS listener (tls-listen, or systemd's app-tls socket) without a certificate.
+  case tlsNotConfigured(Listener)
 
   public var description: String {
     switch self {
@@ -17,6 +19,7 @@ public enum ServerError: Error, CustomStringConvertible {
       return "cannot listen on \(a): \(e.call) failed: \(e.errno.message)\(hint)"
     case .systemd(let e): return "cannot take the sockets systemd passed: \(e)"
     case .loop(let e): return "cannot start an event loop: \(e)"
+    case .tlsNotConfigured(let l): return "the TLS listener \(l) needs tls-certificate and tls-key"
     }
   }
 }

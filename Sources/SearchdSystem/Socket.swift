@@ -162,6 +162,11 @@ public final class Socket {
     try syscall("read") { Glibc.read(descriptor, buffer.baseAddress, buffer.count) }
   }
 
+  /// Looks at what is waiting without taking it (MSG_PEEK); `.processed(0)` is end of stream.
+  public func peek(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+    try syscall("recv") { Glibc.recv(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_PEEK)) }
+  }
+
   /// Sends without ever raising SIGPIPE.
   public func write(_ buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
     try syscall("send") { Glibc.send(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }

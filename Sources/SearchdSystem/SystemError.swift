@@ -36,6 +36,7 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
   public static let noSuchFile = Errno(rawValue: ENOENT)
   public static let notConnected = Errno(rawValue: ENOTCONN)
   public static let invalidArgument = Errno(rawValue: EINVAL)
+  public static let protocolError = Errno(rawValue: EPROTO)
 
   /// The C library's text for this errno, lower-cased to read well inside a sentence.
   public var message: String {

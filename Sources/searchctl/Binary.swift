@@ -30,9 +30,9 @@ struct Binary: ParsableCommand {
     } else {
       content = Array(data!.utf8)
     }
-    let endpoint = try options.endpoint(defaultPort: 65432)
+    let target = try options.target(defaultPort: 65432)
     let frame = Exchange.requestReply(
-      Request.encodeBinary(content, contentType: contentType), endpoint: endpoint, timeout: options.timeout,
+      Request.encodeBinary(content, contentType: contentType), target: target, timeout: options.timeout,
       output: options.output, retryIfUnanswered: true)
     let isError = frame.header.isJSON && SearchReply(frame).errorCode != nil
     if options.json {

@@ -1,4 +1,5 @@
 import SearchdSystem
+import SearchdTLS
 import SearchdWire
 
 /// A blocking request/reply client with one deadline per call, on a non-blocking
@@ -6,6 +7,8 @@ import SearchdWire
 final class Client {
   let target: String
   private let socket: Socket
+  /// With --tls, every byte goes through this session.
+  private var session: TLSSession?
   private let timeoutMs: Int32
   private var input = InputBuffer()
   private var decoder = FrameDecoder(limits: WireLimits(maxHeaderBytes: 65535, maxContentLength: 1 << 30))
@@ -15,6 +18,47 @@ final class Client {
     self.target = target
     self.timeoutMs = timeoutMs
   }
+
+  /// Connects to the first address of the target that accepts, and with TLS completes the
+  /// handshake (resuming the target's last session if it has one).
+  static func connect(to target: Target, timeout: Double) throws(ClientError) -> Client {
+    let client = try connect(to: target.endpoint, timeout: timeout)
+    if let tls = target.tls {
+      do {
+        try client.handshake(tls)
+      } catch {
+        client.close()
+        throw error
+      }
+    }
+    return client
+  }
+
+  private func handshake(_ tls: ClientTLS) throws(ClientError) {
+    let session: TLSSession
+    do {
+      session = try TLSSession(
+        context: tls.context, descriptor: socket.descriptor, accepting: false, serverName: tls.serverName)
+    } catch {
+      throw .tls(target: target, error)
+    }
+    if let ticket = tls.ticket { session.resume(ticket) }
+    while true {
+      switch session.handshake() {
+      case .processed:
+        self.session = session
+        return
+      case .wantRead: try waitFor(.readable, phase: "the TLS handshake")
+      case .wantWrite: try waitFor(.writable, phase: "the TLS handshake")
+      case .closed: throw .tls(target: target, TLSError("handshake", reasons: ["the server closed the connection"]))
+      case .failed(let error): throw .tls(target: target, error)
+      }
+    }
+  }
+
+  /// Whether the handshake resumed a session, and the session to offer next time.
+  var tlsResumed: Bool { session?.isResumed ?? false }
+  var tlsTicket: TLSSessionTicket? { session?.resumableSession }
 
   /// Connects to the first address of `endpoint` that accepts.
   static func connect(to endpoint: Endpoint, timeout: Double) throws(ClientError) -> Client {
@@ -56,6 +100,15 @@ final class Client {
 
   /// One non-blocking write of `bytes[offset...]`; how many went (0 if it would block).
   private func writeSome(_ bytes: [UInt8], from offset: Int) throws(ClientError) -> Int {
+    if let session {
+      let outcome = bytes.withUnsafeBytes { raw in session.write(UnsafeRawBufferPointer(rebasing: raw[offset...])) }
+      switch outcome {
+      case .processed(let n): return n
+      case .wantRead, .wantWrite: return 0
+      case .closed: throw .closedBeforeReply(target: target)
+      case .failed(let error): throw .tls(target: target, error)
+      }
+    }
     let r = bytes.withUnsafeBytes { raw in
       Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(rebasing: raw[offset...])) }
     }
@@ -67,18 +120,40 @@ final class Client {
   }
 
   /// One non-blocking read into `input`; true at end of stream.
-  private func readSome() throws(SystemError) -> Bool {
+  private func readSome() throws(ClientError) -> Bool {
     var eof = false
-    _ = try input.write(upTo: 65536) { (raw) throws(SystemError) -> Int in
-      switch try socket.read(into: raw) {
-      case .processed(let n):
-        eof = n == 0
-        return n
-      case .wouldBlock: return 0
+    var failure: ClientError?
+    do {
+      _ = try input.write(upTo: 65536) { (raw) throws(SystemError) -> Int in
+        guard let session else {
+          switch try socket.read(into: raw) {
+          case .processed(let n):
+            eof = n == 0
+            return n
+          case .wouldBlock: return 0
+          }
+        }
+        switch session.read(into: raw) {
+        case .processed(let n): return n
+        case .wantRead, .wantWrite: return 0
+        case .closed:
+          eof = true
+          return 0
+        case .failed(let error):
+          failure = .tls(target: target, error)
+          return 0
+        }
       }
+    } catch {
+      if error.errno == .connectionReset && input.isEmpty { throw .closedBeforeReply(target: target) }
+      throw .io(target: target, error)
     }
+    if let failure { throw failure }
     return eof
   }
+
+  /// Decrypted bytes are waiting in the session: poll would not report them.
+  private var hasBufferedInput: Bool { session?.hasBufferedInput ?? false }
 
   /// Reads until one whole message has arrived. A close before any reply byte is
   /// `.closedBeforeReply`, the one case a retry is safe in.
@@ -89,14 +164,8 @@ final class Client {
       case .failed(let e): throw .badReply(target: target, e)
       case .needMore: break
       }
-      try waitFor(.readable, phase: "waiting for the reply")
-      let eof: Bool
-      do {
-        eof = try readSome()
-      } catch {
-        if error.errno == .connectionReset && input.isEmpty { throw .closedBeforeReply(target: target) }
-        throw .io(target: target, error)
-      }
+      if !hasBufferedInput { try waitFor(.readable, phase: "waiting for the reply") }
+      let eof = try readSome()
       if eof { throw input.isEmpty ? .closedBeforeReply(target: target) : .truncatedReply(target: target) }
     }
   }
@@ -118,8 +187,7 @@ final class Client {
       if ready.isEmpty { throw .timedOut(target: target, phase: "waiting for the echo") }
       if ready.contains(.writable) && sent < bytes.count { sent += try writeSome(bytes, from: sent) }
       if !ready.isDisjoint(with: [.readable, .hangup, .error]) {
-        let eof: Bool
-        do { eof = try readSome() } catch { throw .io(target: target, error) }
+        let eof = try readSome()
         received += input.consume(input.readableCount)
         if eof { break }
       }
@@ -142,5 +210,9 @@ final class Client {
 
   var descriptor: Int32 { socket.descriptor }
 
-  func close() { socket.close() }
+  func close() {
+    session?.shutdown()
+    session = nil
+    socket.close()
+  }
 }

@@ -22,13 +22,13 @@ struct Echo: ParsableCommand {
   }
 
   func run() throws {
-    let endpoint = try options.endpoint(defaultPort: 65433)
+    let target = try options.target(defaultPort: 65433)
     let messages =
       message.map { [Array($0.utf8)] } ?? [Array("Message 1 from client.".utf8), Array("Message 2 from client.".utf8)]
     let n = connections ?? 1
     let clients: [Client]
     do {
-      clients = try (0..<n).map { _ throws(ClientError) in try Client.connect(to: endpoint, timeout: options.timeout) }
+      clients = try (0..<n).map { _ throws(ClientError) in try Client.connect(to: target, timeout: options.timeout) }
     } catch {
       exitWith(.unavailable, error.description)
     }

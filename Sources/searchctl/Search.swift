@@ -16,10 +16,10 @@ struct Search: ParsableCommand {
   var action: String = "search"
 
   func run() throws {
-    let endpoint = try options.endpoint(defaultPort: 65432)
+    let target = try options.target(defaultPort: 65432)
     let request = Request.encodeSearch(value, action: action)
     let frame = Exchange.requestReply(
-      request, endpoint: endpoint, timeout: options.timeout, output: options.output, retryIfUnanswered: true)
+      request, target: target, timeout: options.timeout, output: options.output, retryIfUnanswered: true)
     let reply = SearchReply(frame)
     let status: ExitStatus
     if reply.errorCode != nil || reply.result == nil {

@@ -11,9 +11,9 @@ struct Status: ParsableCommand {
   @OptionGroup var options: ConnectionOptions
 
   func run() throws {
-    let endpoint = try options.endpoint(defaultPort: 65432)
+    let target = try options.target(defaultPort: 65432)
     let frame = Exchange.requestReply(
-      Request.encodeSearch("", action: "stats"), endpoint: endpoint, timeout: options.timeout, output: options.output,
+      Request.encodeSearch("", action: "stats"), target: target, timeout: options.timeout, output: options.output,
       retryIfUnanswered: true)
     let object = (try? JSONSerialization.jsonObject(with: Data(frame.content))) as? [String: Any]
     guard let stats = object?["stats"] as? [String: Any] else {

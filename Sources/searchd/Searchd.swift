@@ -40,10 +40,10 @@ struct Searchd: ParsableCommand {
     SignalFD.ignoreBrokenPipe()
     let settings = readSettings()
     let logger = Startup.logger(settings)
-    // SIGHUP re-reads the file, so a changed `index =` takes effect; a flag still wins.
+    // SIGHUP re-reads the file, so a changed `index =` or certificate takes effect; a flag still wins.
     let command = self
-    let indexPathSource: @Sendable () throws -> String? = {
-      try Settings.resolve(command.flags.merged(over: try command.readConfigFile())).indexPath
+    let settingsSource: @Sendable () throws -> ServerConfig = {
+      try Settings.resolve(command.flags.merged(over: try command.readConfigFile()))
     }
     do {
       let listeners = try ListenerSet.open(settings)
@@ -51,7 +51,7 @@ struct Searchd: ParsableCommand {
       // index mapped until exit.
       let server = try Server(
         config: settings, table: Startup.loadIndex(settings, logger: logger), listeners: listeners, signals: signals,
-        logger: logger, indexPathSource: indexPathSource)
+        logger: logger, tls: Startup.tlsContext(settings), settingsSource: settingsSource)
       try server.run()
     } catch {
       Startup.fail(error.description)

@@ -7,6 +7,15 @@ import SearchdServer
 struct SettingFlags: ParsableArguments {
   @Option(name: .customLong("listen"), help: help("listen")) var listen: [String] = []
   @Option(name: .customLong("echo-listen"), help: help("echo-listen")) var echoListen: [String] = []
+  @Option(name: .customLong("tls-listen"), help: help("tls-listen")) var tlsListen: [String] = []
+  @Option(name: .customLong("tls-certificate"), help: help("tls-certificate")) var tlsCertificate: String?
+  @Option(name: .customLong("tls-key"), help: help("tls-key")) var tlsKey: String?
+  @Option(name: .customLong("tls-client-ca"), help: help("tls-client-ca")) var tlsClientCA: String?
+  @Option(name: .customLong("tls-verify-clients"), help: help("tls-verify-clients")) var tlsVerifyClients: String?
+  @Option(name: .customLong("tls-allowed-clients"), help: help("tls-allowed-clients")) var tlsAllowedClients: String?
+  @Option(name: .customLong("tls-admin-clients"), help: help("tls-admin-clients")) var tlsAdminClients: String?
+  @Option(name: .customLong("tls-handshake-timeout"), help: help("tls-handshake-timeout"))
+  var tlsHandshakeTimeout: String?
   @Option(name: .customLong("index"), help: help("index")) var index: String?
   @Option(name: .customLong("threads"), help: help("threads")) var threads: String?
   @Option(name: .customLong("log-level"), help: help("log-level")) var logLevel: String?
@@ -37,6 +46,9 @@ struct SettingFlags: ParsableArguments {
   /// Each setting given on the command line, by name.
   var given: [String: [String]] {
     let single: [String: String?] = [
+      "tls-certificate": tlsCertificate, "tls-key": tlsKey, "tls-client-ca": tlsClientCA,
+      "tls-verify-clients": tlsVerifyClients, "tls-allowed-clients": tlsAllowedClients,
+      "tls-admin-clients": tlsAdminClients, "tls-handshake-timeout": tlsHandshakeTimeout,
       "index": index, "threads": threads, "log-level": logLevel, "log-target": logTarget,
       "max-connections": maxConnections, "max-header-bytes": maxHeaderBytes, "max-content-length": maxContentLength,
       "idle-timeout": idleTimeout, "request-timeout": requestTimeout, "send-timeout": sendTimeout,
@@ -48,6 +60,7 @@ struct SettingFlags: ParsableArguments {
     var out = single.compactMapValues { $0.map { [$0] } }
     if !listen.isEmpty { out["listen"] = listen }
     if !echoListen.isEmpty { out["echo-listen"] = echoListen }
+    if !tlsListen.isEmpty { out["tls-listen"] = tlsListen }
     return out
   }
 

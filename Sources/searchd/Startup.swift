@@ -3,6 +3,7 @@ import Logging
 import SearchdIndex
 import SearchdServer
 import SearchdSystem
+import SearchdTLS
 
 /// The steps of a start that are not the server's: logging, the first index, and how a
 /// start that cannot go on says so.
@@ -26,6 +27,16 @@ enum Startup {
       return try LookupTable.load(path: path)
     } catch {
       fail(error.description)
+    }
+  }
+
+  /// The TLS context, when a certificate is configured; a bad file stops the start.
+  static func tlsContext(_ config: ServerConfig) -> TLSContext? {
+    guard config.tls.certificate != nil else { return nil }
+    do {
+      return try config.tls.makeContext()
+    } catch {
+      fail("cannot set up TLS: \(error.detailed)")
     }
   }
 

@@ -8,6 +8,8 @@ import SearchdWire
 public struct ServerConfig: Sendable {
   public var listen: [Endpoint] = [.host("127.0.0.1", port: 65432)]
   public var echoListen: [Endpoint] = []
+  public var tlsListen: [Endpoint] = []
+  public var tls = TLSSettings()
   /// Event loops, each on its own thread, each owning its connections: one per core.
   public var threads = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
   public var wire = WireLimits.default

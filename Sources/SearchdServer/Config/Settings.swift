@@ -11,6 +11,34 @@ public enum Settings {
       "echo-listen", \.echoListen, valueName: "addr",
       "Serve the echo service on ADDR (the forms of listen). Repeatable."),
     Setting(
+      "tls-listen", \.tlsListen, valueName: "addr",
+      "Serve the search protocol over TLS on ADDR (the forms of listen). Repeatable; needs tls-certificate and tls-key."
+    ),
+    Setting(
+      "tls-certificate", \.tls.certificate, valueName: "file", reloads: true, defaultHelp: "none",
+      "The TLS certificate chain (PEM). A bare name is looked up in $CREDENTIALS_DIRECTORY (systemd's LoadCredential=)."
+    ),
+    Setting(
+      "tls-key", \.tls.key, valueName: "file", reloads: true, defaultHelp: "none",
+      "The TLS private key (PEM); a bare name as for tls-certificate."),
+    Setting(
+      "tls-client-ca", \.tls.clientCA, valueName: "file", reloads: true, defaultHelp: "none",
+      "Check client certificates against the CAs in FILE (PEM); a bare name as for tls-certificate."),
+    Setting(
+      "tls-verify-clients", \.tls.verifyClients, valueName: "mode", reloads: true,
+      defaultHelp: "required with tls-client-ca, else none",
+      "Ask TLS clients for a certificate: none, optional or required."),
+    Setting(
+      "tls-allowed-clients", \.tls.allowedClients, valueName: "names", reloads: true,
+      defaultHelp: "any certificate the CA signed",
+      "Serve only client certificates whose subject CN or a DNS/URI alternative name is listed (comma-separated)."),
+    Setting(
+      "tls-admin-clients", \.tls.adminClients, valueName: "names", reloads: true, defaultHelp: "none",
+      "Client certificate names (as tls-allowed-clients) that may use the stats action over TLS from anywhere."),
+    Setting(
+      "tls-handshake-timeout", \.tls.handshakeTimeout, valueName: "seconds",
+      "Seconds a TLS client has to finish its handshake before the connection is closed."),
+    Setting(
       "index", \.indexPath, valueName: "file", reloads: true, defaultHelp: "the built-in index",
       "Load the index from FILE: compiled by searchd-index (mapped), or JSON (compiled at start)."),
     Setting(
@@ -89,6 +117,7 @@ public enum Settings {
     guard c.maxOutputBytes >= c.highWatermark else {
       throw SettingError("max-output-bytes must be at least output-high-watermark")
     }
+    try config.tls.check(listening: !config.tlsListen.isEmpty)
     return config
   }
 }

@@ -18,7 +18,7 @@ final class Connection: EventHandler, ServedConnection {
   private var pausedCounted = false
   private var yieldCounted = false
   /// A local peer (loopback or unix socket): admin actions are allowed.
-  private let trusted: Bool
+  private let localPeer: Bool
   private let peerAddress: SocketAddress?
 
   init(transport: any Transport, id: UInt64, context: ConnectionContext, peer: SocketAddress?) {
@@ -27,12 +27,15 @@ final class Connection: EventHandler, ServedConnection {
     self.id = id
     self.context = context
     peerAddress = peer
-    trusted = PeerTrust.isLocal(peer)
+    localPeer = PeerTrust.isLocal(peer)
     state = ConnectionState(wire: context.wire, limits: context.limits, now: context.now)
   }
 
   /// The peer's address, for the log: formatted only when a line is written.
   var peer: String { peerAddress.map(String.init(describing:)) ?? "?" }
+
+  /// May use the admin actions: a local peer, or a TLS client whose certificate is listed.
+  private var trusted: Bool { localPeer || transport.grantsAdmin }
 
   func handleEvents(_ ready: Interest) {
     state.beginTurn(now: context.now)
@@ -120,6 +123,10 @@ final class Connection: EventHandler, ServedConnection {
   }
 
   func sweep(now: UInt64) {
+    if transport.expired(now: now) {
+      close(reason: "tls handshake timeout")
+      return
+    }
     guard let reason = state.checkDeadlines(now: now) else { return }
     switch reason {
     case .idle: context.stats.idleKicks.wrappingIncrement(ordering: .relaxed)
@@ -182,13 +189,13 @@ final class Connection: EventHandler, ServedConnection {
       metadata: [
         "searchd_action": "\(answered.action)", "searchd_peer": "\(peer)", "searchd_connection": "\(id)",
         "searchd_latency_us": "\((MonotonicClock.nanoseconds() - start) / 1000)",
-        "searchd_reply_bytes": "\(answered.answer.count)",
+        "searchd_reply_bytes": "\(answered.answer.count)", "searchd_client": "\(transport.client ?? "")",
       ])
     return answered.answer
   }
 
   private func reportError(_ error: WireError) {
-    context.reportProtocolError(error, connection: id, peer: peer)
+    context.reportProtocolError(error, connection: id, peer: peer, client: transport.client)
   }
 
   private func close(reason: ConnectionState.CloseReason) {

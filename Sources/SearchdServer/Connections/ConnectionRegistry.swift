@@ -34,7 +34,13 @@ final class ConnectionRegistry {
   /// the descriptor, through the transport that owns it.
   func close(_ conn: ServedConnection, transport: any Transport, id: UInt64, reason: String, logger: Logger) {
     guard transport.isOpen else { return }
-    logger.debug("connection closed", metadata: ["searchd_connection": "\(id)", "searchd_reason": "\(reason)"])
+    if logger.logLevel <= .debug {
+      logger.debug(
+        "connection closed",
+        metadata: [
+          "searchd_connection": "\(id)", "searchd_reason": "\(reason)", "searchd_client": "\(transport.client ?? "")",
+        ])
+    }
     remove(conn)
     transport.close()
   }

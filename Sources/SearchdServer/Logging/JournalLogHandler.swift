@@ -27,7 +27,8 @@ public struct JournalLogHandler: LogHandler {
       "CODE_FUNC=\(event.function)",
     ]
     let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-    for (key, value) in merged {
+    // An empty value is a field that does not apply (no client certificate): left out.
+    for (key, value) in merged where "\(value)" != "" {
       fields.append("\(Self.fieldName(key))=\(value)")
     }
     Systemd.journalSend(fields)

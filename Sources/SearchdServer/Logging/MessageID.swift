@@ -6,4 +6,8 @@ public enum MessageID {
   public static let reload = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e03"
   public static let reloadFailed = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e04"
   public static let stop = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e05"
+  /// A reload read a new TLS certificate, key and client rules.
+  public static let tlsReload = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e06"
+  /// A reload could not read them: the old ones go on serving.
+  public static let tlsReloadFailed = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e07"
 }

@@ -2,6 +2,7 @@ import Logging
 import SearchdIndex
 import SearchdLoop
 import SearchdSystem
+import SearchdTLS
 import SearchdWire
 
 /// One event loop's share of the server: its acceptors, its connections (through their
@@ -15,6 +16,8 @@ final class LoopWorker: @unchecked Sendable {
   private let logger: Logger
   private let context: ConnectionContext
   private let registry: ConnectionRegistry
+  /// This loop's share of TLS, when TLS is configured.
+  private let tls: TLSLoop?
   private var acceptors: [Acceptor] = []
   private var draining = false
   /// Held in reserve for the EMFILE defence (see Acceptor).
@@ -37,6 +40,7 @@ final class LoopWorker: @unchecked Sendable {
     context = ConnectionContext(
       loop: loop, wire: shared.config.wire, limits: shared.config.connection, stats: shared.stats, logger: l,
       handler: handler, registry: registry)
+    tls = shared.tls.map { TLSLoop(context: $0, settings: shared.config.tls, stats: shared.stats, logger: l) }
   }
 
   /// The index this loop serves now.
@@ -65,6 +69,16 @@ final class LoopWorker: @unchecked Sendable {
     switch served.service {
     case .app: conn = Connection(transport: socket, id: id, context: context, peer: peer)
     case .echo: conn = EchoConnection(transport: socket, id: id, context: context)
+    case .appTLS:
+      do {
+        // Server refuses to start with a TLS listener and no TLS context.
+        let transport = try TLSTransport(socket: socket, tls: tls!, id: id, peer: peer, now: loop.now)
+        conn = Connection(transport: transport, id: id, context: context, peer: peer)
+      } catch {
+        logger.error("cannot start a TLS session", metadata: ["searchd_error": "\(error)"])
+        socket.close()
+        return
+      }
     }
     do {
       try registry.add(conn)
@@ -105,5 +119,10 @@ final class LoopWorker: @unchecked Sendable {
 
   func replaceTable(_ table: LookupTable) {
     context.replaceTable(table)
+  }
+
+  /// A reload's TLS context, for handshakes from now on.
+  func replaceTLS(_ context: TLSContext, settings: TLSSettings) {
+    tls?.replace(context, settings: settings)
   }
 }

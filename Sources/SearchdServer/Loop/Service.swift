@@ -4,6 +4,8 @@ import SearchdSystem
 public enum Service: String, Sendable, CaseIterable {
   case app
   case echo
+  /// The application protocol over TLS.
+  case appTLS = "app-tls"
 }
 
 /// A listening socket and the service it is for, decided once when it is opened.

@@ -1,5 +1,6 @@
 import Atomics
 import SearchdSystem
+import SearchdTLS
 
 /// What every loop shares, read-only or atomic.
 final class SharedState: Sendable {
@@ -10,9 +11,12 @@ final class SharedState: Sendable {
   /// Connection ids, unique across loops.
   private let lastConnectionID = ManagedAtomic<UInt64>(0)
   let loopStats: [LoopStats]
+  /// The TLS context at start; each loop then keeps its own reference, swapped on reload.
+  let tls: TLSContext?
 
-  init(config: ServerConfig, stats: ServerStats, listeners: [ServiceListener]) {
+  init(config: ServerConfig, stats: ServerStats, listeners: [ServiceListener], tls: TLSContext?) {
     self.config = config
+    self.tls = tls
     self.stats = stats
     self.listeners = listeners
     self.loopStats = (0..<max(1, config.threads)).map { _ in LoopStats() }

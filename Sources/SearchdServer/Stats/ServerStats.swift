@@ -27,6 +27,11 @@ public final class ServerStats: Sendable {
   public let outputPaused = ManagedAtomic<Int>(0)
   /// Times a connection used up its requests-per-wakeup and let the others go first.
   public let requestYields = ManagedAtomic<Int>(0)
+  /// TLS handshakes completed, and of those the resumed ones (a session ticket).
+  public let tlsHandshakes = ManagedAtomic<Int>(0)
+  public let tlsResumed = ManagedAtomic<Int>(0)
+  /// TLS connections closed before they were served, by `TLSFailure` (in its case order).
+  public let tlsFailures = TLSFailure.allCases.map { _ in ManagedAtomic<Int>(0) }
   /// Request and error counts, one set per loop (each written by its loop alone).
   public let requestCounters: [RequestCounters]
   public let startedAt: UInt64

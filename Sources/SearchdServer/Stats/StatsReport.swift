@@ -36,6 +36,14 @@ struct StatsReport: Sendable {
         "emfile_events": stats.emfileEvents.load(ordering: .relaxed),
         "output_paused": stats.outputPaused.load(ordering: .relaxed),
         "request_yields": stats.requestYields.load(ordering: .relaxed),
+        "tls": [
+          "handshakes": stats.tlsHandshakes.load(ordering: .relaxed),
+          "resumed": stats.tlsResumed.load(ordering: .relaxed),
+          "failures": Dictionary(
+            uniqueKeysWithValues: TLSFailure.allCases.map {
+              ($0.rawValue, stats.tlsFailures[$0.index].load(ordering: .relaxed))
+            }),
+        ] as [String: Any],
         "index": [
           "entries": table.count,
           "source": table.source,

@@ -22,12 +22,22 @@ protocol Transport: AnyObject {
   /// Bytes the transport has taken off the socket but not yet handed over (TLS records
   /// decrypted ahead): the connection reads again without waiting for epoll.
   var hasBufferedInput: Bool { get }
+  /// Whether a deadline of the transport's own (a TLS handshake's) has passed; it has
+  /// counted and logged why, and the connection closes.
+  func expired(now: UInt64) -> Bool
+  /// Who the peer proved to be (a client certificate's name), for the log.
+  var client: String? { get }
+  /// The peer proved it may use the admin actions (a listed client certificate).
+  var grantsAdmin: Bool { get }
   func close()
 }
 
 extension Transport {
   func interest(for wanted: Interest) -> Interest { wanted }
   var hasBufferedInput: Bool { false }
+  func expired(now: UInt64) -> Bool { false }
+  var client: String? { nil }
+  var grantsAdmin: Bool { false }
 }
 
 /// The plain transport is the socket itself: no wrapper, no extra call on the hot path.

@@ -84,6 +84,10 @@ struct Bench: ParsableCommand {
   }
 
   func run() throws {
+    // The load generator's own event loop has no TLS sessions yet.
+    if options.tls {
+      exitWith(.usage, "bench does not speak TLS yet: measure TLS with openssl s_time or redis-benchmark")
+    }
     let endpoint = try options.endpoint(defaultPort: 65432)
     let bodies = try requestBodies()
     // A probe shows what the server answers; every reply of the run must match it.
@@ -92,7 +96,8 @@ struct Bench: ParsableCommand {
       plans = bodies.map { ($0, nil) }
     } else {
       let f = Exchange.requestReply(
-        bodies[0], endpoint: endpoint, timeout: options.timeout, output: options.output, retryIfUnanswered: false)
+        bodies[0], target: Target(endpoint: endpoint, tls: nil), timeout: options.timeout, output: options.output,
+        retryIfUnanswered: false)
       let reply = Message.encode(
         contentType: f.header.contentType ?? "", contentEncoding: f.header.contentEncoding ?? "", content: f.content,
         byteorder: f.header.byteorder ?? "")

@@ -10,6 +10,7 @@ final class Daemon: @unchecked Sendable {
   let process = Process()
   private(set) var appPort: UInt16 = 0
   private(set) var echoPort: UInt16 = 0
+  private(set) var tlsPort: UInt16 = 0
   private let log = LineCollector()
 
   var pid: Int32 { process.processIdentifier }
@@ -41,10 +42,13 @@ final class Daemon: @unchecked Sendable {
     }
     appPort = Self.port(in: line, service: "app") ?? 0
     echoPort = Self.port(in: line, service: "echo") ?? 0
+    tlsPort = Self.port(in: line, service: "app-tls") ?? 0
   }
 
   private static func port(in line: String, service: String) -> UInt16? {
-    guard let r = line.range(of: "\(service)=127.0.0.1:") else { return nil }
+    guard let r = line.range(of: " \(service)=127.0.0.1:") ?? line.range(of: "=\(service)=127.0.0.1:") else {
+      return nil
+    }
     return UInt16(line[r.upperBound...].prefix { $0.isNumber })
   }
 
