@@ -44,6 +44,9 @@ struct Bench: ParsableCommand {
       valueName: "n"))
   var rate: Double?
 
+  @Flag(help: "With --tls: offer the session an earlier connection got, so handshakes resume (per-connection).")
+  var tlsResume = false
+
   @Option(help: "Client threads (default: one per core).")
   var threads = ProcessInfo.processInfo.activeProcessorCount
 
@@ -63,6 +66,7 @@ struct Bench: ParsableCommand {
     if let rate, !(rate > 0) { throw ValidationError("--rate must be positive") }
     if rate != nil && mode != "keepalive" { throw ValidationError("--rate paces keepalive runs only") }
     if kind == "keys" && keys == nil { throw ValidationError("--kind keys needs --keys FILE") }
+    if tlsResume && !options.tls { throw ValidationError("--tls-resume needs --tls") }
   }
 
   private func requestBodies() throws -> [[UInt8]] {
@@ -84,11 +88,8 @@ struct Bench: ParsableCommand {
   }
 
   func run() throws {
-    // The load generator's own event loop has no TLS sessions yet.
-    if options.tls {
-      exitWith(.usage, "bench does not speak TLS yet: measure TLS with openssl s_time or redis-benchmark")
-    }
-    let endpoint = try options.endpoint(defaultPort: 65432)
+    let tlsTarget = try options.target(defaultPort: 65432)
+    let endpoint = tlsTarget.endpoint
     let bodies = try requestBodies()
     // A probe shows what the server answers; every reply of the run must match it.
     var plans: [(request: [UInt8], reply: [UInt8]?)] = []
@@ -96,7 +97,7 @@ struct Bench: ParsableCommand {
       plans = bodies.map { ($0, nil) }
     } else {
       let f = Exchange.requestReply(
-        bodies[0], target: Target(endpoint: endpoint, tls: nil), timeout: options.timeout, output: options.output,
+        bodies[0], target: tlsTarget, timeout: options.timeout, output: options.output,
         retryIfUnanswered: false)
       let reply = Message.encode(
         contentType: f.header.contentType ?? "", contentEncoding: f.header.contentEncoding ?? "", content: f.content,
@@ -114,7 +115,8 @@ struct Bench: ParsableCommand {
     let plan = BenchPlan(
       target: target, sources: sources, mode: BenchPlan.Mode(rawValue: mode)!, connections: connections,
       pipeline: pipeline, requests: total, durationNs: duration.map { UInt64($0 * 1e9) },
-      requestsAndReplies: plans, timeoutMs: Int32(options.timeout * 1000), rate: rate)
+      requestsAndReplies: plans, timeoutMs: Int32(options.timeout * 1000), rate: rate,
+      tls: tlsTarget.tls.map { BenchTLS(context: $0.context, serverName: $0.serverName, resume: tlsResume) })
     let report = BenchRunner(plan: plan, threads: min(threads, connections)).run()
     if options.json {
       options.output.line(report.json)
@@ -131,9 +133,10 @@ struct BenchRunner {
   let threads: Int
 
   func run() -> BenchReport {
-    let budget = ManagedAtomic<Int>(plan.requests ?? Int.max)
     let start = MonotonicClock.nanoseconds()
-    let deadline = plan.durationNs.map { start + $0 }
+    let budget = BenchBudget(
+      remaining: ManagedAtomic<Int>(plan.requests ?? Int.max), limited: plan.requests != nil,
+      deadline: plan.durationNs.map { start + $0 })
     let results = ResultBox()
     let done = DispatchGroup()
     var first = 0
@@ -145,11 +148,11 @@ struct BenchRunner {
       Thread { [plan] in
         defer { done.leave() }
         guard
-          let worker = try? BenchWorker(
-            plan: plan, connections: share, firstIndex: firstIndex, budget: budget, deadline: deadline)
+          let worker = try? BenchWorker(plan: plan, connections: share, firstIndex: firstIndex, budget: budget)
         else { return }
         worker.run()
-        results.add(worker.histogram, worker.completed, worker.failures)
+        results.add(
+          worker.histogram, worker.completed, worker.failures, handshakes: worker.handshakes, resumed: worker.resumed)
       }.start()
     }
     done.wait()
@@ -164,16 +167,24 @@ final class ResultBox: @unchecked Sendable {
   private var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
   private var completed = 0
   private var failures: [BenchFailure: Int] = [:]
+  private var handshakes = 0
+  private var resumed = 0
 
-  func add(_ h: Histogram<UInt64>, _ n: Int, _ f: [BenchFailure: Int]) {
+  func add(_ h: Histogram<UInt64>, _ n: Int, _ f: [BenchFailure: Int], handshakes: Int, resumed: Int) {
     lock.withLock {
       histogram.add(h)
       completed += n
       failures.merge(f, uniquingKeysWith: +)
+      self.handshakes += handshakes
+      self.resumed += resumed
     }
   }
 
   func report(elapsed: Double) -> BenchReport {
-    lock.withLock { BenchReport(histogram: histogram, completed: completed, failures: failures, elapsed: elapsed) }
+    lock.withLock {
+      BenchReport(
+        histogram: histogram, completed: completed, failures: failures, elapsed: elapsed,
+        tlsHandshakes: handshakes, tlsResumed: resumed)
+    }
   }
 }

@@ -1,4 +1,5 @@
 import SearchdSystem
+import SearchdTLS
 import SearchdWire
 
 /// What one benchmark run does: the requests, how they are sent, when it stops,
@@ -20,6 +21,8 @@ struct BenchPlan: Sendable {
   let timeoutMs: Int32
   /// Requests per second in all, paced evenly over the connections; nil: as fast as replies come.
   let rate: Double?
+  /// With --tls: every connection is a TLS session.
+  let tls: BenchTLS?
 
   /// How often one connection starts a batch under --rate.
   var batchIntervalNs: UInt64? {
@@ -27,6 +30,14 @@ struct BenchPlan: Sendable {
     let batch = mode == .keepalive ? pipeline : 1
     return UInt64(Double(connections * batch) / rate * 1e9)
   }
+}
+
+/// A run's TLS: the client context, the name to check, and whether a connection offers
+/// the session an earlier one got (--tls-resume), so handshakes are resumed, not full.
+struct BenchTLS: Sendable {
+  let context: TLSContext
+  let serverName: String?
+  let resume: Bool
 }
 
 /// Why a request failed, as the report counts them.
@@ -37,4 +48,5 @@ enum BenchFailure: String, CaseIterable, Sendable {
   case badFrame = "bad-frame"
   case errorReply = "error-reply"
   case timeout = "timeout"
+  case tls = "tls"
 }

@@ -7,6 +7,9 @@ struct BenchReport {
   let completed: Int
   let failures: [BenchFailure: Int]
   let elapsed: Double
+  /// TLS handshakes completed, and how many of them resumed a session.
+  var tlsHandshakes = 0
+  var tlsResumed = 0
 
   var failed: Int { failures.values.reduce(0, +) }
   var rate: Double { elapsed > 0 ? Double(completed) / elapsed : 0 }
@@ -21,6 +24,7 @@ struct BenchReport {
         + Self.percentiles.map { "\($0.0) \(histogram.valueAtPercentile($0.1))" }.joined(separator: "  ")
         + "  max \(histogram.max)",
     ]
+    if tlsHandshakes > 0 { lines.append("TLS handshakes: \(tlsHandshakes), resumed \(tlsResumed)") }
     lines.append(
       failed == 0
         ? "errors: none"
@@ -36,6 +40,7 @@ struct BenchReport {
     let object: [String: Any] = [
       "requests": completed, "seconds": elapsed, "requests_per_second": rate, "latency_us": latency,
       "errors": Dictionary(uniqueKeysWithValues: failures.map { ($0.key.rawValue, $0.value) }),
+      "tls_handshakes": tlsHandshakes, "tls_resumed": tlsResumed,
     ]
     let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
     return String(decoding: data, as: UTF8.self)

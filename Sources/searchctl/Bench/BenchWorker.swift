@@ -2,6 +2,7 @@ import Atomics
 import Glibc
 import Histogram
 import SearchdSystem
+import SearchdTLS
 import SearchdWire
 
 /// One thread's share of the connections, driven by its own epoll set. Keep-alive
@@ -12,8 +13,7 @@ final class BenchWorker {
   private let epoll: Epoll
   private let events = EpollEventBuffer(capacity: 256)
   private var conns: [Int32: BenchConnection] = [:]
-  private let budget: ManagedAtomic<Int>
-  private let deadline: UInt64?
+  private let budget: BenchBudget
   private var stopping = false
   private var sourceIndex: Int
 
@@ -21,14 +21,14 @@ final class BenchWorker {
     highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
   private(set) var completed = 0
   private(set) var failures: [BenchFailure: Int] = [:]
+  private(set) var handshakes = 0
+  private(set) var resumed = 0
+  /// With --tls-resume: the session the next connections offer.
+  private var ticket: TLSSessionTicket?
 
-  /// `budget`: replies still wanted, shared by every worker (a run of -n requests).
-  init(plan: BenchPlan, connections: Int, firstIndex: Int, budget: ManagedAtomic<Int>, deadline: UInt64?)
-    throws(SystemError)
-  {
+  init(plan: BenchPlan, connections: Int, firstIndex: Int, budget: BenchBudget) throws(SystemError) {
     self.plan = plan
     self.budget = budget
-    self.deadline = deadline
     self.sourceIndex = firstIndex
     epoll = try Epoll()
     for i in 0..<connections { open(cursor: (firstIndex + i) % plan.requestsAndReplies.count) }
@@ -57,22 +57,14 @@ final class BenchWorker {
   private func close(_ c: BenchConnection, reopen: Bool) {
     conns[c.socket.descriptor] = nil
     try? epoll.remove(c.socket.descriptor)
+    if let tls = c.tls {
+      // TLS 1.3 sends its ticket after the handshake: by the first reply it has come.
+      if plan.tls?.resume == true, ticket == nil { ticket = tls.resumableSession }
+      tls.shutdown()
+      c.tls = nil
+    }
     c.socket.close()
     if reopen { open(cursor: c.cursor) }
-  }
-
-  /// Claims up to `n` requests from the shared budget.
-  private func claim(_ n: Int) -> Int {
-    if let deadline, MonotonicClock.nanoseconds() >= deadline { return 0 }
-    guard plan.requests != nil else { return n }
-    var current = budget.load(ordering: .relaxed)
-    while current > 0 {
-      let take = min(n, current)
-      let (done, now) = budget.compareExchange(expected: current, desired: current - take, ordering: .relaxed)
-      if done { return take }
-      current = now
-    }
-    return 0
   }
 
   /// Under --rate, a connection whose next batch is not due yet waits here.
@@ -115,7 +107,7 @@ final class BenchWorker {
   }
 
   private func sendBatch(_ c: BenchConnection) {
-    let n = claim(plan.mode == .keepalive ? plan.pipeline : 1)
+    let n = budget.claim(plan.mode == .keepalive ? plan.pipeline : 1)
     guard n > 0 else {
       close(c, reopen: false)
       return
@@ -140,18 +132,45 @@ final class BenchWorker {
   }
 
   private func write(_ c: BenchConnection) {
-    do {
-      while c.sendOffset < c.batch.count {
-        let r = try c.batch.withUnsafeBytes { raw in
-          try c.socket.write(UnsafeRawBufferPointer(rebasing: raw[c.sendOffset...]))
-        }
-        guard case .processed(let n) = r else { break }
-        c.sendOffset += n
+    while c.sendOffset < c.batch.count {
+      let step = c.batch.withUnsafeBytes { raw in c.write(UnsafeRawBufferPointer(rebasing: raw[c.sendOffset...])) }
+      switch step {
+      case .moved(let n): c.sendOffset += n
+      case .blocked(let events):
+        watch(c, events)
+        return
+      case .failed:
+        fail(.closed)
+        close(c, reopen: true)
+        return
       }
-      watch(c, c.sendOffset < c.batch.count ? [.readable, .writable] : [.readable])
-    } catch {
-      fail(.closed)
-      close(c, reopen: true)
+    }
+    watch(c, [.readable])
+  }
+
+  /// Starts or moves on a TLS handshake; the first batch goes once it is done.
+  private func handshake(_ c: BenchConnection) {
+    if c.tls == nil, let tls = plan.tls {
+      guard
+        let session = try? TLSSession(
+          context: tls.context, descriptor: c.socket.descriptor, accepting: false, serverName: tls.serverName)
+      else {
+        fail(.tls)
+        close(c, reopen: false)
+        return
+      }
+      if let ticket { session.resume(ticket) }
+      c.tls = session
+    }
+    switch c.handshake() {
+    case .moved:
+      handshakes += 1
+      if c.tls?.isResumed == true { resumed += 1 }
+      startBatch(c)
+    case .blocked(let events): watch(c, events)
+    case .failed:
+      fail(.tls)
+      close(c, reopen: false)
     }
   }
 
@@ -164,19 +183,7 @@ final class BenchWorker {
   }
 
   private func read(_ c: BenchConnection) {
-    var eof = false
-    do {
-      _ = try c.input.write(upTo: 65536) { (raw) throws(SystemError) -> Int in
-        switch try c.socket.read(into: raw) {
-        case .processed(let n):
-          eof = n == 0
-          return n
-        case .wouldBlock: return 0
-        }
-      }
-    } catch {
-      eof = true
-    }
+    let eof = c.readAvailable()
     while c.awaiting > 0 {
       // Fast path: the reply is byte for byte the expected one, so no decoding is needed
       // and checking costs one comparison (it keeps the generator off the critical path).
@@ -232,7 +239,7 @@ final class BenchWorker {
         c.decoding = false
         let expected = c.expected[c.expected.count - c.awaiting]
         c.awaiting -= 1
-        check(f, expected)
+        if ReplyCheck.accepts(f, expected) { completed += 1 } else { fail(expected == nil ? .errorReply : .wrongReply) }
         histogram.record((MonotonicClock.nanoseconds() - c.sentAt) / 1000)
       }
     }
@@ -241,18 +248,6 @@ final class BenchWorker {
     } else {
       startBatch(c)
     }
-  }
-
-  /// A reply that is not byte for byte the expected one: decoded to say what is wrong.
-  private func check(_ f: Frame, _ expected: [UInt8]?) {
-    if let expected {
-      let got = Message.encode(
-        contentType: f.header.contentType ?? "", contentEncoding: f.header.contentEncoding ?? "", content: f.content,
-        byteorder: f.header.byteorder ?? "")
-      if got == expected { completed += 1 } else { fail(.wrongReply) }
-      return
-    }
-    if f.header.isJSON && ReplyCheck.namesError(f.content[...]) { fail(.errorReply) } else { completed += 1 }
   }
 
   /// Runs until the budget or the time is spent and every connection is done.
@@ -280,7 +275,11 @@ final class BenchWorker {
             close(c, reopen: false)
             continue
           }
-          startBatch(c)
+          if plan.tls != nil { handshake(c) } else { startBatch(c) }
+          continue
+        }
+        if c.handshaking {
+          handshake(c)
           continue
         }
         if ready.contains(.writable) && c.sendOffset < c.batch.count { write(c) }

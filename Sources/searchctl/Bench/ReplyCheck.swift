@@ -63,4 +63,14 @@ enum ReplyCheck {
       }
     }
   }
+
+  /// A decoded reply: byte for byte the expected one, or (with none expected) no error.
+  static func accepts(_ f: Frame, _ expected: [UInt8]?) -> Bool {
+    if let expected {
+      return Message.encode(
+        contentType: f.header.contentType ?? "", contentEncoding: f.header.contentEncoding ?? "", content: f.content,
+        byteorder: f.header.byteorder ?? "") == expected
+    }
+    return !(f.header.isJSON && namesError(f.content[...]))
+  }
 }

@@ -207,6 +207,53 @@ import Testing
     before.close()
   }
 
+  @Test func fiveHundredConcurrentHandshakesWhileABystanderIsServed() throws {
+    let certs = try Certificates()
+    let daemon = try Daemon(certs.serverFlags)
+    defer { daemon.stop() }
+    let bystander = try daemon.servedBystander()
+    func handshakes() throws {
+      let bench = Process()
+      bench.executableURL = Binaries.searchctl
+      bench.arguments =
+        ["bench"] + certs.clientFlags(port: daemon.tlsPort)
+        + ["-c", "500", "-n", "1000", "--mode", "per-connection", "--timeout", "60", "--json"]
+      let out = Pipe()
+      bench.standardOutput = out
+      let collected = LineCollector()
+      collected.follow(out.fileHandleForReading)
+      try bench.run()
+      var servedDuring = 0
+      while bench.isRunning {
+        try bystander.send(Request.encodeSearch("ring"))
+        if try bystander.readMessage(timeout: 2) != nil { servedDuring += 1 }
+        usleep(20_000)
+      }
+      #expect(bench.terminationStatus == 0)
+      #expect(servedDuring > 0, "the bystander was served while the handshakes ran")
+      collected.waitUntilClosed(timeout: 5)
+      let report = try JSONSerialization.jsonObject(with: Data(collected.text.utf8)) as? [String: Any]
+      #expect(report?["requests"] as? Int == 1000, "\(collected.text)")
+      #expect((report?["tls_handshakes"] as? Int ?? 0) >= 1000)
+      #expect((report?["errors"] as? [String: Int])?.isEmpty == true, "\(collected.text)")
+    }
+    // The first round grows the allocator's arenas to 500 sessions' worth (about 20 MiB,
+    // kept by malloc once freed); the second must come back to where the first left it.
+    try handshakes()
+    let (fds, rss) = (daemon.openFDCount, daemon.rssKiB)
+    try handshakes()
+    try daemon.expectUnharmed(bystander: bystander, fds: fds, rssKiB: rss)
+
+    // Resumed handshakes: the session of the first connection offered by the next ones.
+    let resumed = try searchctl(
+      ["bench"] + certs.clientFlags(port: daemon.tlsPort)
+        + ["-c", "2", "-n", "50", "--mode", "per-connection", "--tls-resume", "--json"])
+    let resumedReport = try JSONSerialization.jsonObject(with: Data(resumed.stdout.utf8)) as? [String: Any]
+    #expect((resumedReport?["tls_resumed"] as? Int ?? 0) >= 40, "\(resumed.stdout)\(resumed.stderr)")
+    let tls = try #require(try stats(daemon)["tls"] as? [String: Any])
+    #expect((tls["resumed"] as? Int ?? 0) >= 40, "the server counts them too")
+  }
+
   /// What LoadCredential= gives a service: $CREDENTIALS_DIRECTORY, where bare names are found.
   @Test func bareNamesAreFoundInTheCredentialsDirectory() throws {
     let certs = try Certificates()
