@@ -20,7 +20,7 @@ BIN_PATH = $$($(SWIFT) build -c $(CONFIG) $(BIN_FLAGS) --show-bin-path)
 VERSION := $(shell cat VERSION)
 
 # Debian packages the build and the tests need beyond a Swift toolchain.
-APT_PACKAGES = libsystemd-dev libssl-dev pkg-config python3 gcc openssl tshark debhelper lintian
+APT_PACKAGES = libsystemd-dev libssl-dev pkg-config python3 gcc openssl tshark debhelper lintian haproxy
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SHELL := /bin/bash
 
@@ -88,18 +88,21 @@ bench: deps
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
 	python3 Benchmarks/bench.py all --seconds $(BENCH_SECONDS) --runs $(BENCH_RUNS)
 
-# libFuzzer on the frame codec and on the index file format (Fuzz/ is its own package),
-# FUZZ_SECONDS each, 60 by default; new interesting inputs stay in .build/fuzz-corpus and
-# .build/index-fuzz-corpus, crashes in Fuzz/ as crash-*.
+# libFuzzer on the frame codec, the index file format and the PROXY header (Fuzz/ is its
+# own package), FUZZ_SECONDS each, 60 by default; new interesting inputs stay in
+# .build/*fuzz-corpus, crashes in Fuzz/ as crash-*.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
 fuzz: deps
-	cd Fuzz && $(SWIFT) build $(FUZZ_FLAGS) --product FrameFuzz && $(SWIFT) build $(FUZZ_FLAGS) --product IndexFuzz
-	mkdir -p .build/fuzz-corpus .build/index-fuzz-corpus
+	cd Fuzz && $(SWIFT) build $(FUZZ_FLAGS) --product FrameFuzz && $(SWIFT) build $(FUZZ_FLAGS) --product IndexFuzz \
+	  && $(SWIFT) build $(FUZZ_FLAGS) --product ProxyFuzz
+	mkdir -p .build/fuzz-corpus .build/index-fuzz-corpus .build/proxy-fuzz-corpus
 	cd Fuzz && SWIFT_BACKTRACE=enable=no .build/release/FrameFuzz -max_total_time=$(FUZZ_SECONDS) \
 	  -max_len=4096 -dict=frame.dict -print_final_stats=1 ../.build/fuzz-corpus corpus
 	cd Fuzz && SWIFT_BACKTRACE=enable=no .build/release/IndexFuzz -max_total_time=$(FUZZ_SECONDS) \
 	  -max_len=2048 -print_final_stats=1 ../.build/index-fuzz-corpus index-corpus
+	cd Fuzz && SWIFT_BACKTRACE=enable=no .build/release/ProxyFuzz -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=600 -print_final_stats=1 ../.build/proxy-fuzz-corpus proxy-corpus
 
 # The whole suite under AddressSanitizer and under ThreadSanitizer, daemon and searchctl
 # included. ASan checks memory errors; its leak checker stays off because Foundation and
@@ -133,7 +136,8 @@ install: deps
 	install -m 644 contrib/wireshark/searchd.lua $(SHAREDIR)/searchd/wireshark/
 	install -m 755 $(BIN_PATH)/searchd $(BIN_PATH)/searchctl $(BIN_PATH)/searchd-index $(BINDIR)/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/searchd.service > $(UNITDIR)/searchd.service
-	install -m 644 systemd/searchd.socket systemd/searchd-echo.socket systemd/searchd-tls.socket $(UNITDIR)/
+	install -m 644 systemd/searchd.socket systemd/searchd-echo.socket systemd/searchd-tls.socket \
+	  systemd/searchd-proxy.socket $(UNITDIR)/
 	# An admin's edited config is never overwritten.
 	[ -e $(CONFDIR)/searchd.conf ] || install -m 644 systemd/searchd.conf $(CONFDIR)/searchd.conf
 	# A blank line in mdoc is a groff warning (the help's paragraphs): .Pp is mdoc's paragraph.
@@ -154,7 +158,7 @@ install: deps
 uninstall:
 	rm -f $(BINDIR)/searchd $(BINDIR)/searchctl $(BINDIR)/searchd-index
 	rm -f $(UNITDIR)/searchd.service $(UNITDIR)/searchd.socket $(UNITDIR)/searchd-echo.socket \
-	  $(UNITDIR)/searchd-tls.socket
+	  $(UNITDIR)/searchd-tls.socket $(UNITDIR)/searchd-proxy.socket
 	rm -f $(MANDIR)/man8/searchd.8 $(MANDIR)/man1/searchctl.1 $(MANDIR)/man1/searchd-index.1
 	rm -rf $(SHAREDIR)/searchd/wireshark
 	for tool in searchd searchctl searchd-index; do \

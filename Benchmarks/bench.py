@@ -6,6 +6,7 @@
   bench.py compare -c 50 -P 16 [--mode per-connection] [--peers searchd,c]
                                                                  one cell of the matrix, pinned, with ratios
   bench.py bigindex [--out FILE]                                 ten million keys vs Redis (big_index.py)
+  bench.py tls [--out FILE]                                      TLS vs plaintext and Redis's TLS (tls_bench.py)
 
 Servers: searchd, a minimal C epoll server, a SwiftNIO server, redis-server (GET and
 PING, driven by redis-benchmark) and the tutorial's Python server (per-connection only).
@@ -28,6 +29,7 @@ import sys
 import time
 
 import big_index
+import tls_bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, ".build", "bench")
@@ -370,6 +372,37 @@ def allocations(bins, requests=200_000):
     return out
 
 
+def tls_allocations(bins, requests=100_000):
+    """Allocations per request over TLS: searchd's own, and OpenSSL's (counted apart)."""
+    folder = os.path.join(OUT, "tls")
+    tls_bench.certificates(folder)
+    counter = os.path.join(OUT, "malloc-count-tls")
+    if os.path.exists(counter):
+        os.remove(counter)
+    port = free_port()
+    srv = start("searchd", bins, None, False, env={"LD_PRELOAD": f"{OUT}/count.so", "MALLOC_COUNT_FILE": counter},
+                extra=["--tls-listen", f"127.0.0.1:{port}", "--tls-certificate", f"{folder}/server.pem",
+                       "--tls-key", f"{folder}/server.key"])
+
+    def read():
+        raw = open(counter, "rb").read(16)
+        return int.from_bytes(raw[:8], "little"), int.from_bytes(raw[8:16], "little")
+    out = {}
+    try:
+        for kind, pipeline in [(k, p) for k in ("hit", "miss") for p in (1, 16)]:
+            argv = [f"{bins}/searchctl", "bench", "-p", str(port), "-c", "10", "-P", str(pipeline), *KINDS[kind],
+                    "--tls", "--cacert", f"{folder}/ca.pem"]
+            sh(argv + ["-n", "20000"])
+            total0, ossl0 = read()
+            sh(argv + ["-n", str(requests)])
+            total1, ossl1 = read()
+            ossl = ossl1 - ossl0
+            out[(kind, pipeline)] = ((total1 - total0 - ossl) / requests, ossl / requests)
+    finally:
+        srv.stop()
+    return out
+
+
 def loadgen_comparison(args, bins):
     """searchctl bench against the C load generator, both driving the C server."""
     out = {}
@@ -417,7 +450,7 @@ def fmt(s, digits=0):
     return f"{f.format(s['median'])} ({f.format(s['min'])}–{f.format(s['max'])})"
 
 
-def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, big):
+def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, big, tls):
     cpu = sh(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).strip()
     lines = [
         "# searchd benchmarks",
@@ -452,6 +485,7 @@ def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, b
                          f"{fmt(summary([r['rps'] for r in ours]))} | {fmt(summary([r['rps'] for r in theirs]))} |")
     lines.append("")
     lines += big_index.report(big)
+    lines += tls_bench.report(tls)
     peers = ["searchd", "c", "nio", "redis-get", "redis-ping"]
     for layout in ("pinned", "free"):
         lines += [f"## Keep-alive, {layout}", "",
@@ -551,7 +585,7 @@ def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, b
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["all", "allocs", "compare", "bigindex"])
+    ap.add_argument("what", choices=["all", "allocs", "compare", "bigindex", "tls"])
     ap.add_argument("-c", "--conns", type=int, default=50, help="compare: connections")
     ap.add_argument("-P", "--pipeline", type=int, default=1, help="compare: requests in flight per connection")
     ap.add_argument("--mode", default="keepalive", choices=["keepalive", "per-connection"], help="compare")
@@ -569,19 +603,24 @@ def main():
         allocs = allocations(bins)
         for (kind, p), a in allocs.items():
             print(f"searchd allocations per request, {kind} P={p}: {a:.4f}")
+        tls = tls_allocations(bins)
+        for (kind, p), (ours, ossl) in tls.items():
+            print(f"searchd allocations per request over TLS, {kind} P={p}: {ours:.4f} (OpenSSL's own: {ossl:.4f})")
+            allocs[("TLS " + kind, p)] = ours
         (kind, p), worst = max(allocs.items(), key=lambda item: item[1])
         if worst > args.max:
             sys.exit(f"FAIL: a {kind} request (P={p}) allocates {worst:.4f} times per request (at most {args.max})")
-        print(f"ok: hits (ASCII and UTF-8 keys), misses (escaped queries too) and binary requests allocate at "
-              f"most {worst:.4f} times per request")
+        print(f"ok: hits (ASCII and UTF-8 keys), misses (escaped queries too) and binary requests, and hits and "
+              f"misses over TLS (searchd's own), allocate at most {worst:.4f} times per request")
         return
     if args.what == "compare":
         compare(args, bins)
         return
     have_redis = subprocess.run(["sh", "-c", "command -v redis-server && command -v redis-benchmark"],
                                 capture_output=True).returncode == 0
-    if args.what == "bigindex":
-        text = "\n".join(big_index.report(big_index.run(args, bins, have_redis))) + "\n"
+    if args.what in ("bigindex", "tls"):
+        module = big_index if args.what == "bigindex" else tls_bench
+        text = "\n".join(module.report(module.run(args, bins, have_redis))) + "\n"
         if args.out != os.path.join(ROOT, "BENCHMARKS.md"):
             open(args.out, "w").write(text)
         print(text)
@@ -595,7 +634,8 @@ def main():
     allocs = allocations(bins)
     loadgen = loadgen_comparison(args, bins)
     big = big_index.run(args, bins, have_redis)
-    text = report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, big)
+    tls = tls_bench.run(args, bins, have_redis)
+    text = report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, big, tls)
     open(args.out, "w").write(text)
     print(text)
 

@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
-// libFuzzer on the connection state machine and the frame codec, and on the index file format. A package of its own: building with
+// libFuzzer on the connection state machine and the frame codec, on the index file format,
+// and on the PROXY header decoder. A package of its own: building with
 // `--sanitize=fuzzer` compiles every executable as a library, which the daemon's
 // main would not survive. Build and run with `make fuzz` at the top level.
 import PackageDescription
@@ -15,6 +16,7 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "IndexFuzz", dependencies: [.product(name: "SearchdIndex", package: "searchd")]),
+    .executableTarget(name: "ProxyFuzz", dependencies: [.product(name: "SearchdWire", package: "searchd")]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -11,9 +11,8 @@ public enum ListenerSet {
       for fd in passed {
         // systemd's order is not guaranteed; the names say what each socket is for, and
         // an unnamed one is the application protocol's.
-        let service = Service(rawValue: fd.name) ?? .app
         do {
-          out.append(ServiceListener(listener: try Listener.adopt(descriptor: fd.descriptor), service: service))
+          out.append(ServiceListener(listener: try Listener.adopt(descriptor: fd.descriptor), named: fd.name))
         } catch {
           for l in out { l.listener.close() }
           throw .systemd(error)
@@ -29,6 +28,12 @@ public enum ListenerSet {
       }
       for endpoint in config.tlsListen {
         out += try bind(endpoint, config).map { .init(listener: $0, service: .appTLS) }
+      }
+      for endpoint in config.proxyListen {
+        out += try bind(endpoint, config).map { .init(listener: $0, service: .app, proxied: true) }
+      }
+      for endpoint in config.proxyTLSListen {
+        out += try bind(endpoint, config).map { .init(listener: $0, service: .appTLS, proxied: true) }
       }
     } catch {
       for l in out { l.listener.close() }

@@ -16,6 +16,13 @@ struct SettingFlags: ParsableArguments {
   @Option(name: .customLong("tls-admin-clients"), help: help("tls-admin-clients")) var tlsAdminClients: String?
   @Option(name: .customLong("tls-handshake-timeout"), help: help("tls-handshake-timeout"))
   var tlsHandshakeTimeout: String?
+  @Option(name: .customLong("proxy-listen"), help: help("proxy-listen")) var proxyListen: [String] = []
+  @Option(name: .customLong("proxy-tls-listen"), help: help("proxy-tls-listen")) var proxyTLSListen: [String] = []
+  @Option(name: .customLong("proxy-trusted-from"), help: help("proxy-trusted-from")) var proxyTrustedFrom: String?
+  @Flag(
+    name: .customLong("proxy-allow-local"), inversion: .prefixedNo, exclusivity: .chooseLast,
+    help: help("proxy-allow-local"))
+  var proxyAllowLocal: Bool?
   @Option(name: .customLong("index"), help: help("index")) var index: String?
   @Option(name: .customLong("threads"), help: help("threads")) var threads: String?
   @Option(name: .customLong("log-level"), help: help("log-level")) var logLevel: String?
@@ -49,6 +56,7 @@ struct SettingFlags: ParsableArguments {
       "tls-certificate": tlsCertificate, "tls-key": tlsKey, "tls-client-ca": tlsClientCA,
       "tls-verify-clients": tlsVerifyClients, "tls-allowed-clients": tlsAllowedClients,
       "tls-admin-clients": tlsAdminClients, "tls-handshake-timeout": tlsHandshakeTimeout,
+      "proxy-trusted-from": proxyTrustedFrom, "proxy-allow-local": proxyAllowLocal?.settingText,
       "index": index, "threads": threads, "log-level": logLevel, "log-target": logTarget,
       "max-connections": maxConnections, "max-header-bytes": maxHeaderBytes, "max-content-length": maxContentLength,
       "idle-timeout": idleTimeout, "request-timeout": requestTimeout, "send-timeout": sendTimeout,
@@ -61,6 +69,8 @@ struct SettingFlags: ParsableArguments {
     if !listen.isEmpty { out["listen"] = listen }
     if !echoListen.isEmpty { out["echo-listen"] = echoListen }
     if !tlsListen.isEmpty { out["tls-listen"] = tlsListen }
+    if !proxyListen.isEmpty { out["proxy-listen"] = proxyListen }
+    if !proxyTLSListen.isEmpty { out["proxy-tls-listen"] = proxyTLSListen }
     return out
   }
 

@@ -10,6 +10,10 @@ public struct ServerConfig: Sendable {
   public var echoListen: [Endpoint] = []
   public var tlsListen: [Endpoint] = []
   public var tls = TLSSettings()
+  /// Listeners behind a balancer: each connection starts with a PROXY header.
+  public var proxyListen: [Endpoint] = []
+  public var proxyTLSListen: [Endpoint] = []
+  public var proxy = ProxySettings()
   /// Event loops, each on its own thread, each owning its connections: one per core.
   public var threads = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
   public var wire = WireLimits.default

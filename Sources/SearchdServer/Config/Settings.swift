@@ -39,6 +39,20 @@ public enum Settings {
       "tls-handshake-timeout", \.tls.handshakeTimeout, valueName: "seconds",
       "Seconds a TLS client has to finish its handshake before the connection is closed."),
     Setting(
+      "proxy-listen", \.proxyListen, valueName: "addr",
+      "Serve the search protocol on ADDR behind a balancer: each connection starts with a PROXY header (v1 or v2) whose client address searchd then uses everywhere. Repeatable."
+    ),
+    Setting(
+      "proxy-tls-listen", \.proxyTLSListen, valueName: "addr",
+      "As proxy-listen, with TLS after the PROXY header (the balancer passes TLS through). Repeatable."),
+    Setting(
+      "proxy-trusted-from", \.proxy.trustedFrom, valueName: "blocks",
+      "Peers whose PROXY header is believed (address blocks, comma-separated); others are closed."),
+    Setting(
+      "proxy-allow-local", \.proxy.allowLocal, valueName: "yes|no",
+      "Serve a PROXY header without a client (v2 LOCAL, v1 UNKNOWN: a balancer's health check) as the balancer's own connection."
+    ),
+    Setting(
       "index", \.indexPath, valueName: "file", reloads: true, defaultHelp: "the built-in index",
       "Load the index from FILE: compiled by searchd-index (mapped), or JSON (compiled at start)."),
     Setting(
@@ -117,7 +131,7 @@ public enum Settings {
     guard c.maxOutputBytes >= c.highWatermark else {
       throw SettingError("max-output-bytes must be at least output-high-watermark")
     }
-    try config.tls.check(listening: !config.tlsListen.isEmpty)
+    try config.tls.check(listening: !config.tlsListen.isEmpty || !config.proxyTLSListen.isEmpty)
     return config
   }
 }

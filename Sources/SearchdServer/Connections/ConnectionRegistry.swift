@@ -21,13 +21,27 @@ final class ConnectionRegistry {
   var isEmpty: Bool { connections.isEmpty }
   var all: [ServedConnection] { Array(connections.values) }
 
-  func add(_ conn: ServedConnection & EventHandler) throws(SystemError) {
+  /// `accepted`: a connection just accepted (counted in the totals), not one handed on
+  /// from a first stage (the PROXY header's).
+  func add(_ conn: ServedConnection & EventHandler, accepted: Bool = true) throws(SystemError) {
     try loop.register(conn.descriptor, interest: .readable, handler: conn)
     connections[conn.descriptor] = conn
     stats.connectionsCurrent.wrappingIncrement(ordering: .relaxed)
-    stats.connectionsTotal.wrappingIncrement(ordering: .relaxed)
     loopStats.connections.wrappingIncrement(ordering: .relaxed)
-    loopStats.accepted.wrappingIncrement(ordering: .relaxed)
+    if accepted {
+      stats.connectionsTotal.wrappingIncrement(ordering: .relaxed)
+      loopStats.accepted.wrappingIncrement(ordering: .relaxed)
+    }
+  }
+
+  /// Takes a first stage out without closing its descriptor: the next stage owns it.
+  func handOn(_ conn: ServedConnection) { remove(conn, closing: false) }
+
+  /// Closes a first stage's socket (it has no transport).
+  func close(_ conn: ServedConnection, socket: Socket) {
+    guard socket.isOpen else { return }
+    remove(conn, closing: true)
+    socket.close()
   }
 
   /// Closes a connection once: the log line, out of the registry and the epoll set, then
@@ -41,13 +55,13 @@ final class ConnectionRegistry {
           "searchd_connection": "\(id)", "searchd_reason": "\(reason)", "searchd_client": "\(transport.client ?? "")",
         ])
     }
-    remove(conn)
+    remove(conn, closing: true)
     transport.close()
   }
 
-  private func remove(_ conn: ServedConnection) {
+  private func remove(_ conn: ServedConnection, closing: Bool) {
     let fd = conn.descriptor
-    loop.deregister(fd, closing: true)
+    loop.deregister(fd, closing: closing)
     if connections.removeValue(forKey: fd) != nil {
       stats.connectionsCurrent.wrappingDecrement(ordering: .relaxed)
       loopStats.connections.wrappingDecrement(ordering: .relaxed)

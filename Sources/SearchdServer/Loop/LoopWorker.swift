@@ -20,6 +20,7 @@ final class LoopWorker: @unchecked Sendable {
   private let tls: TLSLoop?
   private var acceptors: [Acceptor] = []
   private var draining = false
+  private var proxyLog = RateLimitedLog<ProxyFailure>()
   /// Held in reserve for the EMFILE defence (see Acceptor).
   private let spare = SpareDescriptor()
 
@@ -58,7 +59,49 @@ final class LoopWorker: @unchecked Sendable {
     loop.scheduleRepeating(everyNanoseconds: 250_000_000) { [unowned self] in self.sweep() }
   }
 
+  /// A new connection: served at once, or first its PROXY header read.
   private func adopt(_ socket: Socket, peer: SocketAddress?, served: ServiceListener) {
+    guard served.proxied else { return serve(socket, peer: peer, served: served, accepted: true) }
+    let proxy = shared.config.proxy
+    let preamble = ProxyPreamble(
+      socket: socket, peer: peer, deadline: loop.now + shared.config.connection.requestTimeout.nanoseconds,
+      allowLocal: proxy.allowLocal,
+      done: { [unowned self] stage, socket, client in
+        registry.handOn(stage)
+        serve(socket, peer: client, served: served, accepted: false)
+      },
+      failed: { [unowned self] stage, socket, failure, detail in
+        if let failure { proxyFailed(failure, detail: detail, peer: peer) }
+        registry.close(stage, socket: socket)
+      })
+    // An untrusted peer is refused before a byte of it is read.
+    guard proxy.trustedFrom.contains(peer) else {
+      proxyFailed(.untrusted, detail: "a PROXY listener's peer outside proxy-trusted-from", peer: peer)
+      socket.close()
+      return
+    }
+    do {
+      try registry.add(preamble)
+    } catch {
+      logger.error("cannot watch a new connection", metadata: ["searchd_error": "\(error)"])
+      socket.close()
+    }
+  }
+
+  private func proxyFailed(_ failure: ProxyFailure, detail: String, peer: SocketAddress?) {
+    shared.stats.proxyFailures[failure.index].wrappingIncrement(ordering: .relaxed)
+    proxyLog.report(failure, now: loop.now) { suppressed in
+      logger.notice(
+        "PROXY header refused: \(detail)",
+        metadata: [
+          "searchd_proxy_error": "\(failure.rawValue)", "searchd_peer": "\(peer.map(String.init(describing:)) ?? "?")",
+          "searchd_suppressed": "\(suppressed)",
+        ])
+    }
+  }
+
+  /// Serves a connection whose peer is known (for a proxied one, the client the header named).
+  private func serve(_ socket: Socket, peer: SocketAddress?, served: ServiceListener, accepted: Bool) {
     let id = shared.nextConnectionID()
     if peer?.isInternet == true {
       do { try socket.setNoDelay() } catch {
@@ -81,7 +124,7 @@ final class LoopWorker: @unchecked Sendable {
       }
     }
     do {
-      try registry.add(conn)
+      try registry.add(conn, accepted: accepted)
     } catch {
       logger.error("cannot watch a new connection", metadata: ["searchd_error": "\(error)"])
       socket.close()

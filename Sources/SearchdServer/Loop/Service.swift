@@ -8,10 +8,30 @@ public enum Service: String, Sendable, CaseIterable {
   case appTLS = "app-tls"
 }
 
-/// A listening socket and the service it is for, decided once when it is opened.
+/// A listening socket, the service it is for, and whether its connections start with a
+/// PROXY header (a balancer in front): decided once when it is opened. Under systemd a
+/// socket named `app-proxy` or `app-tls-proxy` is a proxied one.
 public struct ServiceListener: Sendable, CustomStringConvertible {
   public let listener: Listener
   public let service: Service
+  public var proxied = false
 
-  public var description: String { "\(service.rawValue)=\(listener)" }
+  public init(listener: Listener, service: Service, proxied: Bool = false) {
+    self.listener = listener
+    self.service = service
+    self.proxied = proxied
+  }
+
+  /// The systemd socket name this listener answers to.
+  public var name: String { service.rawValue + (proxied ? "-proxy" : "") }
+
+  /// A systemd FileDescriptorName: `app`, `echo`, `app-tls`, with `-proxy` after; an
+  /// unknown or missing one is the application protocol's.
+  public init(listener: Listener, named name: String) {
+    let proxied = name.hasSuffix("-proxy")
+    let base = proxied ? String(name.dropLast(6)) : name
+    self.init(listener: listener, service: Service(rawValue: base) ?? .app, proxied: proxied)
+  }
+
+  public var description: String { "\(name)=\(listener)" }
 }

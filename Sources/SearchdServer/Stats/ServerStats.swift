@@ -32,6 +32,8 @@ public final class ServerStats: Sendable {
   public let tlsResumed = ManagedAtomic<Int>(0)
   /// TLS connections closed before they were served, by `TLSFailure` (in its case order).
   public let tlsFailures = TLSFailure.allCases.map { _ in ManagedAtomic<Int>(0) }
+  /// Connections on PROXY listeners closed before they were served, by `ProxyFailure`.
+  public let proxyFailures = ProxyFailure.allCases.map { _ in ManagedAtomic<Int>(0) }
   /// Request and error counts, one set per loop (each written by its loop alone).
   public let requestCounters: [RequestCounters]
   public let startedAt: UInt64

@@ -36,6 +36,10 @@ struct StatsReport: Sendable {
         "emfile_events": stats.emfileEvents.load(ordering: .relaxed),
         "output_paused": stats.outputPaused.load(ordering: .relaxed),
         "request_yields": stats.requestYields.load(ordering: .relaxed),
+        "proxy_failures": Dictionary(
+          uniqueKeysWithValues: ProxyFailure.allCases.map {
+            ($0.rawValue, stats.proxyFailures[$0.index].load(ordering: .relaxed))
+          }),
         "tls": [
           "handshakes": stats.tlsHandshakes.load(ordering: .relaxed),
           "resumed": stats.tlsResumed.load(ordering: .relaxed),
