@@ -20,7 +20,8 @@ BIN_PATH = $$($(SWIFT) build -c $(CONFIG) $(BIN_FLAGS) --show-bin-path)
 VERSION := $(shell cat VERSION)
 
 # Debian packages the build and the tests need beyond a Swift toolchain.
-APT_PACKAGES = libsystemd-dev libssl-dev pkg-config python3 gcc openssl tshark debhelper lintian haproxy
+APT_PACKAGES = libsystemd-dev libssl-dev pkg-config python3 gcc openssl tshark debhelper lintian haproxy \
+  prometheus
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SHELL := /bin/bash
 
@@ -137,7 +138,7 @@ install: deps
 	install -m 755 $(BIN_PATH)/searchd $(BIN_PATH)/searchctl $(BIN_PATH)/searchd-index $(BINDIR)/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/searchd.service > $(UNITDIR)/searchd.service
 	install -m 644 systemd/searchd.socket systemd/searchd-echo.socket systemd/searchd-tls.socket \
-	  systemd/searchd-proxy.socket $(UNITDIR)/
+	  systemd/searchd-proxy.socket systemd/searchd-admin.socket $(UNITDIR)/
 	# An admin's edited config is never overwritten.
 	[ -e $(CONFDIR)/searchd.conf ] || install -m 644 systemd/searchd.conf $(CONFDIR)/searchd.conf
 	# A blank line in mdoc is a groff warning (the help's paragraphs): .Pp is mdoc's paragraph.
@@ -158,7 +159,7 @@ install: deps
 uninstall:
 	rm -f $(BINDIR)/searchd $(BINDIR)/searchctl $(BINDIR)/searchd-index
 	rm -f $(UNITDIR)/searchd.service $(UNITDIR)/searchd.socket $(UNITDIR)/searchd-echo.socket \
-	  $(UNITDIR)/searchd-tls.socket $(UNITDIR)/searchd-proxy.socket
+	  $(UNITDIR)/searchd-tls.socket $(UNITDIR)/searchd-proxy.socket $(UNITDIR)/searchd-admin.socket
 	rm -f $(MANDIR)/man8/searchd.8 $(MANDIR)/man1/searchctl.1 $(MANDIR)/man1/searchd-index.1
 	rm -rf $(SHAREDIR)/searchd/wireshark
 	for tool in searchd searchctl searchd-index; do \

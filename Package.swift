@@ -44,7 +44,7 @@ let package = Package(
     .target(
       name: "SearchdServer",
       dependencies: [
-        "SearchdLoop", "SearchdWire", "SearchdIndex", "SearchdSystem", "SearchdTLS",
+        "SearchdLoop", "SearchdWire", "SearchdIndex", "SearchdSystem", "SearchdTLS", "SearchdVersion",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Atomics", package: "swift-atomics"),
       ],

@@ -55,13 +55,17 @@ int posix_memalign(void **out, size_t a, size_t n) {
   return 0;
 }
 
-// OpenSSL's allocator entry points (libcrypto), counted, then passed on.
+// OpenSSL's allocator entry points (libcrypto), counted, then passed on. One of them may
+// call another (CRYPTO_zalloc calls CRYPTO_malloc): only the outermost call counts.
+static __thread int openssl_depth;
 #define FORWARD(name, ret, params, args)                     \
   ret name params {                                          \
     static ret(*real) params;                                \
     if (!real) real = (ret(*) params)dlsym(RTLD_NEXT, #name); \
-    count_openssl();                                         \
-    return real args;                                        \
+    if (openssl_depth++ == 0) count_openssl();               \
+    ret result = real args;                                  \
+    openssl_depth--;                                         \
+    return result;                                           \
   }
 FORWARD(CRYPTO_malloc, void *, (size_t n, const char *f, int l), (n, f, l))
 FORWARD(CRYPTO_zalloc, void *, (size_t n, const char *f, int l), (n, f, l))

@@ -29,6 +29,9 @@ public enum ListenerSet {
       for endpoint in config.tlsListen {
         out += try bind(endpoint, config).map { .init(listener: $0, service: .appTLS) }
       }
+      for endpoint in config.adminListen {
+        out += try bind(endpoint, config).map { .init(listener: $0, service: .admin) }
+      }
       for endpoint in config.proxyListen {
         out += try bind(endpoint, config).map { .init(listener: $0, service: .app, proxied: true) }
       }

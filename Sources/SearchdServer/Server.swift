@@ -32,6 +32,7 @@ public final class Server: @unchecked Sendable {
     self.listeners = listeners
     self.signals = signals
     stats = ServerStats(startedAt: MonotonicClock.nanoseconds(), loopCount: max(1, config.threads))
+    stats.indexLoadedAt.store(time(nil), ordering: .relaxed)
     let shared = SharedState(config: config, stats: stats, listeners: listeners, tls: tls)
     let report = StatsReport(stats: stats, loopStats: shared.loopStats, listeners: listeners)
     do {
@@ -69,6 +70,8 @@ public final class Server: @unchecked Sendable {
       }
     }
     do { try main.start() } catch { throw .loop(error) }
+    // Ready before the ready line and READY=1, so whoever waits for either finds /readyz 200.
+    stats.ready.store(true, ordering: .relaxed)
     logger.info(
       "searchd ready",
       metadata: [
@@ -102,13 +105,24 @@ public final class Server: @unchecked Sendable {
       }
       switch signal {
       case .terminate, .interrupt:
+        // /readyz turns 503 at once; a balancer polling it takes this replica out during
+        // drain-delay, while everything is still served. A second signal does not wait.
+        let first = stats.ready.exchange(false, ordering: .relaxed)
+        let delay = config.drainDelay.nanoseconds
         logger.info(
-          "stopping: answering the requests received, then exiting", metadata: ["searchd_signal": "\(signal)"])
+          "stopping: answering the requests received, then exiting",
+          metadata: ["searchd_signal": "\(signal)", "searchd_drain_delay": "\(config.drainDelay.settingText)"])
         Systemd.notify("STOPPING=1")
-        for w in workers { w.loop.execute { w.beginDrain() } }
+        let drain = { [workers] in for w in workers { w.loop.execute { w.beginDrain() } } }
+        if first && delay > 0 {
+          workers[0].loop.schedule(afterNanoseconds: delay, drain)
+        } else {
+          drain()
+        }
       case .hangup:
         reloader.reload(
-          installTable: { [workers] table in
+          installTable: { [workers, stats] table in
+            stats.indexLoadedAt.store(time(nil), ordering: .relaxed)
             for w in workers { w.loop.execute { w.replaceTable(table) } }
           },
           installTLS: { [workers] context, settings in

@@ -89,6 +89,10 @@ public final class TLSSession {
   /// Offers `ticket` in the next handshake (before it starts).
   public func resume(_ ticket: TLSSessionTicket) { _ = SSL_set_session(ssl, ticket.raw) }
 
+  /// Frees the record buffers if they hold nothing (an idle connection's): OpenSSL
+  /// allocates them again when the next record comes.
+  public func releaseBuffers() { _ = SSL_free_buffers(ssl) }
+
   /// Sends close_notify, once, without waiting for the peer's.
   public func shutdown() {
     _ = SSL_shutdown(ssl)

@@ -23,6 +23,8 @@ struct SettingFlags: ParsableArguments {
     name: .customLong("proxy-allow-local"), inversion: .prefixedNo, exclusivity: .chooseLast,
     help: help("proxy-allow-local"))
   var proxyAllowLocal: Bool?
+  @Option(name: .customLong("admin-listen"), help: help("admin-listen")) var adminListen: [String] = []
+  @Option(name: .customLong("drain-delay"), help: help("drain-delay")) var drainDelay: String?
   @Option(name: .customLong("index"), help: help("index")) var index: String?
   @Option(name: .customLong("threads"), help: help("threads")) var threads: String?
   @Option(name: .customLong("log-level"), help: help("log-level")) var logLevel: String?
@@ -57,7 +59,7 @@ struct SettingFlags: ParsableArguments {
       "tls-verify-clients": tlsVerifyClients, "tls-allowed-clients": tlsAllowedClients,
       "tls-admin-clients": tlsAdminClients, "tls-handshake-timeout": tlsHandshakeTimeout,
       "proxy-trusted-from": proxyTrustedFrom, "proxy-allow-local": proxyAllowLocal?.settingText,
-      "index": index, "threads": threads, "log-level": logLevel, "log-target": logTarget,
+      "drain-delay": drainDelay, "index": index, "threads": threads, "log-level": logLevel, "log-target": logTarget,
       "max-connections": maxConnections, "max-header-bytes": maxHeaderBytes, "max-content-length": maxContentLength,
       "idle-timeout": idleTimeout, "request-timeout": requestTimeout, "send-timeout": sendTimeout,
       "listen-backlog": listenBacklog, "accepts-per-wakeup": acceptsPerWakeup, "read-size": readSize,
@@ -70,6 +72,7 @@ struct SettingFlags: ParsableArguments {
     if !echoListen.isEmpty { out["echo-listen"] = echoListen }
     if !tlsListen.isEmpty { out["tls-listen"] = tlsListen }
     if !proxyListen.isEmpty { out["proxy-listen"] = proxyListen }
+    if !adminListen.isEmpty { out["admin-listen"] = adminListen }
     if !proxyTLSListen.isEmpty { out["proxy-tls-listen"] = proxyTLSListen }
     return out
   }

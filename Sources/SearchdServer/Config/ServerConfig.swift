@@ -14,6 +14,11 @@ public struct ServerConfig: Sendable {
   public var proxyListen: [Endpoint] = []
   public var proxyTLSListen: [Endpoint] = []
   public var proxy = ProxySettings()
+  /// HTTP for operators: /metrics, /healthz, /readyz. Off unless given.
+  public var adminListen: [Endpoint] = []
+  /// After SIGTERM, how long /readyz says 503 while searchd still serves, so a balancer
+  /// takes the replica out before it stops accepting.
+  public var drainDelay: Duration = .zero
   /// Event loops, each on its own thread, each owning its connections: one per core.
   public var threads = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
   public var wire = WireLimits.default

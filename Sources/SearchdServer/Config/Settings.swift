@@ -53,6 +53,12 @@ public enum Settings {
       "Serve a PROXY header without a client (v2 LOCAL, v1 UNKNOWN: a balancer's health check) as the balancer's own connection."
     ),
     Setting(
+      "admin-listen", \.adminListen, valueName: "addr",
+      "Serve HTTP for operators on ADDR: GET /metrics (Prometheus), /healthz, /readyz. Repeatable; off unless given."),
+    Setting(
+      "drain-delay", \.drainDelay, valueName: "seconds",
+      "Seconds after SIGTERM that /readyz answers 503 while searchd still serves, before it stops accepting."),
+    Setting(
       "index", \.indexPath, valueName: "file", reloads: true, defaultHelp: "the built-in index",
       "Load the index from FILE: compiled by searchd-index (mapped), or JSON (compiled at start)."),
     Setting(

@@ -63,6 +63,7 @@ final class Connection: EventHandler, ServedConnection {
         return .endOfInput
       }
       state.didRead(now: context.now)
+      context.counters.received(n)
       return .data
     } catch {
       close(reason: "read failed: \(error.errno)")
@@ -82,6 +83,7 @@ final class Connection: EventHandler, ServedConnection {
           switch try state.output.write(to: transport) {
           case .processed(let n):
             state.didWrite(n, now: context.now)
+            context.counters.sent(n)
           case .wouldBlock:
             setInterest(state.interestWhileFlushing)
             return
@@ -127,7 +129,11 @@ final class Connection: EventHandler, ServedConnection {
       close(reason: "tls handshake timeout")
       return
     }
-    guard let reason = state.checkDeadlines(now: now) else { return }
+    guard let reason = state.checkDeadlines(now: now) else {
+      // Idle at a sweep (the pools already have its buffers back): TLS records' too.
+      if state.input.isEmpty && state.output.isEmpty { transport.releaseIdleBuffers() }
+      return
+    }
     switch reason {
     case .idle: context.stats.idleKicks.wrappingIncrement(ordering: .relaxed)
     case .sendTimeout: context.stats.sendTimeouts.wrappingIncrement(ordering: .relaxed)
@@ -163,9 +169,15 @@ final class Connection: EventHandler, ServedConnection {
   /// Answers the requests buffered, with one access to the loop's handler for the batch.
   private func serveBuffered() {
     let now = context.now
+    var served = 0
     context.withServing { serving in
-      state.serve(now: now, memo: &serving.memo) { query in respond(&serving.handler, query) }
+      state.serve(now: now, memo: &serving.memo) { query in
+        served &+= 1
+        return respond(&serving.handler, query)
+      }
     }
+    // One clock read per batch: each request's latency is its batch's, from the wakeup.
+    if served > 0 { context.latency.record(MonotonicClock.nanoseconds() &- now, count: served) }
   }
 
   /// The one place a request is answered and logged, whichever way it was decoded.

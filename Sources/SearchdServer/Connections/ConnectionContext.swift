@@ -16,6 +16,8 @@ final class ConnectionContext {
   /// This loop's request and error counters (also the handler's: errors are counted here
   /// while the handler is lent out).
   let counters: RequestCounters
+  /// This loop's request latencies.
+  let latency: LatencyHistogram
   let logger: Logger
   /// The per-request debug line is wanted (the level is fixed at start-up).
   let logsRequests: Bool
@@ -38,12 +40,13 @@ final class ConnectionContext {
 
   init(
     loop: EventLoop, wire: WireLimits, limits: ConnectionLimits, stats: ServerStats, logger: Logger,
-    handler: RequestHandler, registry: ConnectionRegistry
+    handler: RequestHandler, latency: LatencyHistogram, registry: ConnectionRegistry
   ) {
     self.loop = loop
     self.wire = wire
     self.limits = limits
     counters = handler.counters
+    self.latency = latency
     self.stats = stats
     self.logger = logger
     serving = Serving(handler: handler)

@@ -75,6 +75,7 @@ final class Acceptor: EventHandler {
         reject(socket)
         continue
       }
+      served.accepted.wrappingIncrement(ordering: .relaxed)
       adopt(socket, peer)
     }
   }
@@ -82,6 +83,7 @@ final class Acceptor: EventHandler {
   /// Over max-connections: a best-effort error reply, then close. Existing connections are untouched.
   private func reject(_ socket: Socket) {
     shared.stats.connectionsRejected.wrappingIncrement(ordering: .relaxed)
+    served.rejected.wrappingIncrement(ordering: .relaxed)
     if served.service == .app {
       let reply = Reply.error(
         WireError(.tooManyConnections, "too many connections, try again later", closesConnection: true))

@@ -18,6 +18,7 @@ final class LoopWorker: @unchecked Sendable {
   private let registry: ConnectionRegistry
   /// This loop's share of TLS, when TLS is configured.
   private let tls: TLSLoop?
+  private var admin: AdminRoutes!
   private var acceptors: [Acceptor] = []
   private var draining = false
   private var proxyLog = RateLimitedLog<ProxyFailure>()
@@ -40,8 +41,9 @@ final class LoopWorker: @unchecked Sendable {
     )
     context = ConnectionContext(
       loop: loop, wire: shared.config.wire, limits: shared.config.connection, stats: shared.stats, logger: l,
-      handler: handler, registry: registry)
+      handler: handler, latency: shared.stats.latencies[number], registry: registry)
     tls = shared.tls.map { TLSLoop(context: $0, settings: shared.config.tls, stats: shared.stats, logger: l) }
+    admin = AdminRoutes(metrics: shared.metrics, loopStats: shared.loopStats) { [unowned self] in context.table }
   }
 
   /// The index this loop serves now.
@@ -55,6 +57,7 @@ final class LoopWorker: @unchecked Sendable {
       }
     }
     for a in acceptors { try a.start() }
+    shared.loopStats[number].lastSweep.store(MonotonicClock.nanoseconds(), ordering: .relaxed)
     // Deadlines are coarse (seconds), so one sweep a quarter second beats a timer per connection.
     loop.scheduleRepeating(everyNanoseconds: 250_000_000) { [unowned self] in self.sweep() }
   }
@@ -112,6 +115,7 @@ final class LoopWorker: @unchecked Sendable {
     switch served.service {
     case .app: conn = Connection(transport: socket, id: id, context: context, peer: peer)
     case .echo: conn = EchoConnection(transport: socket, id: id, context: context)
+    case .admin: conn = AdminConnection(socket: socket, context: context, routes: admin)
     case .appTLS:
       do {
         // Server refuses to start with a TLS listener and no TLS context.
@@ -143,6 +147,7 @@ final class LoopWorker: @unchecked Sendable {
 
   private func sweep() {
     let now = loop.now
+    shared.loopStats[number].lastSweep.store(MonotonicClock.nanoseconds(), ordering: .relaxed)
     for conn in registry.all { conn.sweep(now: now) }
   }
 

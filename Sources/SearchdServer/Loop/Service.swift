@@ -1,3 +1,4 @@
+import Atomics
 import SearchdSystem
 
 /// What a listener serves. Named as systemd's FileDescriptorName= names the sockets.
@@ -6,6 +7,8 @@ public enum Service: String, Sendable, CaseIterable {
   case echo
   /// The application protocol over TLS.
   case appTLS = "app-tls"
+  /// HTTP for operators and balancers: /metrics, /healthz, /readyz.
+  case admin
 }
 
 /// A listening socket, the service it is for, and whether its connections start with a
@@ -15,6 +18,9 @@ public struct ServiceListener: Sendable, CustomStringConvertible {
   public let listener: Listener
   public let service: Service
   public var proxied = false
+  /// Connections accepted and turned away on this listener (every loop's acceptor).
+  public let accepted = ManagedAtomic<Int>(0)
+  public let rejected = ManagedAtomic<Int>(0)
 
   public init(listener: Listener, service: Service, proxied: Bool = false) {
     self.listener = listener

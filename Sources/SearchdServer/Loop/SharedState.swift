@@ -1,6 +1,7 @@
 import Atomics
 import SearchdSystem
 import SearchdTLS
+import SearchdVersion
 
 /// What every loop shares, read-only or atomic.
 final class SharedState: Sendable {
@@ -13,6 +14,8 @@ final class SharedState: Sendable {
   let loopStats: [LoopStats]
   /// The TLS context at start; each loop then keeps its own reference, swapped on reload.
   let tls: TLSContext?
+  /// What /metrics reports.
+  let metrics: MetricsReport
 
   init(config: ServerConfig, stats: ServerStats, listeners: [ServiceListener], tls: TLSContext?) {
     self.config = config
@@ -21,6 +24,7 @@ final class SharedState: Sendable {
     self.listeners = listeners
     self.loopStats = (0..<max(1, config.threads)).map { _ in LoopStats() }
     self.maxConnections = config.effectiveMaxConnections
+    metrics = MetricsReport(stats: stats, loopStats: loopStats, listeners: listeners, version: SearchdVersion.current)
   }
 
   func nextConnectionID() -> UInt64 { lastConnectionID.wrappingIncrementThenLoad(ordering: .relaxed) }

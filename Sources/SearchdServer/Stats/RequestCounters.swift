@@ -7,7 +7,9 @@ import SearchdWire
 public final class RequestCounters: @unchecked Sendable {
   // @unchecked: the storage is only touched through atomic operations.
   private static let kinds = ServerStats.RequestKind.allCases.count
-  private static let slots = kinds + WireError.Code.allCases.count
+  private static let errorSlots = WireError.Code.allCases.count
+  /// Then bytes read and bytes written.
+  private static let slots = kinds + errorSlots + 2
   private static let lineBytes = 64
   private let storage: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>
 
@@ -29,12 +31,20 @@ public final class RequestCounters: @unchecked Sendable {
   /// From the owning loop's thread only.
   public func count(_ code: WireError.Code) { bump(Self.kinds + code.slot) }
 
+  /// From the owning loop's thread only.
+  public func received(_ bytes: Int) { bump(Self.kinds + Self.errorSlots, by: bytes) }
+  /// From the owning loop's thread only.
+  public func sent(_ bytes: Int) { bump(Self.kinds + Self.errorSlots + 1, by: bytes) }
+
+  public var bytesReceived: Int { load(Self.kinds + Self.errorSlots) }
+  public var bytesSent: Int { load(Self.kinds + Self.errorSlots + 1) }
+
   public func requests(_ kind: ServerStats.RequestKind) -> Int { load(kind.slot) }
   public func errors(_ code: WireError.Code) -> Int { load(Self.kinds + code.slot) }
 
-  private func bump(_ slot: Int) {
+  private func bump(_ slot: Int, by n: Int = 1) {
     let a = UnsafeAtomic<Int>(at: storage + slot)
-    a.store(a.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+    a.store(a.load(ordering: .relaxed) &+ n, ordering: .relaxed)
   }
 
   private func load(_ slot: Int) -> Int { UnsafeAtomic<Int>(at: storage + slot).load(ordering: .relaxed) }

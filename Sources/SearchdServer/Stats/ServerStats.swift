@@ -36,11 +36,18 @@ public final class ServerStats: Sendable {
   public let proxyFailures = ProxyFailure.allCases.map { _ in ManagedAtomic<Int>(0) }
   /// Request and error counts, one set per loop (each written by its loop alone).
   public let requestCounters: [RequestCounters]
+  /// Request latencies, one histogram per loop.
+  public let latencies: [LatencyHistogram]
   public let startedAt: UInt64
+  /// When the index now served was loaded (Unix seconds): at start, then each reload.
+  public let indexLoadedAt = ManagedAtomic<Int>(0)
+  /// Serving: false until the listeners are served, and again from SIGTERM on.
+  public let ready = ManagedAtomic<Bool>(false)
 
   public init(startedAt: UInt64, loopCount: Int = 1) {
     self.startedAt = startedAt
     requestCounters = (0..<max(1, loopCount)).map { _ in RequestCounters() }
+    latencies = (0..<max(1, loopCount)).map { _ in LatencyHistogram() }
   }
 
   public func requests(_ kind: RequestKind) -> Int { requestCounters.reduce(0) { $0 + $1.requests(kind) } }

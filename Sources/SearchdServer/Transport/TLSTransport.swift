@@ -69,6 +69,10 @@ final class TLSTransport: Transport {
     return true
   }
 
+  func releaseIdleBuffers() {
+    if established && !session.hasBufferedInput { session.releaseBuffers() }
+  }
+
   func close() {
     guard socket.isOpen else { return }
     if established { session.shutdown() }

@@ -29,6 +29,8 @@ protocol Transport: AnyObject {
   var client: String? { get }
   /// The peer proved it may use the admin actions (a listed client certificate).
   var grantsAdmin: Bool { get }
+  /// The connection has nothing in flight: memory kept for the next bytes may go.
+  func releaseIdleBuffers()
   func close()
 }
 
@@ -38,6 +40,7 @@ extension Transport {
   func expired(now: UInt64) -> Bool { false }
   var client: String? { nil }
   var grantsAdmin: Bool { false }
+  func releaseIdleBuffers() {}
 }
 
 /// The plain transport is the socket itself: no wrapper, no extra call on the hot path.

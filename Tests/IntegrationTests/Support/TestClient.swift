@@ -104,6 +104,16 @@ final class TestClient: @unchecked Sendable {
     return false
   }
 
+  /// Every byte until the peer closes (or `timeout` passes): for protocols other than
+  /// searchd's (the admin listener's HTTP).
+  func readAll(timeout: Double) throws -> [UInt8] {
+    let deadline = Date().addingTimeInterval(timeout)
+    do {
+      while try fill(timeout: max(0.001, deadline.timeIntervalSinceNow)) {}
+    } catch is TestTimeout {}
+    return input.consume(input.readableCount)
+  }
+
   /// True if bytes (or the end of the stream) arrive within `timeout` seconds.
   func hasInput(within timeout: Double) throws -> Bool {
     try SearchdSystemPoll.readable(socket.descriptor, timeout: timeout)
