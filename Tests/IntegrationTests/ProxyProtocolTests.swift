@@ -125,44 +125,28 @@ import Testing
       return try #require(UInt16(line[r.upperBound...].prefix { $0.isNumber }))
     }
     let (plain, tls) = (try port("app-proxy"), try port("app-tls-proxy"))
-    let (front, frontTLS) = (UInt16.random(in: 20000...29999), UInt16.random(in: 30000...39999))
-    let config = """
-      global
-        maxconn 1000
-      defaults
-        mode tcp
-        timeout connect 5s
-        timeout client 30s
-        timeout server 30s
-      frontend plain
-        bind 127.0.0.1:\(front)
-        default_backend searchd
-      backend searchd
-        server s1 127.0.0.1:\(plain) send-proxy-v2
-      frontend tls
-        bind 127.0.0.1:\(frontTLS)
-        default_backend searchd-tls
-      backend searchd-tls
-        server s1 127.0.0.1:\(tls) send-proxy-v2
-      """
-    let file = certs.dir + "/haproxy.cfg"
-    try (config + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-    let haproxy = Process()
-    haproxy.executableURL = URL(fileURLWithPath: "/usr/sbin/haproxy")
-    haproxy.arguments = ["-db", "-f", file]
-    let haproxyLog = LineCollector()
-    let haproxyOut = Pipe()
-    haproxy.standardOutput = haproxyOut
-    haproxy.standardError = haproxyOut
-    haproxyLog.follow(haproxyOut.fileHandleForReading)
-    try haproxy.run()
-    defer {
-      haproxy.terminate()
-      haproxy.waitUntilExit()
-    }
-    #expect(
-      daemonWait(5) { (try? TestClient(port: front)) != nil && (try? TestClient(port: frontTLS)) != nil },
-      "haproxy: \(haproxyLog.text)")
+    let (front, frontTLS) = (try unusedPort(), try unusedPort())
+    let haproxy = try HAProxy(
+      config: """
+        global
+          maxconn 1000
+        defaults
+          mode tcp
+          timeout connect 5s
+          timeout client 30s
+          timeout server 30s
+        frontend plain
+          bind 127.0.0.1:\(front)
+          default_backend searchd
+        backend searchd
+          server s1 127.0.0.1:\(plain) send-proxy-v2
+        frontend tls
+          bind 127.0.0.1:\(frontTLS)
+          default_backend searchd-tls
+        backend searchd-tls
+          server s1 127.0.0.1:\(tls) send-proxy-v2
+        """)
+    #expect(haproxy.waitForListener(front) && haproxy.waitForListener(frontTLS), "haproxy: \(haproxy.logText)")
 
     // The client binds 127.0.0.2; HAProxy connects to searchd from 127.0.0.1.
     let bench = try searchctl(["bench", "-p", "\(front)", "-c", "4", "-n", "400", "--bind", "127.0.0.2"])

@@ -152,7 +152,8 @@ struct BenchRunner {
         else { return }
         worker.run()
         results.add(
-          worker.histogram, worker.completed, worker.failures, handshakes: worker.handshakes, resumed: worker.resumed)
+          worker.histogram, worker.completed, worker.failures, handshakes: worker.handshakes, resumed: worker.resumed,
+          retries: worker.retries)
       }.start()
     }
     done.wait()
@@ -169,14 +170,16 @@ final class ResultBox: @unchecked Sendable {
   private var failures: [BenchFailure: Int] = [:]
   private var handshakes = 0
   private var resumed = 0
+  private var retries = 0
 
-  func add(_ h: Histogram<UInt64>, _ n: Int, _ f: [BenchFailure: Int], handshakes: Int, resumed: Int) {
+  func add(_ h: Histogram<UInt64>, _ n: Int, _ f: [BenchFailure: Int], handshakes: Int, resumed: Int, retries: Int) {
     lock.withLock {
       histogram.add(h)
       completed += n
       failures.merge(f, uniquingKeysWith: +)
       self.handshakes += handshakes
       self.resumed += resumed
+      self.retries += retries
     }
   }
 
@@ -184,7 +187,7 @@ final class ResultBox: @unchecked Sendable {
     lock.withLock {
       BenchReport(
         histogram: histogram, completed: completed, failures: failures, elapsed: elapsed,
-        tlsHandshakes: handshakes, tlsResumed: resumed)
+        tlsHandshakes: handshakes, tlsResumed: resumed, retries: retries)
     }
   }
 }

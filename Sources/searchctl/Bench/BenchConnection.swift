@@ -21,6 +21,20 @@ final class BenchConnection {
   /// The decoder holds part of a frame: bytes are no longer at a frame boundary.
   var decoding = false
   var cursor: Int
+  /// Where each request of `batch` ends, so the unanswered ones can be sent again.
+  var requestEnds: [Int] = []
+  /// This batch is a resend (of requests whose connection closed before any byte of their
+  /// replies came): it is not resent twice.
+  var retried = false
+  /// Requests to send again, with what they expect, where each ends, and when they first went.
+  struct Resend {
+    let batch: [UInt8]
+    let expected: [[UInt8]?]
+    let ends: [Int]
+    let sentAt: UInt64
+  }
+  /// A resend waiting for this (fresh) connection to be up.
+  var pendingRetry: Resend?
   /// With --tls: the session, set once the TCP connection is up.
   var tls: TLSSession?
   var handshaking: Bool { tls.map { !$0.isHandshakeDone } ?? false }

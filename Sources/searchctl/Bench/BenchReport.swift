@@ -10,6 +10,9 @@ struct BenchReport {
   /// TLS handshakes completed, and how many of them resumed a session.
   var tlsHandshakes = 0
   var tlsResumed = 0
+  /// Requests sent again on a fresh connection, their first having closed before any
+  /// byte of their replies: not failures (they were answered), but counted.
+  var retries = 0
 
   var failed: Int { failures.values.reduce(0, +) }
   var rate: Double { elapsed > 0 ? Double(completed) / elapsed : 0 }
@@ -24,6 +27,7 @@ struct BenchReport {
         + Self.percentiles.map { "\($0.0) \(histogram.valueAtPercentile($0.1))" }.joined(separator: "  ")
         + "  max \(histogram.max)",
     ]
+    lines.append("retried on a fresh connection: \(retries)")
     if tlsHandshakes > 0 { lines.append("TLS handshakes: \(tlsHandshakes), resumed \(tlsResumed)") }
     lines.append(
       failed == 0
@@ -40,7 +44,7 @@ struct BenchReport {
     let object: [String: Any] = [
       "requests": completed, "seconds": elapsed, "requests_per_second": rate, "latency_us": latency,
       "errors": Dictionary(uniqueKeysWithValues: failures.map { ($0.key.rawValue, $0.value) }),
-      "tls_handshakes": tlsHandshakes, "tls_resumed": tlsResumed,
+      "tls_handshakes": tlsHandshakes, "tls_resumed": tlsResumed, "retries": retries,
     ]
     let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
     return String(decoding: data, as: UTF8.self)

@@ -9,7 +9,7 @@ import SearchdWire
 /// connections send `pipeline` requests in one write and wait for as many replies
 /// (as redis-benchmark -P does); per-connection ones connect, ask once and close.
 final class BenchWorker {
-  private let plan: BenchPlan
+  let plan: BenchPlan
   private let epoll: Epoll
   private let events = EpollEventBuffer(capacity: 256)
   private var conns: [Int32: BenchConnection] = [:]
@@ -21,10 +21,12 @@ final class BenchWorker {
     highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
   private(set) var completed = 0
   private(set) var failures: [BenchFailure: Int] = [:]
-  private(set) var handshakes = 0
-  private(set) var resumed = 0
+  var handshakes = 0
+  var resumed = 0
+  /// Requests sent again on a fresh connection (their first closed before any reply byte).
+  private(set) var retries = 0
   /// With --tls-resume: the session the next connections offer.
-  private var ticket: TLSSessionTicket?
+  var ticket: TLSSessionTicket?
 
   init(plan: BenchPlan, connections: Int, firstIndex: Int, budget: BenchBudget) throws(SystemError) {
     self.plan = plan
@@ -34,9 +36,9 @@ final class BenchWorker {
     for i in 0..<connections { open(cursor: (firstIndex + i) % plan.requestsAndReplies.count) }
   }
 
-  private func fail(_ kind: BenchFailure) { failures[kind, default: 0] += 1 }
+  func fail(_ kind: BenchFailure) { failures[kind, default: 0] += 1 }
 
-  private func open(cursor: Int) {
+  func open(cursor: Int, retry: BenchConnection.Resend? = nil) {
     guard !stopping else { return }
     do {
       let socket = try Socket(family: plan.target.family)
@@ -47,6 +49,7 @@ final class BenchWorker {
       }
       _ = try socket.connect(to: plan.target)
       let c = BenchConnection(socket: socket, cursor: cursor)
+      c.pendingRetry = retry
       conns[socket.descriptor] = c
       try epoll.add(socket.descriptor, events: [.writable], token: UInt64(socket.descriptor))
     } catch {
@@ -54,7 +57,27 @@ final class BenchWorker {
     }
   }
 
-  private func close(_ c: BenchConnection, reopen: Bool) {
+  /// The connection ended with replies outstanding. Requests whose replies had not begun
+  /// (nothing of them read) go once more on a fresh connection, as searchctl does for any
+  /// request (a draining server closes keep-alive connections between requests); else,
+  /// and on a second loss, they count as failed.
+  func lost(_ c: BenchConnection) {
+    guard !c.retried, c.awaiting > 0, c.input.isEmpty, !c.decoding, c.requestEnds.count == c.expected.count else {
+      fail(.closed)
+      close(c, reopen: true)
+      return
+    }
+    let answered = c.expected.count - c.awaiting
+    let from = answered == 0 ? 0 : c.requestEnds[answered - 1]
+    let retry = BenchConnection.Resend(
+      batch: Array(c.batch[from...]), expected: Array(c.expected.suffix(c.awaiting)),
+      ends: c.requestEnds.suffix(c.awaiting).map { $0 - from }, sentAt: c.sentAt)
+    retries += c.awaiting
+    close(c, reopen: false)
+    open(cursor: c.cursor, retry: retry)
+  }
+
+  func close(_ c: BenchConnection, reopen: Bool) {
     conns[c.socket.descriptor] = nil
     try? epoll.remove(c.socket.descriptor)
     if let tls = c.tls {
@@ -70,7 +93,18 @@ final class BenchWorker {
   /// Under --rate, a connection whose next batch is not due yet waits here.
   private var waiting: [BenchConnection] = []
 
-  private func startBatch(_ c: BenchConnection) {
+  func startBatch(_ c: BenchConnection) {
+    if let retry = c.pendingRetry {
+      c.pendingRetry = nil
+      c.batch = retry.batch
+      c.expected = retry.expected
+      c.requestEnds = retry.ends
+      c.awaiting = retry.expected.count
+      c.sendOffset = 0
+      c.sentAt = retry.sentAt
+      c.retried = true
+      return write(c)
+    }
     if let interval = plan.batchIntervalNs {
       let now = MonotonicClock.nanoseconds()
       // Spread the connections' first batches over one interval.
@@ -117,13 +151,16 @@ final class BenchWorker {
     if !reusable {
       c.batch.removeAll(keepingCapacity: true)
       c.expected.removeAll(keepingCapacity: true)
+      c.requestEnds.removeAll(keepingCapacity: true)
     }
     for _ in 0..<(reusable ? 0 : n) {
       let (request, reply) = plan.requestsAndReplies[c.cursor]
       c.cursor = (c.cursor + 1) % plan.requestsAndReplies.count
       c.batch += request
       c.expected.append(reply)
+      c.requestEnds.append(c.batch.count)
     }
+    c.retried = false
     c.awaiting = n
     c.sendOffset = 0
     // Paced: latency counts from when the batch was due, not from when it went out.
@@ -131,7 +168,7 @@ final class BenchWorker {
     write(c)
   }
 
-  private func write(_ c: BenchConnection) {
+  func write(_ c: BenchConnection) {
     while c.sendOffset < c.batch.count {
       let step = c.batch.withUnsafeBytes { raw in c.write(UnsafeRawBufferPointer(rebasing: raw[c.sendOffset...])) }
       switch step {
@@ -140,43 +177,16 @@ final class BenchWorker {
         watch(c, events)
         return
       case .failed:
-        fail(.closed)
-        close(c, reopen: true)
+        lost(c)
         return
       }
     }
     watch(c, [.readable])
   }
 
-  /// Starts or moves on a TLS handshake; the first batch goes once it is done.
-  private func handshake(_ c: BenchConnection) {
-    if c.tls == nil, let tls = plan.tls {
-      guard
-        let session = try? TLSSession(
-          context: tls.context, descriptor: c.socket.descriptor, accepting: false, serverName: tls.serverName)
-      else {
-        fail(.tls)
-        close(c, reopen: false)
-        return
-      }
-      if let ticket { session.resume(ticket) }
-      c.tls = session
-    }
-    switch c.handshake() {
-    case .moved:
-      handshakes += 1
-      if c.tls?.isResumed == true { resumed += 1 }
-      startBatch(c)
-    case .blocked(let events): watch(c, events)
-    case .failed:
-      fail(.tls)
-      close(c, reopen: false)
-    }
-  }
-
   /// One epoll_ctl only when the interest changes: a syscall per request would make the
   /// generator, not the server, the bottleneck.
-  private func watch(_ c: BenchConnection, _ events: EpollEvents) {
+  func watch(_ c: BenchConnection, _ events: EpollEvents) {
     guard events != c.watching else { return }
     c.watching = events
     try? epoll.modify(c.socket.descriptor, events: events, token: UInt64(c.socket.descriptor))
@@ -192,8 +202,7 @@ final class BenchWorker {
         if ReplyCheck.equal(c.input.peek(n), expected.prefix(n)) {
           guard n == expected.count else {
             if eof {
-              fail(.closed)
-              close(c, reopen: true)
+              lost(c)
             }
             return
           }
@@ -210,8 +219,7 @@ final class BenchWorker {
         switch ReplyCheck.unparsed(c.input.peek(c.input.readableCount)) {
         case .incomplete:
           if eof {
-            fail(.closed)
-            close(c, reopen: true)
+            lost(c)
           }
           return
         case .reply(let length, let isError):
@@ -227,8 +235,7 @@ final class BenchWorker {
       switch c.decoder.decode(&c.input) {
       case .needMore:
         if eof {
-          fail(.closed)
-          close(c, reopen: true)
+          lost(c)
         }
         return
       case .failed:
