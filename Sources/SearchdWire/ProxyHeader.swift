@@ -38,6 +38,21 @@ public struct ProxyHeader: Equatable, Sendable {
   /// address block a TCP header carries, plus room for TLVs; longer ones are refused.
   public static let maxLength = 16 + 536
 
+  /// A v2 PROXY command for a TCP connection (both addresses of one family), as HAProxy's
+  /// send-proxy-v2 writes it: for load generators and tests that stand in for a balancer.
+  public static func encodeV2(source: Address, destination: Address) -> [UInt8] {
+    var out = signature + [0x21]
+    switch (source, destination) {
+    case (.ipv4(let s, let sp), .ipv4(let d, let dp)):
+      out += [0x11, 0, 12] + s + d + [UInt8(sp >> 8), UInt8(sp & 0xFF), UInt8(dp >> 8), UInt8(dp & 0xFF)]
+    case (.ipv6(let s, let sp), .ipv6(let d, let dp)):
+      out += [0x21, 0, 36] + s + d + [UInt8(sp >> 8), UInt8(sp & 0xFF), UInt8(dp >> 8), UInt8(dp & 0xFF)]
+    default:
+      out += [0x00, 0, 0]  // mixed families: UNSPEC, no addresses
+    }
+    return out
+  }
+
   public static func decode(_ bytes: UnsafeRawBufferPointer) -> Outcome {
     let prefix = min(bytes.count, signature.count)
     if bytes.count > 0 && bytes[0] == signature[0] {

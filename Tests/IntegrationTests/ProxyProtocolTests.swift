@@ -53,6 +53,11 @@ import Testing
     let check = try TestClient(port: port)
     try check.send(Self.v2(client: nil) + Request.encodeSearch("ring"))
     #expect(try check.readMessage() != nil)
+    // searchctl bench standing in for a balancer: a header on each connection, the probe's too.
+    for mode in ["keepalive", "per-connection"] {
+      let bench = try searchctl(["bench", "-p", "\(port)", "--proxy-header", "-c", "3", "-n", "60", "--mode", mode])
+      #expect(bench.status == 0 && bench.stdout.contains("60 replies verified"), "\(bench.stdout)\(bench.stderr)")
+    }
     #expect(try failures(daemon).values.reduce(0, +) == 0)
   }
 

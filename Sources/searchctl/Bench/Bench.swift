@@ -47,6 +47,9 @@ struct Bench: ParsableCommand {
   @Flag(help: "With --tls: offer the session an earlier connection got, so handshakes resume (per-connection).")
   var tlsResume = false
 
+  @Flag(help: "Start every connection with a v2 PROXY header naming the client's address (a proxy-listen port).")
+  var proxyHeader = false
+
   @Option(help: "Client threads (default: one per core).")
   var threads = ProcessInfo.processInfo.activeProcessorCount
 
@@ -67,6 +70,7 @@ struct Bench: ParsableCommand {
     if rate != nil && mode != "keepalive" { throw ValidationError("--rate paces keepalive runs only") }
     if kind == "keys" && keys == nil { throw ValidationError("--kind keys needs --keys FILE") }
     if tlsResume && !options.tls { throw ValidationError("--tls-resume needs --tls") }
+    if proxyHeader && options.tls { throw ValidationError("--proxy-header does not go with --tls") }
   }
 
   private func requestBodies() throws -> [[UInt8]] {
@@ -96,8 +100,14 @@ struct Bench: ParsableCommand {
     if kind == "keys" {
       plans = bodies.map { ($0, nil) }
     } else {
+      // On a PROXY listener the probe, too, starts with a header.
+      let header =
+        proxyHeader
+        ? ProxyHeader.encodeV2(
+          source: .ipv4([127, 0, 0, 1], port: 1), destination: BenchWorker.proxyAddress(try? endpoint.resolve().first))
+        : []
       let f = Exchange.requestReply(
-        bodies[0], target: tlsTarget, timeout: options.timeout, output: options.output,
+        header + bodies[0], target: tlsTarget, timeout: options.timeout, output: options.output,
         retryIfUnanswered: false)
       let reply = Message.encode(
         contentType: f.header.contentType ?? "", contentEncoding: f.header.contentEncoding ?? "", content: f.content,
@@ -116,7 +126,8 @@ struct Bench: ParsableCommand {
       target: target, sources: sources, mode: BenchPlan.Mode(rawValue: mode)!, connections: connections,
       pipeline: pipeline, requests: total, durationNs: duration.map { UInt64($0 * 1e9) },
       requestsAndReplies: plans, timeoutMs: Int32(options.timeout * 1000), rate: rate,
-      tls: tlsTarget.tls.map { BenchTLS(context: $0.context, serverName: $0.serverName, resume: tlsResume) })
+      tls: tlsTarget.tls.map { BenchTLS(context: $0.context, serverName: $0.serverName, resume: tlsResume) },
+      proxyHeader: proxyHeader)
     let report = BenchRunner(plan: plan, threads: min(threads, connections)).run()
     if options.json {
       options.output.line(report.json)

@@ -23,6 +23,9 @@ struct BenchPlan: Sendable {
   let rate: Double?
   /// With --tls: every connection is a TLS session.
   let tls: BenchTLS?
+  /// With --proxy-header: every connection starts with a v2 PROXY header naming the
+  /// client's own address, as HAProxy's send-proxy-v2 would.
+  let proxyHeader: Bool
 
   /// How often one connection starts a batch under --rate.
   var batchIntervalNs: UInt64? {

@@ -282,6 +282,11 @@ final class BenchWorker {
             close(c, reopen: false)
             continue
           }
+          if plan.proxyHeader && !sendProxyHeader(c) {
+            fail(.connect)
+            close(c, reopen: false)
+            continue
+          }
           if plan.tls != nil { handshake(c) } else { startBatch(c) }
           continue
         }
