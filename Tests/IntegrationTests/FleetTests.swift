@@ -82,6 +82,17 @@ import Testing
     return (metrics["requests"] as? [String: Int])?["search_hit"] ?? 0
   }
 
+  /// deploy/'s HAProxy and Prometheus configurations, as their own programs check them.
+  @Test func theReferenceConfigurationsAreValid() throws {
+    let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("deploy").path
+    let haproxy = try runProcess(URL(fileURLWithPath: "/usr/sbin/haproxy"), ["-c", "-f", deploy + "/haproxy.cfg"])
+    #expect(haproxy.status == 0, "\(haproxy.stdout)\(haproxy.stderr)")
+    let prometheus = try runProcess(
+      URL(fileURLWithPath: "/usr/bin/promtool"), ["check", "config", deploy + "/prometheus.yml"])
+    #expect(prometheus.status == 0, "\(prometheus.stdout)\(prometheus.stderr)")
+  }
+
   @Test func theLoadReachesEveryReplicaWithTheClientsAddress() throws {
     let fleet = try Fleet()
     let r = try report(try fleet.load(seconds: 2))

@@ -32,8 +32,10 @@ struct MetricsReport: Sendable {
     }
     latency(&out)
 
-    out.family("searchd_connections_open", "gauge", "Connections open now, every listener's.")
-    out.sample("searchd_connections_open", [:], stats.connectionsCurrent.load(ordering: .relaxed))
+    out.family("searchd_connections_open", "gauge", "Connections open now, by listener.")
+    for l in listeners {
+      out.sample("searchd_connections_open", ["listener": l.description], l.open.load(ordering: .relaxed))
+    }
     out.family("searchd_connections_accepted_total", "counter", "Connections accepted, by listener.")
     for l in listeners {
       out.sample("searchd_connections_accepted_total", ["listener": l.description], l.accepted.load(ordering: .relaxed))

@@ -9,6 +9,8 @@ final class ConnectionRegistry {
   private let stats: ServerStats
   private let loopStats: LoopStats
   private var connections: [Int32: ServedConnection] = [:]
+  /// Each connection's listener, whose open count it is in.
+  private var listeners: [Int32: ServiceListener] = [:]
   /// Called when the last connection leaves while `notifyWhenEmpty` is set.
   private var whenEmpty: (() -> Void)?
 
@@ -23,9 +25,13 @@ final class ConnectionRegistry {
 
   /// `accepted`: a connection just accepted (counted in the totals), not one handed on
   /// from a first stage (the PROXY header's).
-  func add(_ conn: ServedConnection & EventHandler, accepted: Bool = true) throws(SystemError) {
+  func add(_ conn: ServedConnection & EventHandler, on listener: ServiceListener, accepted: Bool = true)
+    throws(SystemError)
+  {
     try loop.register(conn.descriptor, interest: .readable, handler: conn)
     connections[conn.descriptor] = conn
+    listeners[conn.descriptor] = listener
+    listener.open.wrappingIncrement(ordering: .relaxed)
     stats.connectionsCurrent.wrappingIncrement(ordering: .relaxed)
     loopStats.connections.wrappingIncrement(ordering: .relaxed)
     if accepted {
@@ -62,6 +68,7 @@ final class ConnectionRegistry {
   private func remove(_ conn: ServedConnection, closing: Bool) {
     let fd = conn.descriptor
     loop.deregister(fd, closing: closing)
+    listeners.removeValue(forKey: fd)?.open.wrappingDecrement(ordering: .relaxed)
     if connections.removeValue(forKey: fd) != nil {
       stats.connectionsCurrent.wrappingDecrement(ordering: .relaxed)
       loopStats.connections.wrappingDecrement(ordering: .relaxed)

@@ -84,7 +84,7 @@ final class LoopWorker: @unchecked Sendable {
       return
     }
     do {
-      try registry.add(preamble)
+      try registry.add(preamble, on: served)
     } catch {
       logger.error("cannot watch a new connection", metadata: ["searchd_error": "\(error)"])
       socket.close()
@@ -128,7 +128,7 @@ final class LoopWorker: @unchecked Sendable {
       }
     }
     do {
-      try registry.add(conn, accepted: accepted)
+      try registry.add(conn, on: served, accepted: accepted)
     } catch {
       logger.error("cannot watch a new connection", metadata: ["searchd_error": "\(error)"])
       socket.close()

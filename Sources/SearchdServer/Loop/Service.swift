@@ -18,8 +18,10 @@ public struct ServiceListener: Sendable, CustomStringConvertible {
   public let listener: Listener
   public let service: Service
   public var proxied = false
-  /// Connections accepted and turned away on this listener (every loop's acceptor).
+  /// Connections accepted and turned away on this listener (every loop's acceptor), and
+  /// those of its connections open now.
   public let accepted = ManagedAtomic<Int>(0)
+  public let open = ManagedAtomic<Int>(0)
   public let rejected = ManagedAtomic<Int>(0)
 
   public init(listener: Listener, service: Service, proxied: Bool = false) {
