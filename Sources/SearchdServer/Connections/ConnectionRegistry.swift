@@ -23,25 +23,24 @@ final class ConnectionRegistry {
   var isEmpty: Bool { connections.isEmpty }
   var all: [ServedConnection] { Array(connections.values) }
 
-  /// `accepted`: a connection just accepted (counted in the totals), not one handed on
-  /// from a first stage (the PROXY header's).
-  func add(_ conn: ServedConnection & EventHandler, on listener: ServiceListener, accepted: Bool = true)
-    throws(SystemError)
-  {
+  func add(_ conn: ServedConnection & EventHandler, on listener: ServiceListener) throws(SystemError) {
     try loop.register(conn.descriptor, interest: .readable, handler: conn)
     connections[conn.descriptor] = conn
     listeners[conn.descriptor] = listener
     listener.open.wrappingIncrement(ordering: .relaxed)
     stats.connectionsCurrent.wrappingIncrement(ordering: .relaxed)
     loopStats.connections.wrappingIncrement(ordering: .relaxed)
-    if accepted {
-      stats.connectionsTotal.wrappingIncrement(ordering: .relaxed)
-      loopStats.accepted.wrappingIncrement(ordering: .relaxed)
-    }
+    stats.connectionsTotal.wrappingIncrement(ordering: .relaxed)
+    loopStats.accepted.wrappingIncrement(ordering: .relaxed)
   }
 
-  /// Takes a first stage out without closing its descriptor: the next stage owns it.
-  func handOn(_ conn: ServedConnection) { remove(conn, closing: false) }
+  /// Puts the next stage of a connection in its first stage's place: same descriptor,
+  /// same epoll registration, same counts.
+  func handOn(_ first: ServedConnection, to next: ServedConnection & EventHandler) {
+    precondition(first.descriptor == next.descriptor)
+    connections[next.descriptor] = next
+    loop.reassign(next.descriptor, to: next)
+  }
 
   /// Closes a first stage's socket (it has no transport).
   func close(_ conn: ServedConnection, socket: Socket) {

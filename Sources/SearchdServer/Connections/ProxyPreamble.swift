@@ -28,12 +28,13 @@ final class ProxyPreamble: EventHandler, ServedConnection {
   private let deadline: UInt64
   private let allowLocal: Bool
   private var received: [UInt8] = []
-  private let done: (ProxyPreamble, Socket, SocketAddress?) -> Void
+  /// With whether bytes past the header are already waiting.
+  private let done: (ProxyPreamble, Socket, SocketAddress?, Bool) -> Void
   private let failed: (ProxyPreamble, Socket, ProxyFailure?, String) -> Void
 
   init(
     socket: Socket, peer: SocketAddress?, deadline: UInt64, allowLocal: Bool,
-    done: @escaping (ProxyPreamble, Socket, SocketAddress?) -> Void,
+    done: @escaping (ProxyPreamble, Socket, SocketAddress?, Bool) -> Void,
     failed: @escaping (ProxyPreamble, Socket, ProxyFailure?, String) -> Void
   ) {
     self.socket = socket
@@ -46,42 +47,44 @@ final class ProxyPreamble: EventHandler, ServedConnection {
   }
 
   func handleEvents(_ ready: Interest) {
-    var scratch = [UInt8](repeating: 0, count: ProxyHeader.maxLength - received.count)
-    let peeked = scratch.withUnsafeMutableBytes { raw in Result { () throws(SystemError) in try socket.peek(into: raw) }
-    }
-    guard case .success(let peeked) = peeked else {
-      return failed(self, socket, .truncated, "the connection failed before the PROXY header was whole")
-    }
-    guard case .processed(let n) = peeked else { return }
-    if n == 0 { return failed(self, socket, .truncated, "closed before the PROXY header was whole") }
-    let seen = received + scratch[0..<n]
-    let outcome = seen.withUnsafeBytes { ProxyHeader.decode($0) }
-    switch outcome {
-    case .invalid(let why):
-      failed(self, socket, .malformed, why)
-    case .needMore:
-      // Every byte seen is the header's: take them, so the socket is not readable again
-      // until more come (epoll is level-triggered).
-      guard consume(n) else { return failed(self, socket, .truncated, "the header could not be read") }
-      received = seen
-    case .header(let header, let length):
-      guard consume(length - received.count) else {
-        return failed(self, socket, .truncated, "the header could not be read")
+    // On the stack: the header so far, then what the peek sees after it.
+    withUnsafeTemporaryAllocation(byteCount: ProxyHeader.maxLength, alignment: 16) { buffer in
+      received.withUnsafeBytes { buffer.copyMemory(from: $0) }
+      let room = UnsafeMutableRawBufferPointer(rebasing: buffer[received.count...])
+      let peeked = Result { () throws(SystemError) in try socket.peek(into: room) }
+      guard case .success(let result) = peeked else {
+        return failed(self, socket, .truncated, "the connection failed before the PROXY header was whole")
       }
-      guard header.command == .proxy || allowLocal else {
-        return failed(self, socket, .local, "a PROXY header without a client (LOCAL) where none is allowed")
+      guard case .processed(let n) = result else { return }
+      if n == 0 { return failed(self, socket, .truncated, "closed before the PROXY header was whole") }
+      let seen = UnsafeRawBufferPointer(rebasing: buffer[..<(received.count + n)])
+      switch ProxyHeader.decode(seen) {
+      case .invalid(let why):
+        failed(self, socket, .malformed, why)
+      case .needMore:
+        // Every byte seen is the header's: take them, so the socket is not readable again
+        // until more come (epoll is level-triggered).
+        guard consume(n) else { return failed(self, socket, .truncated, "the header could not be read") }
+        received = Array(seen)
+      case .header(let header, let length):
+        guard consume(length - received.count) else {
+          return failed(self, socket, .truncated, "the header could not be read")
+        }
+        guard header.command == .proxy || allowLocal else {
+          return failed(self, socket, .local, "a PROXY header without a client (LOCAL) where none is allowed")
+        }
+        done(self, socket, header.source.map(Self.address) ?? peer, seen.count > length)
       }
-      done(self, socket, header.source.map(Self.address) ?? peer)
     }
   }
 
   /// Reads exactly `count` bytes the peek saw.
   private func consume(_ count: Int) -> Bool {
     guard count > 0 else { return true }
-    var sink = [UInt8](repeating: 0, count: count)
-    let r = sink.withUnsafeMutableBytes { raw in try? socket.read(into: raw) }
-    guard case .processed(let n)? = r else { return false }
-    return n == count
+    return withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { sink in
+      guard case .processed(let n)? = try? socket.read(into: sink) else { return false }
+      return n == count
+    }
   }
 
   private static func address(_ a: ProxyHeader.Address) -> SocketAddress {

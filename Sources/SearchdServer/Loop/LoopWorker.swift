@@ -64,14 +64,20 @@ final class LoopWorker: @unchecked Sendable {
 
   /// A new connection: served at once, or first its PROXY header read.
   private func adopt(_ socket: Socket, peer: SocketAddress?, served: ServiceListener) {
-    guard served.proxied else { return serve(socket, peer: peer, served: served, accepted: true) }
+    guard served.proxied else { return serve(socket, peer: peer, served: served) }
     let proxy = shared.config.proxy
     let preamble = ProxyPreamble(
       socket: socket, peer: peer, deadline: loop.now + shared.config.connection.requestTimeout.nanoseconds,
       allowLocal: proxy.allowLocal,
-      done: { [unowned self] stage, socket, client in
-        registry.handOn(stage)
-        serve(socket, peer: client, served: served, accepted: false)
+      done: { [unowned self] stage, socket, client, moreWaiting in
+        let id = shared.nextConnectionID()
+        guard let conn = connection(socket, id: id, peer: client, served: served) else {
+          return registry.close(stage, socket: socket)
+        }
+        registry.handOn(stage, to: conn)
+        logAccepted(id, peer: client, served: served)
+        // The client's first bytes came with the header: served in this same wakeup.
+        if moreWaiting { conn.handleEvents(.readable) }
       },
       failed: { [unowned self] stage, socket, failure, detail in
         if let failure { proxyFailed(failure, detail: detail, peer: peer) }
@@ -103,9 +109,25 @@ final class LoopWorker: @unchecked Sendable {
     }
   }
 
-  /// Serves a connection whose peer is known (for a proxied one, the client the header named).
-  private func serve(_ socket: Socket, peer: SocketAddress?, served: ServiceListener, accepted: Bool) {
+  /// Serves a connection accepted with its peer known.
+  private func serve(_ socket: Socket, peer: SocketAddress?, served: ServiceListener) {
     let id = shared.nextConnectionID()
+    guard let conn = connection(socket, id: id, peer: peer, served: served) else { return socket.close() }
+    do {
+      try registry.add(conn, on: served)
+    } catch {
+      logger.error("cannot watch a new connection", metadata: ["searchd_error": "\(error)"])
+      socket.close()
+      return
+    }
+    logAccepted(id, peer: peer, served: served)
+  }
+
+  /// The connection that serves `served`'s protocol on `socket`; nil if none can be made
+  /// (the socket is then still the caller's to close).
+  private func connection(_ socket: Socket, id: UInt64, peer: SocketAddress?, served: ServiceListener)
+    -> (ServedConnection & EventHandler)?
+  {
     if peer?.isInternet == true {
       do { try socket.setNoDelay() } catch {
         logger.debug("TCP_NODELAY refused", metadata: ["searchd_error": "\(error)"])
@@ -123,26 +145,20 @@ final class LoopWorker: @unchecked Sendable {
         conn = Connection(transport: transport, id: id, context: context, peer: peer)
       } catch {
         logger.error("cannot start a TLS session", metadata: ["searchd_error": "\(error)"])
-        socket.close()
-        return
+        return nil
       }
     }
-    do {
-      try registry.add(conn, on: served, accepted: accepted)
-    } catch {
-      logger.error("cannot watch a new connection", metadata: ["searchd_error": "\(error)"])
-      socket.close()
-      return
-    }
-    if logger.logLevel <= .debug {
-      logger.debug(
-        "connection accepted",
-        metadata: [
-          "searchd_connection": "\(id)", "searchd_listener": "\(served.listener)",
-          "searchd_peer": "\(peer.map(String.init(describing:)) ?? "?")",
-          "searchd_service": "\(served.service.rawValue)",
-        ])
-    }
+    return conn
+  }
+
+  private func logAccepted(_ id: UInt64, peer: SocketAddress?, served: ServiceListener) {
+    guard logger.logLevel <= .debug else { return }
+    logger.debug(
+      "connection accepted",
+      metadata: [
+        "searchd_connection": "\(id)", "searchd_listener": "\(served.listener)",
+        "searchd_peer": "\(peer.map(String.init(describing:)) ?? "?")", "searchd_service": "\(served.service.rawValue)",
+      ])
   }
 
   private func sweep() {
