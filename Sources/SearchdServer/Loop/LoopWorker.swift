@@ -94,7 +94,11 @@ final class LoopWorker: @unchecked Sendable {
     } catch {
       logger.error("cannot watch a new connection", metadata: ["searchd_error": "\(error)"])
       socket.close()
+      return
     }
+    // A balancer sends the header as it connects: it is usually there by the accept, so
+    // it is read now rather than after another trip through epoll.
+    preamble.handleEvents(.readable)
   }
 
   private func proxyFailed(_ failure: ProxyFailure, detail: String, peer: SocketAddress?) {
