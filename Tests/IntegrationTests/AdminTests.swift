@@ -136,14 +136,18 @@ import Testing
 
       """
     try config.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
-    let web = UInt16.random(in: 40000...49999)
+    // A port free now: a random one in the ephemeral range could be some test's client port.
+    let web = try unusedPort()
     let prometheus = Process()
     prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
     prometheus.arguments = [
       "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data", "--web.listen-address=127.0.0.1:\(web)",
     ]
-    prometheus.standardOutput = FileHandle.nullDevice
-    prometheus.standardError = FileHandle.nullDevice
+    let prometheusLog = LineCollector()
+    let out = Pipe()
+    prometheus.standardOutput = out
+    prometheus.standardError = out
+    prometheusLog.follow(out.fileHandleForReading)
     try prometheus.run()
     defer {
       prometheus.terminate()
@@ -163,7 +167,7 @@ import Testing
         return (metric["instance"] ?? "", number)
       }
     }
-    let deadline = Date().addingTimeInterval(40)
+    let deadline = Date().addingTimeInterval(60)
     var up: [(String, Double)] = []
     var total: [(String, Double)] = []
     while Date() < deadline {
@@ -172,7 +176,7 @@ import Testing
       if up.count == 2 && up.allSatisfy({ $0.1 == 1 }) && total.first?.1 == 302 { break }
       usleep(500_000)
     }
-    #expect(up.count == 2 && up.allSatisfy { $0.1 == 1 }, "up: \(up)")
+    #expect(up.count == 2 && up.allSatisfy { $0.1 == 1 }, "up: \(up); prometheus: \(prometheusLog.text.suffix(2000))")
     // 100 and 200 searches, and each bench's probe.
     #expect(total.first?.1 == 302, "searchd_requests_total summed: \(total)")
   }
