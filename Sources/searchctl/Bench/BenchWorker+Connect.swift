@@ -2,7 +2,8 @@ import SearchdSystem
 import SearchdTLS
 import SearchdWire
 
-/// What a bench connection does once its TCP connection is up, before its first batch.
+/// A bench connection's life around its batches: what it does once its TCP connection is
+/// up, before its first batch, and what happens to its requests when it ends too soon.
 extension BenchWorker {
   /// Starts or moves on a TLS handshake; the first batch goes once it is done.
   func handshake(_ c: BenchConnection) {
@@ -46,5 +47,25 @@ extension BenchWorker {
     case .ipv4(let host, let port)?: return .ipv4(host, port: port)
     default: return .ipv4([127, 0, 0, 1], port: 0)
     }
+  }
+
+  /// The connection ended with replies outstanding. Requests whose replies had not begun
+  /// (nothing of them read) go once more on a fresh connection, as searchctl does for any
+  /// request (a draining server closes keep-alive connections between requests); else,
+  /// and on a second loss, they count as failed.
+  func lost(_ c: BenchConnection) {
+    guard !c.retried, c.awaiting > 0, c.input.isEmpty, !c.decoding, c.requestEnds.count == c.expected.count else {
+      fail(.closed)
+      close(c, reopen: true)
+      return
+    }
+    let answered = c.expected.count - c.awaiting
+    let from = answered == 0 ? 0 : c.requestEnds[answered - 1]
+    let retry = BenchConnection.Resend(
+      batch: Array(c.batch[from...]), expected: Array(c.expected.suffix(c.awaiting)),
+      ends: c.requestEnds.suffix(c.awaiting).map { $0 - from }, sentAt: c.sentAt)
+    retries += c.awaiting
+    close(c, reopen: false)
+    open(cursor: c.cursor, retry: retry)
   }
 }

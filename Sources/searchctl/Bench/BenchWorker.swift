@@ -24,7 +24,7 @@ final class BenchWorker {
   var handshakes = 0
   var resumed = 0
   /// Requests sent again on a fresh connection (their first closed before any reply byte).
-  private(set) var retries = 0
+  var retries = 0
   /// With --tls-resume: the session the next connections offer.
   var ticket: TLSSessionTicket?
 
@@ -55,26 +55,6 @@ final class BenchWorker {
     } catch {
       fail(.connect)
     }
-  }
-
-  /// The connection ended with replies outstanding. Requests whose replies had not begun
-  /// (nothing of them read) go once more on a fresh connection, as searchctl does for any
-  /// request (a draining server closes keep-alive connections between requests); else,
-  /// and on a second loss, they count as failed.
-  func lost(_ c: BenchConnection) {
-    guard !c.retried, c.awaiting > 0, c.input.isEmpty, !c.decoding, c.requestEnds.count == c.expected.count else {
-      fail(.closed)
-      close(c, reopen: true)
-      return
-    }
-    let answered = c.expected.count - c.awaiting
-    let from = answered == 0 ? 0 : c.requestEnds[answered - 1]
-    let retry = BenchConnection.Resend(
-      batch: Array(c.batch[from...]), expected: Array(c.expected.suffix(c.awaiting)),
-      ends: c.requestEnds.suffix(c.awaiting).map { $0 - from }, sentAt: c.sentAt)
-    retries += c.awaiting
-    close(c, reopen: false)
-    open(cursor: c.cursor, retry: retry)
   }
 
   func close(_ c: BenchConnection, reopen: Bool) {
