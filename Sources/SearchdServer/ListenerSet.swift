@@ -1,3 +1,4 @@
+import Glibc
 import SearchdSystem
 
 /// Opens the sockets to serve: the ones systemd passed, picked by name, or else
@@ -18,6 +19,7 @@ public enum ListenerSet {
           throw .systemd(error)
         }
       }
+      deferProxiedAccepts(out, config)
       return out
     }
     var out: [ServiceListener] = []
@@ -42,7 +44,20 @@ public enum ListenerSet {
       for l in out { l.listener.close() }
       throw error
     }
+    deferProxiedAccepts(out, config)
     return out
+  }
+
+  /// A balancer's connection opens with its PROXY header: the kernel hands it over only
+  /// once bytes have come (TCP_DEFER_ACCEPT, nginx's `deferred`), so the read at the accept
+  /// finds the header instead of waiting another trip through epoll. A silent connection is
+  /// still handed over after request-timeout, and then closed at its deadline.
+  private static func deferProxiedAccepts(_ listeners: [ServiceListener], _ config: ServerConfig) {
+    let seconds = Int32(clamping: max(1, config.connection.requestTimeout.nanoseconds / 1_000_000_000))
+    for l in listeners where l.proxied && l.listener.address?.isInternet == true {
+      // Best effort: without it the header is read one wakeup later.
+      try? l.listener.socket.setOption(level: Int32(IPPROTO_TCP), name: TCP_DEFER_ACCEPT, value: seconds)
+    }
   }
 
   private static func bind(_ endpoint: Endpoint, _ config: ServerConfig) throws(ServerError) -> [Listener] {

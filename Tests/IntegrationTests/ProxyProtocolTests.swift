@@ -61,6 +61,51 @@ import Testing
     #expect(try failures(daemon).values.reduce(0, +) == 0)
   }
 
+  /// The first read on a plain PROXY listener takes the header and what follows it: the
+  /// bytes after the header are the client's, however the segments fall.
+  @Test func aHeaderInPiecesAndAFirstRequestPastTheFirstReadAreServedWhole() throws {
+    let daemon = try Daemon(["--proxy-listen", "127.0.0.1:0"])
+    defer { daemon.stop() }
+    let port = try proxyPort(daemon)
+    let header = Self.v2(client: [203, 0, 113, 5])
+    let content = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+    let big = Request.encodeBinary(content)
+    let search = Request.encodeSearch("morpheus")
+    // The header in two pieces, the second with a request longer than one read and another.
+    let c = try TestClient(port: port)
+    try c.send(Array(header[..<10]))
+    try c.send(Array(header[10...]) + big + search)
+    #expect(try c.readMessage() == Reply.binary(echoing: content))
+    #expect(try c.readMessage() == Reply.result(morpheus))
+    // The header alone, the requests after it.
+    let d = try TestClient(port: port)
+    try d.send(header)
+    try d.send(search + big)
+    #expect(try d.readMessage() == Reply.result(morpheus))
+    #expect(try d.readMessage() == Reply.binary(echoing: content))
+    #expect(daemon.waitForLog("searchd_peer=203.0.113.5:4444", timeout: 5) != nil)
+    #expect(try failures(daemon).values.reduce(0, +) == 0)
+  }
+
+  /// TCP_DEFER_ACCEPT on PROXY listeners: the kernel hands a connection over with its
+  /// header, so connections that have sent nothing hold no descriptor in the daemon.
+  @Test func aConnectionIsAcceptedWhenItsHeaderComes() throws {
+    let daemon = try Daemon(["--proxy-listen", "127.0.0.1:0"])
+    defer { daemon.stop() }
+    let port = try proxyPort(daemon)
+    let bystander = try daemon.servedBystander()
+    let fds = daemon.openFDCount
+    let silent = try (0..<20).map { _ in try TestClient(port: port) }
+    Thread.sleep(forTimeInterval: 0.5)
+    #expect(daemon.openFDCount == fds, "no descriptor for a connection before its header")
+    for (i, c) in silent.enumerated() {
+      try c.send(Self.v2(client: [198, 51, 100, UInt8(i)]) + Request.encodeSearch("morpheus"))
+      #expect(try c.readMessage() == Reply.result(morpheus))
+    }
+    #expect(daemon.openFDCount == fds + silent.count)
+    bystander.close()
+  }
+
   @Test func untrustedForgedTruncatedAndLocalHeadersAreClosedAndCounted() throws {
     let daemon = try Daemon([
       "--proxy-listen", "127.0.0.1:0", "--request-timeout", "1", "--no-proxy-allow-local",

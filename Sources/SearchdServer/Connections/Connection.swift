@@ -44,6 +44,22 @@ final class Connection: EventHandler, ServedConnection {
       context.inputs.lend(into: &state.input)
       if read() == .closed { return }
     }
+    endTurn()
+  }
+
+  /// A first turn with bytes a first stage read off the socket for this connection (the
+  /// request that came with a PROXY header), served as if read here.
+  func handleReceived(_ bytes: UnsafeRawBufferPointer) {
+    state.beginTurn(now: context.now)
+    yieldCounted = false
+    context.inputs.lend(into: &state.input)
+    state.input.append(bytes)
+    state.didRead(now: context.now)
+    context.counters.received(bytes.count)
+    endTurn()
+  }
+
+  private func endTurn() {
     context.outputs.lend(into: &state.output)
     drive()
     // Also after a close: the buffers outlive the connection in the pool.

@@ -18,64 +18,95 @@ public enum ProxyFailure: String, CaseIterable, Sendable {
   var index: Int { Self.allCases.firstIndex(of: self)! }
 }
 
-/// The first stage of a connection on a PROXY listener: reads the header and nothing
-/// past it (so the client's bytes, TLS records included, stay in the socket for whoever
-/// serves them), then hands the socket on with the client's address as its peer.
+/// Where a first stage's outcome goes: the loop's worker, which makes the connection that
+/// serves the rest, or counts and logs the failure.
+protocol ProxyPreambleDelegate: AnyObject {
+  /// The header was whole. `after` holds the bytes read past it (the client's first
+  /// request, on a plain listener); `moreWaiting` says bytes past it are still in the socket.
+  func proxyHeaderRead(
+    _ stage: ProxyPreamble, client: SocketAddress?, after: UnsafeRawBufferPointer, moreWaiting: Bool)
+  /// Closed before the header was whole; `failure` is nil when it was not the peer's fault.
+  func proxyHeaderFailed(_ stage: ProxyPreamble, _ failure: ProxyFailure?, detail: String)
+}
+
+/// The first stage of a connection on a PROXY listener: reads the header, then hands the
+/// socket on with the client's address as its peer. On a plain listener one read takes the
+/// header and what follows it (the client's first request, handed on with it, as nginx
+/// reads its header into the connection's buffer); before TLS only the header is read,
+/// so the TLS records stay in the socket for OpenSSL.
 final class ProxyPreamble: EventHandler, ServedConnection {
-  private let socket: Socket
+  let socket: Socket
   let descriptor: Int32
-  private let peer: SocketAddress?
+  /// The proxy's own address.
+  let peer: SocketAddress?
+  let served: ServiceListener
   private let deadline: UInt64
   private let allowLocal: Bool
+  /// Whether the bytes after the header may be read here (a plain listener) or must stay
+  /// in the socket (TLS).
+  private let readsPast: Bool
+  /// The header so far, when it comes in pieces (rare: a balancer sends it in one).
   private var received: [UInt8] = []
-  /// With whether bytes past the header are already waiting.
-  private let done: (ProxyPreamble, Socket, SocketAddress?, Bool) -> Void
-  private let failed: (ProxyPreamble, Socket, ProxyFailure?, String) -> Void
+  // unowned(unsafe): the loop's worker outlives every connection it serves.
+  private unowned(unsafe) let delegate: ProxyPreambleDelegate
+
+  /// Room for a first request read with the header; more stays in the socket.
+  private static let readAhead = 4096
 
   init(
-    socket: Socket, peer: SocketAddress?, deadline: UInt64, allowLocal: Bool,
-    done: @escaping (ProxyPreamble, Socket, SocketAddress?, Bool) -> Void,
-    failed: @escaping (ProxyPreamble, Socket, ProxyFailure?, String) -> Void
+    socket: Socket, peer: SocketAddress?, served: ServiceListener, deadline: UInt64, allowLocal: Bool,
+    delegate: ProxyPreambleDelegate
   ) {
     self.socket = socket
     descriptor = socket.descriptor
     self.peer = peer
+    self.served = served
     self.deadline = deadline
     self.allowLocal = allowLocal
-    self.done = done
-    self.failed = failed
+    readsPast = served.service != .appTLS
+    self.delegate = delegate
   }
 
   func handleEvents(_ ready: Interest) {
-    // On the stack: the header so far, then what the peek sees after it.
-    withUnsafeTemporaryAllocation(byteCount: ProxyHeader.maxLength, alignment: 16) { buffer in
+    let room = ProxyHeader.maxLength + (readsPast ? Self.readAhead : 0)
+    // On the stack: the header so far, then what this read sees after it.
+    withUnsafeTemporaryAllocation(byteCount: room, alignment: 16) { buffer in
       received.withUnsafeBytes { buffer.copyMemory(from: $0) }
-      let room = UnsafeMutableRawBufferPointer(rebasing: buffer[received.count...])
-      let peeked = Result { () throws(SystemError) in try socket.peek(into: room) }
-      guard case .success(let result) = peeked else {
-        return failed(self, socket, .truncated, "the connection failed before the PROXY header was whole")
+      let free = UnsafeMutableRawBufferPointer(rebasing: buffer[received.count...])
+      let outcome = Result { () throws(SystemError) in
+        try readsPast ? socket.read(into: free) : socket.peek(into: free)
+      }
+      guard case .success(let result) = outcome else {
+        return fail(.truncated, "the connection failed before the PROXY header was whole")
       }
       guard case .processed(let n) = result else { return }
-      if n == 0 { return failed(self, socket, .truncated, "closed before the PROXY header was whole") }
+      if n == 0 { return fail(.truncated, "closed before the PROXY header was whole") }
       let seen = UnsafeRawBufferPointer(rebasing: buffer[..<(received.count + n)])
       switch ProxyHeader.decode(seen) {
       case .invalid(let why):
-        failed(self, socket, .malformed, why)
+        fail(.malformed, why)
       case .needMore:
         // Every byte seen is the header's: take them, so the socket is not readable again
         // until more come (epoll is level-triggered).
-        guard consume(n) else { return failed(self, socket, .truncated, "the header could not be read") }
+        guard readsPast || consume(n) else { return fail(.truncated, "the header could not be read") }
         received = Array(seen)
       case .header(let header, let length):
-        guard consume(length - received.count) else {
-          return failed(self, socket, .truncated, "the header could not be read")
+        guard readsPast || consume(length - received.count) else {
+          return fail(.truncated, "the header could not be read")
         }
         guard header.command == .proxy || allowLocal else {
-          return failed(self, socket, .local, "a PROXY header without a client (LOCAL) where none is allowed")
+          return fail(.local, "a PROXY header without a client (LOCAL) where none is allowed")
         }
-        done(self, socket, header.source.map(Self.address) ?? peer, seen.count > length)
+        let after = UnsafeRawBufferPointer(rebasing: seen[length...])
+        delegate.proxyHeaderRead(
+          self, client: header.source.map(Self.address) ?? peer, after: readsPast ? after : .init(start: nil, count: 0),
+          moreWaiting: !readsPast && !after.isEmpty)
       }
     }
+  }
+
+  private func fail(_ failure: ProxyFailure?, _ detail: String) {
+    delegate.proxyHeaderFailed(self, failure, detail: detail)
   }
 
   /// Reads exactly `count` bytes the peek saw.
@@ -95,10 +126,10 @@ final class ProxyPreamble: EventHandler, ServedConnection {
   }
 
   func sweep(now: UInt64) {
-    if now >= deadline { failed(self, socket, .timeout, "no whole PROXY header within request-timeout") }
+    if now >= deadline { fail(.timeout, "no whole PROXY header within request-timeout") }
   }
 
   /// Shutting down: closed without counting, it was not the peer's fault.
-  func drain() { failed(self, socket, nil, "shutting down") }
-  func forceClose() { failed(self, socket, nil, "shutting down") }
+  func drain() { fail(nil, "shutting down") }
+  func forceClose() { fail(nil, "shutting down") }
 }

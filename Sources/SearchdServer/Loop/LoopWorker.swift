@@ -9,7 +9,7 @@ import SearchdWire
 /// context and registry), the deadline sweep, the drain and the index swap. Confined to
 /// its loop's thread; other threads reach it only through `loop.execute`, hence
 /// @unchecked Sendable.
-final class LoopWorker: @unchecked Sendable {
+final class LoopWorker: ProxyPreambleDelegate, @unchecked Sendable {
   let loop: EventLoop
   let number: Int
   private let shared: SharedState
@@ -66,29 +66,16 @@ final class LoopWorker: @unchecked Sendable {
   private func adopt(_ socket: Socket, peer: SocketAddress?, served: ServiceListener) {
     guard served.proxied else { return serve(socket, peer: peer, served: served) }
     let proxy = shared.config.proxy
-    let preamble = ProxyPreamble(
-      socket: socket, peer: peer, deadline: loop.now + shared.config.connection.requestTimeout.nanoseconds,
-      allowLocal: proxy.allowLocal,
-      done: { [unowned self] stage, socket, client, moreWaiting in
-        let id = shared.nextConnectionID()
-        guard let conn = connection(socket, id: id, peer: client, served: served) else {
-          return registry.close(stage, socket: socket)
-        }
-        registry.handOn(stage, to: conn)
-        logAccepted(id, peer: client, served: served)
-        // The client's first bytes came with the header: served in this same wakeup.
-        if moreWaiting { conn.handleEvents(.readable) }
-      },
-      failed: { [unowned self] stage, socket, failure, detail in
-        if let failure { proxyFailed(failure, detail: detail, peer: peer) }
-        registry.close(stage, socket: socket)
-      })
     // An untrusted peer is refused before a byte of it is read.
     guard proxy.trustedFrom.contains(peer) else {
       proxyFailed(.untrusted, detail: "a PROXY listener's peer outside proxy-trusted-from", peer: peer)
       socket.close()
       return
     }
+    let preamble = ProxyPreamble(
+      socket: socket, peer: peer, served: served,
+      deadline: loop.now + shared.config.connection.requestTimeout.nanoseconds, allowLocal: proxy.allowLocal,
+      delegate: self)
     do {
       try registry.add(preamble, on: served)
     } catch {
@@ -99,6 +86,28 @@ final class LoopWorker: @unchecked Sendable {
     // A balancer sends the header as it connects: it is usually there by the accept, so
     // it is read now rather than after another trip through epoll.
     preamble.handleEvents(.readable)
+  }
+
+  func proxyHeaderRead(
+    _ stage: ProxyPreamble, client: SocketAddress?, after: UnsafeRawBufferPointer, moreWaiting: Bool
+  ) {
+    let id = shared.nextConnectionID()
+    guard let conn = connection(stage.socket, id: id, peer: client, served: stage.served) else {
+      return registry.close(stage, socket: stage.socket)
+    }
+    registry.handOn(stage, to: conn)
+    logAccepted(id, peer: client, served: stage.served)
+    // The client's first bytes came with the header: served in this same wakeup.
+    if let conn = conn as? Connection, !after.isEmpty {
+      conn.handleReceived(after)
+    } else if moreWaiting {
+      conn.handleEvents(.readable)
+    }
+  }
+
+  func proxyHeaderFailed(_ stage: ProxyPreamble, _ failure: ProxyFailure?, detail: String) {
+    if let failure { proxyFailed(failure, detail: detail, peer: stage.peer) }
+    registry.close(stage, socket: stage.socket)
   }
 
   private func proxyFailed(_ failure: ProxyFailure, detail: String, peer: SocketAddress?) {
