@@ -24,7 +24,9 @@ public enum ListenerSet {
     }
     var out: [ServiceListener] = []
     do {
-      for endpoint in config.listen { out += try bind(endpoint, config).map { .init(listener: $0, service: .app) } }
+      for endpoint in config.plainListen {
+        out += try bind(endpoint, config).map { .init(listener: $0, service: .app) }
+      }
       for endpoint in config.echoListen {
         out += try bind(endpoint, config).map { .init(listener: $0, service: .echo) }
       }

@@ -21,8 +21,8 @@ final class Client {
 
   /// Connects to the first address of the target that accepts, and with TLS completes the
   /// handshake (resuming the target's last session if it has one).
-  static func connect(to target: Target, timeout: Double) throws(ClientError) -> Client {
-    let client = try connect(to: target.endpoint, timeout: timeout)
+  static func connect(to target: Target, timeout: Double, source: SocketAddress? = nil) throws(ClientError) -> Client {
+    let client = try connect(to: target.endpoint, timeout: timeout, source: source)
     if let tls = target.tls {
       do {
         try client.handshake(tls)
@@ -60,8 +60,10 @@ final class Client {
   var tlsResumed: Bool { session?.isResumed ?? false }
   var tlsTicket: TLSSessionTicket? { session?.resumableSession }
 
-  /// Connects to the first address of `endpoint` that accepts.
-  static func connect(to endpoint: Endpoint, timeout: Double) throws(ClientError) -> Client {
+  /// Connects to the first address of `endpoint` that accepts, from `source` if given.
+  static func connect(to endpoint: Endpoint, timeout: Double, source: SocketAddress? = nil) throws(ClientError)
+    -> Client
+  {
     let target = endpoint.description
     let timeoutMs = Int32(max(1, min(timeout * 1000, Double(Int32.max))))
     let addresses: [SocketAddress]
@@ -70,6 +72,7 @@ final class Client {
     for address in addresses {
       do {
         let socket = try Socket(family: address.family)
+        if let source { try socket.bindSource(source) }
         if case .wouldBlock = try socket.connect(to: address) {
           let ready = try Poll.wait([(socket.descriptor, .writable)], timeoutMs: timeoutMs)
           if ready[0].isEmpty { throw ClientError.timedOut(target: target, phase: "connecting") }

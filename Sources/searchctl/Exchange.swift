@@ -6,13 +6,14 @@ enum Exchange {
   /// Sends `request` and returns the reply. A reply that never started (the server
   /// closed first, as a restarting daemon does) is retried once: searches are idempotent.
   static func requestReply(
-    _ request: [UInt8], target: Target, timeout: Double, output: Output, retryIfUnanswered: Bool
+    _ request: [UInt8], target: Target, timeout: Double, output: Output, retryIfUnanswered: Bool,
+    source: SocketAddress? = nil
   ) -> Frame {
     var attemptsLeft = retryIfUnanswered ? 2 : 1
     while true {
       attemptsLeft -= 1
       do {
-        let client = try Client.connect(to: target, timeout: timeout)
+        let client = try Client.connect(to: target, timeout: timeout, source: source)
         defer { client.close() }
         output.sent(request, to: client.target)
         try client.send(request)

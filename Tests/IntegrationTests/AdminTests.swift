@@ -114,70 +114,26 @@ import Testing
     #expect(try bystander.readMessage(timeout: 1) != nil)
   }
 
-  /// A real Prometheus server scrapes two daemons' admin listeners: `up` is 1 for both,
+  /// A real Prometheus server scrapes three daemons' admin listeners: `up` is 1 for each,
   /// and its sum of searchd_requests_total is what the clients counted.
   @Test func prometheusScrapesEveryReplica() throws {
-    let daemons = try (0..<2).map { _ in try Daemon(["--admin-listen", "127.0.0.1:0"]) }
+    let daemons = try (0..<3).map { _ in try Daemon(["--admin-listen", "127.0.0.1:0"]) }
     defer { daemons.forEach { $0.stop() } }
     let ports = try daemons.map { try adminPort($0) }
     for (i, d) in daemons.enumerated() {
       #expect(try searchctl(["bench", "-p", "\(d.appPort)", "-n", "\(100 * (i + 1))", "-c", "2"]).status == 0)
     }
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("searchd-prom-\(UUID())").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    let config = """
-      global:
-        scrape_interval: 1s
-      scrape_configs:
-        - job_name: searchd
-          static_configs:
-            - targets: [\(ports.map { "'127.0.0.1:\($0)'" }.joined(separator: ", "))]
-
-      """
-    try config.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
-    // A port free now: a random one in the ephemeral range could be some test's client port.
-    let web = try unusedPort()
-    let prometheus = Process()
-    prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
-    prometheus.arguments = [
-      "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data", "--web.listen-address=127.0.0.1:\(web)",
-    ]
-    let prometheusLog = LineCollector()
-    let out = Pipe()
-    prometheus.standardOutput = out
-    prometheus.standardError = out
-    prometheusLog.follow(out.fileHandleForReading)
-    try prometheus.run()
-    defer {
-      prometheus.terminate()
-      prometheus.waitUntilExit()
+    let prometheus = try Prometheus(jobs: [("searchd", ports)])
+    var up: [(job: String, instance: String, value: Double)] = []
+    var total: [(job: String, instance: String, value: Double)] = []
+    _ = prometheus.waitFor(60) {
+      up = prometheus.query("up")
+      total = prometheus.query("sum(searchd_requests_total{kind=\"search_hit\"})")
+      return up.count == 3 && up.allSatisfy({ $0.value == 1 }) && total.first?.value == 603
     }
-    func query(_ q: String) -> [(String, Double)] {
-      let encoded = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q
-      guard let r = try? http(web, Array("GET /api/v1/query?query=\(encoded) HTTP/1.1\r\nHost: x\r\n\r\n".utf8)),
-        let body = r.range(of: "\r\n\r\n").map({ r[$0.upperBound...] }),
-        let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-        let results = (object["data"] as? [String: Any])?["result"] as? [[String: Any]]
-      else { return [] }
-      return results.compactMap { item in
-        guard let metric = item["metric"] as? [String: String], let v = item["value"] as? [Any],
-          let number = (v.last as? String).flatMap(Double.init)
-        else { return nil }
-        return (metric["instance"] ?? "", number)
-      }
-    }
-    let deadline = Date().addingTimeInterval(60)
-    var up: [(String, Double)] = []
-    var total: [(String, Double)] = []
-    while Date() < deadline {
-      up = query("up")
-      total = query("sum(searchd_requests_total{kind=\"search_hit\"})")
-      if up.count == 2 && up.allSatisfy({ $0.1 == 1 }) && total.first?.1 == 302 { break }
-      usleep(500_000)
-    }
-    #expect(up.count == 2 && up.allSatisfy { $0.1 == 1 }, "up: \(up); prometheus: \(prometheusLog.text.suffix(2000))")
-    // 100 and 200 searches, and each bench's probe.
-    #expect(total.first?.1 == 302, "searchd_requests_total summed: \(total)")
+    #expect(
+      up.count == 3 && up.allSatisfy { $0.value == 1 }, "up: \(up); prometheus: \(prometheus.logText.suffix(2000))")
+    // 100, 200 and 300 searches, and each bench's probe.
+    #expect(total.first?.value == 603, "searchd_requests_total summed: \(total)")
   }
 }

@@ -6,7 +6,8 @@ import SearchdWire
 /// Everything the server is told at start-up. The defaults here are the settings'
 /// defaults: `Settings` reads them off a fresh value, so each is written once.
 public struct ServerConfig: Sendable {
-  public var listen: [Endpoint] = [.host("127.0.0.1", port: 65432)]
+  /// Given addresses only; `plainListen` adds the default.
+  public var listen: [Endpoint] = []
   public var echoListen: [Endpoint] = []
   public var tlsListen: [Endpoint] = []
   public var tls = TLSSettings()
@@ -36,6 +37,18 @@ public struct ServerConfig: Sendable {
   public var logTarget = LogTarget.auto
 
   public init() {}
+
+  /// Where a daemon told of no application listener at all serves.
+  public static let defaultListen = Endpoint.host("127.0.0.1", port: 65432)
+
+  /// The search protocol's listeners in clear: `listen`, or the default when no
+  /// application listener of any kind is given. A replica configured with proxy-listen
+  /// alone serves nothing in clear (and several replicas on one host do not collide on
+  /// the default port).
+  public var plainListen: [Endpoint] {
+    guard listen.isEmpty && tlsListen.isEmpty && proxyListen.isEmpty && proxyTLSListen.isEmpty else { return listen }
+    return [Self.defaultListen]
+  }
 
   /// max-connections, lowered so the fds left for listeners and the like never run out.
   public var effectiveMaxConnections: Int {

@@ -74,16 +74,17 @@ public struct Setting: Sendable {
     }
   }
 
-  /// A repeatable list: the values given replace the default list.
+  /// A repeatable list: the values given replace the default list. A default that is
+  /// not a value of the field (one that depends on other settings) is told in words.
   init<Value: SettingValue>(
     _ name: String, _ field: WritableKeyPath<ServerConfig, [Value]> & Sendable, valueName: String,
-    reloads: Bool = false, _ summary: String
+    reloads: Bool = false, defaultText: String? = nil, defaultHelp: String? = nil, _ summary: String
   ) {
     let initial = ServerConfig()[keyPath: field]
     self.init(
       name, summary, valueName: valueName, repeatable: true, reloads: reloads,
-      defaultText: initial.first?.settingText,
-      defaultHelp: initial.isEmpty ? "none" : initial.map(\.settingText).joined(separator: ", ")
+      defaultText: defaultText ?? initial.first?.settingText,
+      defaultHelp: defaultHelp ?? (initial.isEmpty ? "none" : initial.map(\.settingText).joined(separator: ", "))
     ) { (texts, config) throws(SettingError) in
       var values: [Value] = []
       for text in texts { values.append(try Self.parse(text, name)) }

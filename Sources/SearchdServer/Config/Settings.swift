@@ -4,7 +4,9 @@
 public enum Settings {
   public static let all: [Setting] = [
     Setting(
-      "listen", \.listen, valueName: "addr",
+      "listen", \.listen, valueName: "addr", defaultText: ServerConfig.defaultListen.settingText,
+      defaultHelp:
+        "\(ServerConfig.defaultListen.settingText) when no tls-listen, proxy-listen or proxy-tls-listen is given",
       "Serve the search protocol on ADDR: HOST:PORT, [IPv6]:PORT or unix:/path. Repeatable; every address a host name resolves to is bound; port 0 picks one (logged)."
     ),
     Setting(

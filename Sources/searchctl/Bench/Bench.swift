@@ -95,32 +95,34 @@ struct Bench: ParsableCommand {
     let tlsTarget = try options.target(defaultPort: 65432)
     let endpoint = tlsTarget.endpoint
     let bodies = try requestBodies()
-    // A probe shows what the server answers; every reply of the run must match it.
-    var plans: [(request: [UInt8], reply: [UInt8]?)] = []
-    if kind == "keys" {
-      plans = bodies.map { ($0, nil) }
-    } else {
-      // On a PROXY listener the probe, too, starts with a header.
-      let header =
-        proxyHeader
-        ? ProxyHeader.encodeV2(
-          source: .ipv4([127, 0, 0, 1], port: 1), destination: BenchWorker.proxyAddress(try? endpoint.resolve().first))
-        : []
-      let f = Exchange.requestReply(
-        header + bodies[0], target: tlsTarget, timeout: options.timeout, output: options.output,
-        retryIfUnanswered: false)
-      let reply = Message.encode(
-        contentType: f.header.contentType ?? "", contentEncoding: f.header.contentEncoding ?? "", content: f.content,
-        byteorder: f.header.byteorder ?? "")
-      plans = [(bodies[0], reply)]
-    }
-    guard let target = (try? endpoint.resolve())?.first else { exitWith(.unavailable, "cannot resolve \(endpoint)") }
     let sources = try (bind?.split(separator: ",") ?? []).map { s -> SocketAddress in
       guard let a = try? Endpoint.host(String(s), port: 0).resolve().first else {
         throw ValidationError("bad --bind address \(s)")
       }
       return a
     }
+    // A probe shows what the server answers; every reply of the run must match it.
+    var plans: [(request: [UInt8], reply: [UInt8]?)] = []
+    if kind == "keys" {
+      plans = bodies.map { ($0, nil) }
+    } else {
+      // The probe comes from the first --bind address, and on a PROXY listener it, too,
+      // starts with a header.
+      let header =
+        proxyHeader
+        ? ProxyHeader.encodeV2(
+          source: BenchWorker.proxyAddress(sources.first ?? .ipv4(host: [127, 0, 0, 1], port: 1)),
+          destination: BenchWorker.proxyAddress(try? endpoint.resolve().first))
+        : []
+      let f = Exchange.requestReply(
+        header + bodies[0], target: tlsTarget, timeout: options.timeout, output: options.output,
+        retryIfUnanswered: false, source: sources.first)
+      let reply = Message.encode(
+        contentType: f.header.contentType ?? "", contentEncoding: f.header.contentEncoding ?? "", content: f.content,
+        byteorder: f.header.byteorder ?? "")
+      plans = [(bodies[0], reply)]
+    }
+    guard let target = (try? endpoint.resolve())?.first else { exitWith(.unavailable, "cannot resolve \(endpoint)") }
     let total = duration == nil ? (requests ?? 100_000) : nil
     let plan = BenchPlan(
       target: target, sources: sources, mode: BenchPlan.Mode(rawValue: mode)!, connections: connections,

@@ -64,9 +64,9 @@ final class SystemdSandbox {
     try run("systemctl", "show", "-p", name, "--value", unit).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
-  /// The journal entries of searchd, as JSON objects.
-  func journal(_ filters: String...) throws -> [[String: Any]] {
-    let args = ["journalctl", "-u", "searchd", "-o", "json", "--no-pager"] + filters
+  /// The journal entries of a unit (searchd's unless told), as JSON objects.
+  func journal(unit: String = "searchd", _ filters: String...) throws -> [[String: Any]] {
+    let args = ["journalctl", "-u", unit, "-o", "json", "--no-pager"] + filters
     let r = try runProcess(Self.script, ["exec", pid] + args)
     return r.stdout.split(separator: "\n").compactMap {
       (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]

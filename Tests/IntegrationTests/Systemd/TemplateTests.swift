@@ -2,32 +2,82 @@ import Foundation
 import Glibc
 import Testing
 
-/// deploy/'s replica template under the real systemd: searchd@a.service with deploy/a.conf
-/// serves its PROXY listener and its admin listener, and stops cleanly.
+/// deploy/'s fleet under the real systemd: three replicas from the searchd@.service
+/// template, deploy/haproxy.cfg in front of them, deploy/prometheus.yml's jobs scraping
+/// them and HAProxy; the client's own address in every replica's journal.
 extension SystemdTests {
   private static let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("deploy")
 
-  @Test func theReplicaTemplateServesAReplica() throws {
+  private func deployed(_ name: String) throws -> String {
+    try String(contentsOf: Self.deploy.appendingPathComponent(name), encoding: .utf8)
+  }
+
+  @Test func theReplicaTemplateRunsAFleetBehindHAProxy() throws {
     let sandbox = try SystemdSandbox()
+    let replicas = ["a", "b", "c"]
+    let replica = try deployed("a.conf")
+    var files = [("/etc/systemd/system/searchd@.service", try deployed("searchd@.service"))]
+    for (i, name) in replicas.enumerated() {
+      // b and c as a.conf says (65502/65512, 65503/65513); connection events, which name
+      // the peer, are logged at debug.
+      let conf = replica.replacingOccurrences(of: "65501", with: "\(65501 + i)")
+        .replacingOccurrences(of: "65511", with: "\(65511 + i)")
+      files.append(("/etc/searchd/\(name).conf", conf + "log-level = debug\n"))
+    }
     // The files go in as base64: the sandbox's /tmp is its own, and the repository may be in the host's.
-    for (source, destination) in [
-      ("searchd@.service", "/etc/systemd/system/searchd@.service"), ("a.conf", "/etc/searchd/a.conf"),
-    ] {
-      let text = try Data(contentsOf: Self.deploy.appendingPathComponent(source)).base64EncodedString()
-      let r = try sandbox.run("sh", "-c", "echo \(text) | base64 -d > \(destination)")
+    for (destination, text) in files {
+      let r = try sandbox.run("sh", "-c", "echo \(Data(text.utf8).base64EncodedString()) | base64 -d > \(destination)")
       #expect(r.status == 0, "\(r.stderr)")
     }
-    let started = try sandbox.run("sh", "-c", "systemctl daemon-reload && systemctl start searchd@a")
+    let units = replicas.map { "searchd@\($0)" }
+    let started = try sandbox.run(
+      "sh", "-c", "systemctl daemon-reload && systemctl start \(units.joined(separator: " "))")
     #expect(started.status == 0, "\(started.stderr)")
-    #expect(try sandbox.property("ActiveState", of: "searchd@a.service") == "active")
-    let ready = try runProcess(
-      URL(fileURLWithPath: "/usr/bin/python3"),
-      ["-c", "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:65511/readyz').read().decode())"])
-    #expect(ready.stdout == "ready\n\n", "\(ready.stdout)\(ready.stderr)")
-    let bench = try searchctl(["bench", "-p", "65501", "--proxy-header", "-c", "2", "-n", "100"])
-    #expect(bench.status == 0 && bench.stdout.contains("100 replies verified"), "\(bench.stdout)\(bench.stderr)")
-    try sandbox.run("systemctl", "stop", "searchd@a")
-    #expect(try sandbox.property("Result", of: "searchd@a.service") == "success")
+    for unit in units { #expect(try sandbox.property("ActiveState", of: unit + ".service") == "active") }
+
+    // deploy/haproxy.cfg as shipped, on free ports for its front and its exporter (the
+    // sandbox shares the host's loopback, where 65432 may be the shipped socket's), and
+    // within this machine's descriptor limit (20,000: maxconn 20000 needs twice that).
+    let (front, exporter) = (try unusedPort(), try unusedPort())
+    let haproxy = try HAProxy(
+      config: try deployed("haproxy.cfg").replacingOccurrences(of: "bind :65432", with: "bind 127.0.0.1:\(front)")
+        .replacingOccurrences(of: "127.0.0.1:8405", with: "127.0.0.1:\(exporter)")
+        .replacingOccurrences(of: "maxconn 20000", with: "maxconn 4000"))
+    #expect(haproxy.waitForListener(front), "\(haproxy.logText)")
+    let bench = try searchctl(["bench", "-p", "\(front)", "-c", "6", "-n", "600", "--bind", "127.0.0.2"])
+    #expect(bench.status == 0 && bench.stdout.contains("600 replies verified"), "\(bench.stdout)\(bench.stderr)")
+
+    // Each replica's journal names the client (127.0.0.2), not HAProxy (127.0.0.1): the
+    // bench's 6 connections and its probe, spread over the three.
+    var fromClient = 0
+    for unit in units {
+      // The search connections' (the admin listener's are HAProxy's checks and Prometheus's).
+      let peers = try sandbox.journal(unit: unit).filter { $0["SEARCHD_SERVICE"] as? String == "app" }
+        .compactMap { $0["SEARCHD_PEER"] as? String }
+      let clients = peers.filter { $0.hasPrefix("127.0.0.2:") }.count
+      #expect(clients > 0, "\(unit)'s journal names the client: \(peers.prefix(5))")
+      fromClient += clients
+    }
+    #expect(fromClient == 7)
+
+    // deploy/prometheus.yml's two jobs (on the exporter's port here).
+    let prometheus = try Prometheus(jobs: [("searchd", [65511, 65512, 65513]), ("haproxy", [exporter])])
+    var up: [(job: String, instance: String, value: Double)] = []
+    var total: Double?
+    var active: Double?
+    _ = prometheus.waitFor(60) {
+      up = prometheus.query("up")
+      total = prometheus.query("sum(searchd_requests_total{kind=\"search_hit\"})").first?.value
+      active = prometheus.query("haproxy_backend_active_servers{proxy=\"searchd\"}").first?.value
+      return up.count == 4 && up.allSatisfy { $0.value == 1 } && total == 601 && active == 3
+    }
+    #expect(up.count == 4 && up.allSatisfy { $0.value == 1 }, "up: \(up); \(prometheus.logText.suffix(2000))")
+    // The 600 searches and the bench's probe, summed over the three replicas.
+    #expect(total == 601, "searchd_requests_total summed: \(String(describing: total))")
+    #expect(active == 3, "HAProxy's exporter: \(String(describing: active)) active servers")
+
+    try sandbox.run("systemctl", "stop", units[0], units[1], units[2])
+    for unit in units { #expect(try sandbox.property("Result", of: unit + ".service") == "success") }
   }
 }
