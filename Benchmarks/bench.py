@@ -220,10 +220,11 @@ def available(peer, nio, have_redis):
 
 def interleaved(args, peers, run):
     """Runs every peer once per round, so a drift in the machine's load hits all peers
-    alike and the ratios stay fair; returns (peer, runs) in the peers' order."""
+    alike and the ratios stay fair, in the reverse order every other round, so being
+    first in a round favours none; returns (peer, runs) in the peers' order."""
     runs = {peer: [] for peer in peers}
-    for _ in range(args.runs):
-        for peer in peers:
+    for round in range(args.runs):
+        for peer in (peers if round % 2 == 0 else list(reversed(peers))):
             runs[peer].append(run(peer))
     return list(runs.items())
 
