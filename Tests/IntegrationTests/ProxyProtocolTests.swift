@@ -206,9 +206,9 @@ import Testing
       ["search", "-p", "\(frontTLS)", "--tls", "--cacert", certs.path("ca"), "--servername", "localhost", "morpheus"])
     #expect(overTLS.status == 0 && overTLS.stdout == morpheus + "\n", "\(overTLS.stderr)")
     #expect(daemon.waitForLog("searchd_peer=127.0.0.2:", timeout: 5) != nil, "the client's own address is logged")
-    // Each of the bench's 4 connections was accepted as 127.0.0.2, never as HAProxy's 127.0.0.1.
+    // The bench's 4 connections and its probe were accepted as 127.0.0.2, never as HAProxy's 127.0.0.1.
     let accepted = daemon.logText.split(separator: "\n").filter { $0.contains("connection accepted") }
-    #expect(accepted.filter { $0.contains("searchd_peer=127.0.0.2:") }.count == 4, "\(accepted)")
+    #expect(accepted.filter { $0.contains("searchd_peer=127.0.0.2:") }.count == 5, "\(accepted)")
     let counted = try failures(daemon)
     #expect(counted.values.reduce(0, +) == 0, "\(counted)")
   }
