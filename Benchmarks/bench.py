@@ -25,6 +25,7 @@ import re
 import resource
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -170,6 +171,34 @@ KINDS = {"hit": ["--kind", "hit"], "miss": ["--kind", "miss"], "binary": ["--kin
          "utf8": ["--kind", "search:\U0001F436"],
          # A miss whose query the client must escape (quotes, a backslash, a tab).
          "escaped": ["--kind", 'search:say "hi" \\ \t']}
+
+
+def frame(name, content, encoding="utf-8", content_type="text/json"):
+    """`--kind` for a request another client than the tutorial's might send: the frame
+    written to a file in OUT (the tutorial's framing, its header keys in its order)."""
+    header = json.dumps({"byteorder": "little", "content-type": content_type, "content-encoding": encoding,
+                         "content-length": len(content)}).encode()
+    os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, f"frame-{name}.bin")
+    with open(path, "wb") as f:
+        f.write(struct.pack(">H", len(header)) + header + content)
+    return ["--kind", f"frame:{path}"]
+
+
+# Searches spelled otherwise (compact, keys reordered, spaced, UTF-16 and UTF-32 as
+# Python's codecs write them), and a well-framed request that gets an error reply.
+SPELLINGS = {
+    "compact": lambda: frame("compact", json.dumps({"value": "morpheus", "action": "search"},
+                                                   separators=(",", ":")).encode()),
+    "spaced": lambda: frame("spaced", b'{ "action" :\t"search" ,\n  "value" : "needle" }\n'),
+    "utf16": lambda: frame("utf16", json.dumps({"action": "search", "value": "morpheus"}).encode("utf-16"),
+                           "utf-16"),
+    "utf16-miss": lambda: frame("utf16-miss", json.dumps({"action": "search", "value": "needle \U0001F436"},
+                                                         ensure_ascii=False).encode("utf-16-be"), "utf-16-be"),
+    "utf32": lambda: frame("utf32", json.dumps({"action": "search", "value": "morpheus"}).encode("utf-32"),
+                           "utf-32"),
+    "error": lambda: frame("error", json.dumps({"action": "frobnicate", "value": "morpheus"}).encode()),
+}
 
 
 def searchctl_bench(bins, port, conns, pipeline, seconds, pinned, mode="keepalive", rate=None, kind="hit"):
@@ -363,9 +392,10 @@ def allocations(bins, requests=200_000):
     read = lambda: int.from_bytes(open(counter, "rb").read(8), "little")
     out = {}
     try:
-        for kind, pipeline in [(k, p) for k in ("hit", "miss", "binary", "binary4k", "utf8", "escaped")
+        kinds = {**KINDS, **{name: make() for name, make in SPELLINGS.items()}}
+        for kind, pipeline in [(k, p) for k in ("hit", "miss", "binary", "binary4k", "utf8", "escaped", *SPELLINGS)
                                  for p in (1, 16)]:
-            argv = [f"{bins}/searchctl", "bench", "-p", str(srv.port), "-c", "10", "-P", str(pipeline), *KINDS[kind]]
+            argv = [f"{bins}/searchctl", "bench", "-p", str(srv.port), "-c", "10", "-P", str(pipeline), *kinds[kind]]
             sh(argv + ["-n", "20000"])  # warm up: buffers grown, tables built
             before = read()
             sh(argv + ["-n", str(requests)])

@@ -3,15 +3,33 @@
 /// the fuzz target check it); the fixed parts are taken from `Reply` once, so the two
 /// cannot drift apart.
 public enum DirectReply {
-  /// `No match for "Q".`, the query escaped as JSON writes it (`escapedLength` bytes,
-  /// measured once by `miss`).
-  case noMatch(query: UnsafeRawBufferPointer, escapedLength: Int)
+  /// A result quoting the request: `No match for "Q".` or `Error: invalid action "A".`,
+  /// the quoted bytes escaped as JSON writes them (`escapedLength` bytes, measured once).
+  case quoting(Quote, text: UnsafeRawBufferPointer, escapedLength: Int)
   /// `First 10 bytes of request: ` and the first ten bytes of the content.
   case binary(content: UnsafeRawBufferPointer)
 
+  /// What a `quoting` reply says around the quoted bytes.
+  public enum Quote: Sendable {
+    case noMatch, invalidAction
+
+    /// The reply's content before and after the quoted bytes, from `Reply`.
+    fileprivate var around: (prefix: [UInt8], suffix: [UInt8]) {
+      switch self {
+      case .noMatch: return DirectReply.noMatchAround
+      case .invalidAction: return DirectReply.invalidActionAround
+      }
+    }
+  }
+
   /// The reply to a miss of `query`.
   public static func miss(query: UnsafeRawBufferPointer) -> DirectReply {
-    .noMatch(query: query, escapedLength: JSONWriter.escapedLength(query))
+    .quoting(.noMatch, text: query, escapedLength: JSONWriter.escapedLength(query))
+  }
+
+  /// The reply to an action other than search or stats, as the reference answers it.
+  public static func invalidAction(_ action: UnsafeRawBufferPointer) -> DirectReply {
+    .quoting(.invalidAction, text: action, escapedLength: JSONWriter.escapedLength(action))
   }
 
   /// The length of a JSON reply's frame before its content: the 2-byte length and the
@@ -42,8 +60,9 @@ public enum DirectReply {
   /// The reply's length.
   public var count: Int {
     switch self {
-    case .noMatch(_, let escaped):
-      let content = Self.noMatchAround.prefix.count + escaped + Self.noMatchAround.suffix.count
+    case .quoting(let quote, _, let escaped):
+      let around = quote.around
+      let content = around.prefix.count + escaped + around.suffix.count
       return Self.jsonHeadCount(contentLength: content) + content
     case .binary(let c):
       return Self.binaryHeads[min(c.count, 10)].count + min(c.count, 10)
@@ -54,11 +73,12 @@ public enum DirectReply {
   public func write(into out: UnsafeMutableRawBufferPointer) {
     var w = Writer(out: out)
     switch self {
-    case .noMatch(let q, let escaped):
-      w.jsonHead(contentLength: Self.noMatchAround.prefix.count + escaped + Self.noMatchAround.suffix.count)
-      w.bytes(Self.noMatchAround.prefix)
+    case .quoting(let quote, let q, let escaped):
+      let around = quote.around
+      w.jsonHead(contentLength: around.prefix.count + escaped + around.suffix.count)
+      w.bytes(around.prefix)
       w.escaped(q, length: escaped)
-      w.bytes(Self.noMatchAround.suffix)
+      w.bytes(around.suffix)
     case .binary(let c):
       let n = min(c.count, 10)
       w.bytes(Self.binaryHeads[n])
@@ -76,11 +96,17 @@ public enum DirectReply {
   }()
 
   /// The miss reply's content around the query.
-  private static let noMatchAround: (prefix: [UInt8], suffix: [UInt8]) = {
-    let content = Array(Reply.noMatch(query: [UInt8(ascii: "Q")]).dropFirst(2 + jsonHeaderHead.count + 3))
+  fileprivate static let noMatchAround = around(Reply.noMatch(query: [UInt8(ascii: "Q")]))
+  /// The invalid-action reply's content around the action.
+  fileprivate static let invalidActionAround = around(Reply.invalidAction("Q"))
+
+  /// A reply quoting `Q`: its content (after the 2-byte length and the header) split
+  /// around the `Q`.
+  private static func around(_ reply: [UInt8]) -> (prefix: [UInt8], suffix: [UInt8]) {
+    let content = Array(reply.dropFirst(2 + (Int(reply[0]) << 8 | Int(reply[1]))))
     let at = content.firstIndex(of: UInt8(ascii: "Q"))!
     return (Array(content[..<at]), Array(content[(at + 1)...]))
-  }()
+  }
 
   /// The binary reply before its echoed bytes, for each count of them (0 to 10).
   private static let binaryHeads: [[UInt8]] = (0...10).map { n in

@@ -4,7 +4,8 @@ import Glibc
 /// buffer, allocating nothing: a complete frame with a plain header (the four keys once
 /// each, ASCII strings without escapes, a decimal content-length) that is either a search
 /// (`text/json`, `utf-8`, content `{"action": "search", "value": "<UTF-8, escapes
-/// allowed>"}`, any key order and whitespace) or binary (any other content type). It applies the decoder's own rules (`WireLimits`' refusals, `Header.Key`,
+/// allowed>"}`, any key order and whitespace; or the same in `utf-16` or `utf-32`,
+/// transcoded into a reused buffer) or binary (any other content type). It applies the decoder's own rules (`WireLimits`' refusals, `Header.Key`,
 /// `Message.jsonType`, JSON whitespace); anything else, however slightly different, gets
 /// nil and `decode` decides, errors included. So it only has to be right on what it
 /// accepts, which the tests and the fuzz target check against `decode`.
@@ -19,6 +20,12 @@ extension FrameDecoder {
       case escapedSearch(query: Range<Int>)
       /// A binary request; its content.
       case binary(content: Range<Int>)
+      /// A search in UTF-16 or UTF-32: the query, in UTF-8 with escapes resolved, is the
+      /// memo's `resolvedQuery`.
+      case transcodedSearch
+      /// An action other than search and stats (the name printable ASCII); answered as the
+      /// reference does, `Error: invalid action "A".`
+      case unknownAction(action: Range<Int>)
     }
     public var frameLength: Int
     public var kind: Kind
@@ -30,10 +37,12 @@ extension FrameDecoder {
   /// decoder of whichever connection is being served.
   public struct HeaderMemo: Sendable {
     fileprivate var bytes: [UInt8] = []
-    fileprivate var fields = PlainHeader(contentLength: 0, isJSON: false)
-    /// The last escaped query the accelerator found, resolved: valid until it looks at
-    /// the next request.
+    fileprivate var fields = PlainHeader(contentLength: 0, isJSON: false, encoding: .utf8)
+    /// The last escaped or transcoded query the accelerator found, resolved: valid until
+    /// it looks at the next request.
     fileprivate var scratch: [UInt8] = []
+    /// The last UTF-16 or UTF-32 content, in UTF-8: reused, so it allocates only to grow.
+    fileprivate var transcoded: [UInt8] = []
     public var resolvedQuery: UnsafeRawBufferPointer { scratch.withUnsafeBytes { $0 } }
     fileprivate static let capacity = 256
 
@@ -88,7 +97,7 @@ extension FrameDecoder {
     if memo.matches(header) {
       fields = memo.fields
     } else {
-      var s = Scanner(bytes: bytes, index: 2, end: 2 + headerLength)
+      var s = PlainScanner(bytes: bytes, index: 2, end: 2 + headerLength)
       guard let f = s.header(), s.index == s.end else { return .other }
       fields = f
       memo.remember(header, f)
@@ -100,17 +109,55 @@ extension FrameDecoder {
     guard fields.isJSON else {
       return .request(PlainRequest(frameLength: frameLength, kind: .binary(content: contentStart..<frameLength)))
     }
+    guard fields.encoding == .utf8 else {
+      let content = UnsafeRawBufferPointer(rebasing: bytes[contentStart..<frameLength])
+      return transcodedSearch(content, fields.encoding, frameLength: frameLength, memo: &memo)
+    }
     if let query = Self.tutorialContent(bytes, from: contentStart, to: frameLength) {
       return .request(PlainRequest(frameLength: frameLength, kind: .search(query: query)))
     }
-    var c = Scanner(bytes: bytes, index: contentStart, end: frameLength)
-    guard let (query, escaped) = c.searchContent(), c.index == c.end else { return .other }
-    guard escaped else { return .request(PlainRequest(frameLength: frameLength, kind: .search(query: query))) }
-    // Valid escapes only (the full decoder refuses the rest, a lone surrogate say).
-    guard JSONParser.unescape(UnsafeRawBufferPointer(rebasing: bytes[query]), into: &memo.scratch) else {
-      return .other
+    var c = PlainScanner(bytes: bytes, index: contentStart, end: frameLength)
+    guard let content = c.requestContent(), c.index == c.end else { return .other }
+    switch content {
+    case .search(let query, let escaped):
+      guard escaped else { return .request(PlainRequest(frameLength: frameLength, kind: .search(query: query))) }
+      // Valid escapes only (the full decoder refuses the rest, a lone surrogate say).
+      guard JSONParser.unescape(UnsafeRawBufferPointer(rebasing: bytes[query]), into: &memo.scratch) else {
+        return .other
+      }
+      return .request(PlainRequest(frameLength: frameLength, kind: .escapedSearch(query: query)))
+    case .otherAction(let action, let value):
+      if let (v, escaped) = value, escaped {
+        guard JSONParser.unescape(UnsafeRawBufferPointer(rebasing: bytes[v]), into: &memo.scratch) else {
+          return .other
+        }
+      }
+      return .request(PlainRequest(frameLength: frameLength, kind: .unknownAction(action: action)))
     }
-    return .request(PlainRequest(frameLength: frameLength, kind: .escapedSearch(query: query)))
+  }
+
+  /// A search in UTF-16 or UTF-32 (as Python's codecs write it, a byte-order mark
+  /// included): transcoded into the memo's buffer and scanned as UTF-8 content is.
+  private static func transcodedSearch(
+    _ content: UnsafeRawBufferPointer, _ encoding: TextEncoding, frameLength: Int, memo: inout HeaderMemo
+  ) -> PlainOutcome {
+    // Out of the memo while it is read, so the query can be written into the memo's scratch.
+    var text: [UInt8] = []
+    swap(&text, &memo.transcoded)
+    defer { swap(&text, &memo.transcoded) }
+    guard encoding.transcodeToUTF8(content, into: &text) else { return .other }
+    let found = text.withUnsafeBytes { t -> Bool in
+      var c = PlainScanner(bytes: t, index: 0, end: t.count)
+      // Other actions in these encodings are the full decoder's (their names would have
+      // to outlive this buffer).
+      guard case .search(let query, let escaped)? = c.requestContent(), c.index == c.end else { return false }
+      let written = UnsafeRawBufferPointer(rebasing: t[query])
+      if escaped { return JSONParser.unescape(written, into: &memo.scratch) }
+      memo.scratch.removeAll(keepingCapacity: true)
+      memo.scratch.append(contentsOf: written)
+      return true
+    }
+    return found ? .request(PlainRequest(frameLength: frameLength, kind: .transcodedSearch)) : .other
   }
 
   /// The content exactly as the tutorial's client (Python's json.dumps) writes it — one
@@ -136,151 +183,4 @@ extension FrameDecoder {
     }
     return valueStart..<valueEnd
   }
-
-  private struct Scanner {
-    let bytes: UnsafeRawBufferPointer
-    var index: Int
-    let end: Int
-
-    private static let quote = UInt8(ascii: "\"")
-
-    mutating func skipWhitespace() {
-      while index < end && bytes[index].isJSONWhitespace { index += 1 }
-    }
-
-    mutating func take(_ byte: UInt8) -> Bool {
-      skipWhitespace()
-      guard index < end, bytes[index] == byte else { return false }
-      index += 1
-      return true
-    }
-
-    /// A string without escapes or controls, of printable ASCII; its bytes' range (quotes
-    /// excluded).
-    mutating func plainString() -> Range<Int>? {
-      guard let (range, escaped) = string(utf8: false), !escaped else { return nil }
-      return range
-    }
-
-    /// A string without controls, of printable ASCII (or, with `utf8`, of well-formed
-    /// UTF-8 and escapes, which the caller checks); its bytes' range (quotes excluded) and
-    /// whether it holds escapes.
-    mutating func string(utf8: Bool) -> (Range<Int>, escaped: Bool)? {
-      guard take(Self.quote) else { return nil }
-      let start = index
-      var ascii = true
-      var escaped = false
-      while index < end {
-        let b = bytes[index]
-        if b == Self.quote {
-          index += 1
-          let range = start..<(index - 1)
-          guard ascii || UTF8Validation.isValid(UnsafeRawBufferPointer(rebasing: bytes[range])) else { return nil }
-          return (range, escaped)
-        }
-        if b == UInt8(ascii: "\\") {
-          // Skipped here, checked whole by the caller.
-          guard utf8, index + 1 < end else { return nil }
-          escaped = true
-          index += 2
-          continue
-        }
-        guard b >= 0x20, utf8 || b < 0x7F else { return nil }
-        if b >= 0x80 { ascii = false }
-        index += 1
-      }
-      return nil
-    }
-
-    func equals(_ range: Range<Int>, _ literal: StaticString) -> Bool {
-      guard range.count == literal.utf8CodeUnitCount else { return false }
-      let p = literal.utf8Start
-      for i in 0..<range.count where bytes[range.lowerBound + i] != p[i] { return false }
-      return true
-    }
-
-    /// A decimal integer as JSON writes one (no sign, no leading zero, no fraction or
-    /// exponent), short enough not to overflow.
-    mutating func plainInteger() -> Int? {
-      skipWhitespace()
-      let start = index
-      var value = 0
-      while index < end, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-        // Past 9 digits it is refused below; stop counting before it could overflow.
-        if index - start < 9 { value = value * 10 + Int(bytes[index] - UInt8(ascii: "0")) }
-        index += 1
-      }
-      let digits = index - start
-      guard digits > 0, digits <= 9, digits == 1 || bytes[start] != UInt8(ascii: "0") else { return nil }
-      return value
-    }
-
-    /// `{` key `:` value (`,` key `:` value)* `}` over the four header keys, each once: a
-    /// JSON request must be in UTF-8 (the accelerator decodes nothing else), a binary one
-    /// may name any encoding.
-    mutating func header() -> PlainHeader? {
-      guard take(UInt8(ascii: "{")) else { return nil }
-      var seen = 0
-      var contentLength = -1
-      var isJSON = false
-      var isUTF8 = false
-      repeat {
-        guard let key = plainString(), take(UInt8(ascii: ":")) else { return nil }
-        let bit: Int
-        if equals(key, Header.Key.contentLength) {
-          bit = 1
-          guard let n = plainInteger() else { return nil }
-          contentLength = n
-        } else if equals(key, Header.Key.contentType) {
-          bit = 2
-          guard let v = plainString() else { return nil }
-          isJSON = equals(v, Message.jsonTypeLiteral)
-        } else if equals(key, Header.Key.contentEncoding) {
-          bit = 4
-          guard let v = plainString() else { return nil }
-          isUTF8 = equals(v, TextEncoding.utf8Name)
-        } else if equals(key, Header.Key.byteorder) {
-          bit = 8
-          guard plainString() != nil else { return nil }
-        } else {
-          return nil
-        }
-        guard seen & bit == 0 else { return nil }
-        seen |= bit
-      } while take(UInt8(ascii: ","))
-      guard take(UInt8(ascii: "}")), seen == 15, !isJSON || isUTF8 else { return nil }
-      skipWhitespace()
-      return PlainHeader(contentLength: contentLength, isJSON: isJSON)
-    }
-
-    /// `{"action": "search", "value": "..."}`, the two keys in either order, each once;
-    /// the query's range and whether it is written with escapes.
-    mutating func searchContent() -> (Range<Int>, escaped: Bool)? {
-      guard take(UInt8(ascii: "{")) else { return nil }
-      var sawAction = false
-      var query: (Range<Int>, escaped: Bool)?
-      repeat {
-        guard let key = plainString(), take(UInt8(ascii: ":")) else { return nil }
-        if equals(key, "action") {
-          guard !sawAction, let value = plainString(), equals(value, "search") else { return nil }
-          sawAction = true
-        } else if equals(key, "value") {
-          guard query == nil, let value = string(utf8: true) else { return nil }
-          query = value
-        } else {
-          return nil
-        }
-      } while take(UInt8(ascii: ","))
-      guard take(UInt8(ascii: "}")), sawAction else { return nil }
-      skipWhitespace()
-      return query
-    }
-  }
-}
-
-/// What the accelerator needs of a plain header.
-struct PlainHeader: Sendable {
-  var contentLength: Int
-  /// `text/json` (in UTF-8): a search, if its content says so; otherwise binary.
-  var isJSON: Bool
 }

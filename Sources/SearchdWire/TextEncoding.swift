@@ -41,46 +41,89 @@ public enum TextEncoding: Sendable, Equatable {
       out.reserveCapacity(bytes.count)
       for b in bytes { out.append(contentsOf: UTF8.encode(Unicode.Scalar(b))!) }
       return out
-    case .utf16(let be):
-      guard bytes.count % 2 == 0 else { return nil }
-      var units = stride(from: 0, to: bytes.count, by: 2).map { UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8 }
-      var bigEndian = be ?? false
-      if be == nil, let first = units.first {
-        // A byte-order mark decides, and is not part of the text; without one, this host's order.
-        if first == 0xFEFF {
-          units.removeFirst()
-        } else if first == 0xFFFE {
-          bigEndian = true
-          units.removeFirst()
-        }
-      }
-      if bigEndian { units = units.map { $0.byteSwapped } }
-      return Self.transcode(units, from: UTF16.self)
-    case .utf32(let be):
-      guard bytes.count % 4 == 0 else { return nil }
-      var units = stride(from: 0, to: bytes.count, by: 4).map {
-        UInt32(bytes[$0]) | UInt32(bytes[$0 + 1]) << 8 | UInt32(bytes[$0 + 2]) << 16 | UInt32(bytes[$0 + 3]) << 24
-      }
-      var bigEndian = be ?? false
-      if be == nil, let first = units.first {
-        if first == 0xFEFF {
-          units.removeFirst()
-        } else if first == 0xFFFE_0000 {
-          bigEndian = true
-          units.removeFirst()
-        }
-      }
-      if bigEndian { units = units.map { $0.byteSwapped } }
-      return Self.transcode(units, from: UTF32.self)
+    case .utf16, .utf32:
+      var out: [UInt8] = []
+      out.reserveCapacity(bytes.count)
+      let ok = bytes.withUnsafeBytes { transcodeToUTF8($0, into: &out) }
+      return ok ? out : nil
     }
   }
 
-  private static func transcode<C: UnicodeCodec>(_ units: [C.CodeUnit], from: C.Type) -> [UInt8]? {
-    var out: [UInt8] = []
-    out.reserveCapacity(units.count)
-    let failed = Swift.transcode(units.makeIterator(), from: C.self, to: UTF8.self, stoppingOnError: true) {
-      out.append($0)
+  /// UTF-16 or UTF-32 content as UTF-8 into `out` (emptied first, its capacity kept: a
+  /// reused buffer allocates nothing once grown); false if it is not valid in this
+  /// encoding. A byte-order mark decides the order where the name does not, and is not part
+  /// of the text; without either, this host's order (little-endian), as Python's codecs.
+  public func transcodeToUTF8(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+    out.removeAll(keepingCapacity: true)
+    switch self {
+    case .utf16(let named):
+      guard bytes.count % 2 == 0 else { return false }
+      let (start, big) = Self.byteOrder(bytes, named: named, width: 2)
+      var at = start
+      while at < bytes.count {
+        var scalar = Self.unit16(bytes, at, big)
+        at += 2
+        if scalar & 0xF800 == 0xD800 {
+          // A high surrogate and then a low one, or the text is not UTF-16.
+          guard scalar < 0xDC00, at < bytes.count else { return false }
+          let low = Self.unit16(bytes, at, big)
+          guard low & 0xFC00 == 0xDC00 else { return false }
+          at += 2
+          scalar = 0x10000 + ((scalar - 0xD800) << 10 | (low - 0xDC00))
+        }
+        Self.appendUTF8(scalar, to: &out)
+      }
+      return true
+    case .utf32(let named):
+      guard bytes.count % 4 == 0 else { return false }
+      let (start, big) = Self.byteOrder(bytes, named: named, width: 4)
+      var at = start
+      while at < bytes.count {
+        let b = (UInt32(bytes[at]), UInt32(bytes[at + 1]), UInt32(bytes[at + 2]), UInt32(bytes[at + 3]))
+        let scalar = big ? b.0 << 24 | b.1 << 16 | b.2 << 8 | b.3 : b.3 << 24 | b.2 << 16 | b.1 << 8 | b.0
+        guard scalar <= 0x10FFFF, scalar & 0xFFFF_F800 != 0xD800 else { return false }
+        Self.appendUTF8(scalar, to: &out)
+        at += 4
+      }
+      return true
+    default:
+      return false
     }
-    return failed ? nil : out
+  }
+
+  /// Where the text starts and whether it is big-endian: the name's order, or a leading
+  /// byte-order mark's (skipped), or little-endian.
+  private static func byteOrder(_ bytes: UnsafeRawBufferPointer, named: Bool?, width: Int) -> (Int, Bool) {
+    if let named { return (0, named) }
+    guard bytes.count >= width else { return (0, false) }
+    let (b0, b1) = (bytes[0], bytes[1])
+    let wide = width == 2 || (bytes[2] == 0 && bytes[3] == 0)
+    if b0 == 0xFF && b1 == 0xFE && wide { return (width, false) }
+    if width == 2 && b0 == 0xFE && b1 == 0xFF { return (width, true) }
+    if width == 4 && b0 == 0 && b1 == 0 && bytes[2] == 0xFE && bytes[3] == 0xFF { return (width, true) }
+    return (0, false)
+  }
+
+  @inline(__always) private static func unit16(_ bytes: UnsafeRawBufferPointer, _ i: Int, _ big: Bool) -> UInt32 {
+    big ? UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1]) : UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8
+  }
+
+  private static func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
+    switch scalar {
+    case ..<0x80:
+      out.append(UInt8(scalar))
+    case ..<0x800:
+      out.append(UInt8(0xC0 | scalar >> 6))
+      out.append(UInt8(0x80 | scalar & 0x3F))
+    case ..<0x10000:
+      out.append(UInt8(0xE0 | scalar >> 12))
+      out.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+      out.append(UInt8(0x80 | scalar & 0x3F))
+    default:
+      out.append(UInt8(0xF0 | scalar >> 18))
+      out.append(UInt8(0x80 | scalar >> 12 & 0x3F))
+      out.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+      out.append(UInt8(0x80 | scalar & 0x3F))
+    }
   }
 }

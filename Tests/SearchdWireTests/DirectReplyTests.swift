@@ -34,6 +34,21 @@ import Testing
     #expect(wrong.isEmpty, "\(wrong)")
   }
 
+  /// Action names of every length across the digit boundaries, of printable ASCII (the
+  /// accelerator's), and with what JSON escapes.
+  @Test func anUnknownActionIsReplysInvalidAction() {
+    var wrong: [String] = []
+    for length in [0, 1, 5, 60, 61, 62, 63, 200, 1000, 5000] {
+      let action = String((0..<length).map { Character(Unicode.Scalar(UInt8(0x20 + ($0 * 7) % 0x5F))) })
+      for name in [action, action + "\"\\\n\u{1}"] {
+        Array(name.utf8).withUnsafeBytes { a in
+          if bytes(.invalidAction(a)) != Reply.invalidAction(name) { wrong.append("\(name.utf8.count)") }
+        }
+      }
+    }
+    #expect(wrong.isEmpty, "\(wrong)")
+  }
+
   @Test func aBinaryEchoIsReplysBinary() {
     for size in [0, 1, 3, 9, 10, 11, 100, 4096] {
       let content = (0..<size).map { UInt8(truncatingIfNeeded: $0 * 7) }

@@ -21,6 +21,10 @@ import Testing
           #expect(JSONParser.unescape(UnsafeRawBufferPointer(rebasing: raw[q]), into: &query))
           return ($0.frameLength, Request.search(query: query))
         case .binary(let c): return ($0.frameLength, Request.binary(content: Array(raw[c])))
+        case .transcodedSearch:
+          return ($0.frameLength, Request.search(query: Array(memo.value.resolvedQuery)))
+        case .unknownAction(let a):
+          return ($0.frameLength, Request.unknownAction(String(decoding: raw[a], as: UTF8.self)))
         }
       }
     }
@@ -95,6 +99,82 @@ import Testing
     }
   }
 
+  /// Searches in UTF-16 and UTF-32 as Python's codecs write them (the bare names with a
+  /// byte-order mark, either order) are transcoded and agree with the full decoder;
+  /// malformed ones are left to it.
+  @Test func utf16And32SearchesAreRecognised() {
+    func units16(_ text: String, big: Bool) -> [UInt8] {
+      text.utf16.flatMap { big ? [UInt8($0 >> 8), UInt8($0 & 0xFF)] : [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+    }
+    func units32(_ text: String, big: Bool) -> [UInt8] {
+      text.unicodeScalars.flatMap { s -> [UInt8] in
+        let v = s.value
+        let le = [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)]
+        return big ? le.reversed() : le
+      }
+    }
+    for query in ["morpheus", "caf\u{E9}", "\u{1F436} dog", #"say "hi" \ "#, ""] {
+      var json: [UInt8] = []
+      JSONWriter.appendObject(["value": .string(query), "action": .string("search")], to: &json)
+      let text = String(decoding: json, as: UTF8.self)
+      let spellings: [(String, [UInt8])] = [
+        ("utf-16", [0xFF, 0xFE] + units16(text, big: false)), ("utf-16", [0xFE, 0xFF] + units16(text, big: true)),
+        ("utf-16", units16(text, big: false)), ("utf-16-le", units16(text, big: false)),
+        ("utf-16-be", units16(text, big: true)), ("utf-32", [0xFF, 0xFE, 0, 0] + units32(text, big: false)),
+        ("utf-32", [0, 0, 0xFE, 0xFF] + units32(text, big: true)), ("utf-32-le", units32(text, big: false)),
+        ("utf-32-be", units32(text, big: true)),
+      ]
+      for (name, content) in spellings {
+        let bytes = Message.encode(contentType: "text/json", contentEncoding: name, content: content)
+        #expect(quick(bytes)?.request == .search(query: Array(query.utf8)), "\(name): \(query)")
+        expectAgreement(bytes)
+      }
+    }
+    let prefix16 = units16(#"{"action": "search", "value": ""#, big: false)
+    let suffix16 = units16(#""}"#, big: false)
+    let malformed: [(String, [UInt8])] = [
+      ("utf-16", prefix16 + [0x00, 0xD8, 0x61, 0x00] + suffix16),  // a high surrogate, then "a"
+      ("utf-16", prefix16 + [0x00, 0xDC] + suffix16),  // a lone low surrogate
+      ("utf-16-le", prefix16 + [0x61] + suffix16),  // an odd length
+      (
+        "utf-32-le",
+        units32(#"{"action": "search", "value": ""#, big: false) + [0, 0, 0x11, 0] + units32(#""}"#, big: false)
+      ),
+      (
+        "utf-32-le",
+        units32(#"{"action": "search", "value": ""#, big: false) + [0, 0xD8, 0, 0] + units32(#""}"#, big: false)
+      ),
+    ]
+    for (name, content) in malformed {
+      let bytes = Message.encode(contentType: "text/json", contentEncoding: name, content: content)
+      #expect(quick(bytes) == nil, "\(name): \(content)")
+      #expect(full(bytes) == nil, "the full decoder refuses it too")
+    }
+  }
+
+  /// Actions other than search and stats, written plainly, are answered in place, as
+  /// the full decoder would answer them; stats, and escaped or odd ones, are left to it.
+  @Test func unknownActionsAreRecognised() {
+    for content in [
+      #"{"action": "find", "value": "x"}"#, #"{"value":"a\u00e9","action":"frobnicate"}"#, #"{"action": "x"}"#,
+      #"{ "action" : "" , "value" : "" }"#, #"{"action": "Search", "value": "morpheus"}"#,
+    ] {
+      let bytes = Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: Array(content.utf8))
+      guard case .unknownAction? = quick(bytes)?.request else {
+        Issue.record("\(content) was not recognised")
+        continue
+      }
+      expectAgreement(bytes)
+    }
+    for content in [
+      #"{"action": "stats", "value": ""}"#, #"{"action": "fi\u006ed", "value": "x"}"#,
+      #"{"action": "find", "value": "\x"}"#, #"{"action": "find", "action": "x"}"#,
+    ] {
+      let bytes = Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: Array(content.utf8))
+      #expect(quick(bytes) == nil, "\(content)")
+    }
+  }
+
   /// The validator agrees with the standard library's on every short sequence of
   /// interesting bytes and on random ones.
   @Test func utf8ValidationAgreesWithTheStandardLibrary() {
@@ -146,7 +226,7 @@ import Testing
     #"{"action": "search", "value": "\ud800"}"#, #"{"action": "search", "value": "\x"}"#,
     #"{"action": "search", "value": "\udc00\ud800"}"#, #"{"action": "search", "value": "a\"}"#,
     #"{"action": "search", "value": "x", "value": "y"}"#, #"{"action": "search", "action": "search", "value": "x"}"#,
-    #"{"action": "find", "value": "x"}"#, #"{"action": "search"}"#, #"{"action": "search", "value": 7}"#,
+    #"{"action": "find", "value": 7}"#, #"{"action": "search"}"#, #"{"action": "search", "value": 7}"#,
     #"{"action": "search", "value": "x", "extra": 1}"#, #"{"action": "stats"}"#, "[1]", "{}", "not json",
   ])
   func otherContentIsLeftToTheFullDecoder(_ content: String) {
@@ -155,7 +235,7 @@ import Testing
   }
 
   @Test(arguments: [
-    #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-16", "content-length": 2}"#,
+    #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "UTF-16", "content-length": 2}"#,
     #"{"byteorder": 1, "content-type": "text/json", "content-encoding": "utf-8", "content-length": 2}"#,
     #"{"content-type": "text/json", "content-encoding": "utf-8", "content-length": 2}"#,
     #"{"byteorder": "l", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 02}"#,

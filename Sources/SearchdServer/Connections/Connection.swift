@@ -203,6 +203,7 @@ final class Connection: EventHandler, ServedConnection {
       switch query {
       case .search(let q): return handler.search(q)
       case .binary(let c): return handler.binary(c)
+      case .unknownAction(let a): return handler.invalidAction(a)
       case .frame: break
       }
       let answered = handler.answer(query, trusted: trusted)

@@ -161,8 +161,9 @@ public struct ConnectionState {
         let answer: Answer
         switch m.kind {
         case .search(let q): answer = respond(.search(UnsafeRawBufferPointer(rebasing: rest[q])))
-        case .escapedSearch: answer = respond(.search(memo.resolvedQuery))
+        case .escapedSearch, .transcodedSearch: answer = respond(.search(memo.resolvedQuery))
         case .binary(let c): answer = respond(.binary(UnsafeRawBufferPointer(rebasing: rest[c])))
+        case .unknownAction(let a): answer = respond(.unknownAction(UnsafeRawBufferPointer(rebasing: rest[a])))
         }
         let count = answer.count
         guard output.pendingBytes + count <= limits.maxOutputBytes else {

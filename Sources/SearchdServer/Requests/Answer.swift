@@ -43,10 +43,12 @@ public enum Answer {
   }
 }
 
-/// What the decoder handed over: a search or binary request recognised in place (its
-/// query's or content's bytes, valid for the call), or a whole frame for the full parse.
+/// What the decoder handed over: a search, binary or unknown-action request recognised
+/// in place (its query's, content's or action's bytes, valid for the call), or a whole
+/// frame for the full parse.
 public enum Query {
   case search(UnsafeRawBufferPointer)
   case binary(UnsafeRawBufferPointer)
+  case unknownAction(UnsafeRawBufferPointer)
   case frame(Frame)
 }

@@ -36,6 +36,8 @@ public struct RequestHandler: Sendable {
     switch query {
     case .search(let q): return Answered(answer: search(q), action: "search", error: nil)
     case .binary(let c): return Answered(answer: binary(c), action: "binary", error: nil)
+    case .unknownAction(let a):
+      return Answered(answer: invalidAction(a), action: String(decoding: a, as: UTF8.self), error: nil)
     case .frame(let frame):
       let request: Request
       do throws(WireError) {
@@ -63,6 +65,13 @@ public struct RequestHandler: Sendable {
   @inline(__always) public func binary(_ content: UnsafeRawBufferPointer) -> Answer {
     counters.count(.binary)
     return .direct(.binary(content: content))
+  }
+
+  /// An action other than search and stats, answered as the reference does, written into
+  /// the output: nothing allocated.
+  @inline(__always) public func invalidAction(_ action: UnsafeRawBufferPointer) -> Answer {
+    counters.count(.invalidAction)
+    return .direct(.invalidAction(action))
   }
 
   private func answer(_ request: Request, trusted: Bool) -> Answered {

@@ -29,7 +29,10 @@ struct Bench: ParsableCommand {
   @Option(help: "keepalive or per-connection.")
   var mode: String = "keepalive"
 
-  @Option(help: "What to ask: hit (morpheus), miss, binary, keys (--keys FILE), or search:VALUE.")
+  @Option(
+    help:
+      "What to ask: hit (morpheus), miss, binary, keys (--keys FILE), search:VALUE, or frame:FILE (a whole request frame, sent as is)."
+  )
   var kind = "hit"
 
   @Option(help: "Content bytes of a binary request.")
@@ -85,6 +88,12 @@ struct Bench: ParsableCommand {
       let list = text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
       guard !list.isEmpty else { exitWith(.usage, "\(keys!) holds no keys") }
       return list.map { Request.encodeSearch($0) }
+    case _ where kind.hasPrefix("frame:"):
+      let path = String(kind.dropFirst(6))
+      guard let frame = FileManager.default.contents(atPath: path), !frame.isEmpty else {
+        exitWith(.usage, "cannot read a request frame from \(path)")
+      }
+      return [Array(frame)]
     default:
       guard kind.hasPrefix("search:") else { throw ValidationError("unknown --kind \(kind)") }
       return [Request.encodeSearch(String(kind.dropFirst(7)))]
