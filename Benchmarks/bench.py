@@ -185,8 +185,9 @@ def frame(name, content, encoding="utf-8", content_type="text/json"):
     return ["--kind", f"frame:{path}"]
 
 
-# Searches spelled otherwise (compact, keys reordered, spaced, UTF-16 and UTF-32 as
-# Python's codecs write them), and a well-framed request that gets an error reply.
+# Searches spelled otherwise (compact, keys reordered, spaced, extra keys, UTF-16 and
+# UTF-32 as Python's codecs write them), an invalid action, and well-framed requests
+# refused with an error reply (no value, bad JSON).
 SPELLINGS = {
     "compact": lambda: frame("compact", json.dumps({"value": "morpheus", "action": "search"},
                                                    separators=(",", ":")).encode()),
@@ -197,7 +198,12 @@ SPELLINGS = {
                                                          ensure_ascii=False).encode("utf-16-be"), "utf-16-be"),
     "utf32": lambda: frame("utf32", json.dumps({"action": "search", "value": "morpheus"}).encode("utf-32"),
                            "utf-32"),
-    "error": lambda: frame("error", json.dumps({"action": "frobnicate", "value": "morpheus"}).encode()),
+    "extra-keys": lambda: frame("extra-keys", json.dumps({"client": {"v": [1, 2.5, None]}, "action": "search",
+                                                         "value": "morpheus"}).encode()),
+    "invalid-action": lambda: frame("invalid-action",
+                                    json.dumps({"action": "frobnicate", "value": "morpheus"}).encode()),
+    "no-value": lambda: frame("no-value", json.dumps({"action": "search"}).encode()),
+    "bad-json": lambda: frame("bad-json", b'{"action": "search", "value": "morpheus"'),
 }
 
 
@@ -644,8 +650,9 @@ def main():
         (kind, p), worst = max(allocs.items(), key=lambda item: item[1])
         if worst > args.max:
             sys.exit(f"FAIL: a {kind} request (P={p}) allocates {worst:.4f} times per request (at most {args.max})")
-        print(f"ok: hits (ASCII and UTF-8 keys), misses (escaped queries too) and binary requests, and hits and "
-              f"misses over TLS (searchd's own), allocate at most {worst:.4f} times per request")
+        print(f"ok: hits (ASCII and UTF-8 keys), misses (escaped queries too), binary requests, searches spelled "
+              f"otherwise (compact, spaced, extra keys, UTF-16, UTF-32), invalid actions and refused requests, and "
+              f"hits and misses over TLS (searchd's own), allocate at most {worst:.4f} times per request")
         return
     if args.what == "compare":
         compare(args, bins)

@@ -20,9 +20,15 @@ extension FrameDecoder {
       case escapedSearch(query: Range<Int>)
       /// A binary request; its content.
       case binary(content: Range<Int>)
-      /// A search in UTF-16 or UTF-32: the query, in UTF-8 with escapes resolved, is the
-      /// memo's `resolvedQuery`.
-      case transcodedSearch
+      /// A search read by the general reader (UTF-16 or UTF-32 content, or JSON the scan
+      /// does not take): the query, in UTF-8 with escapes resolved, is the memo's
+      /// `resolvedQuery`.
+      case resolvedSearch
+      /// An action other than search and stats read by the general reader: its name is the
+      /// memo's `resolvedAction`.
+      case resolvedUnknownAction
+      /// A well-framed request refused for its content, whose reply is the refusal's.
+      case refused(RequestRefusal)
       /// An action other than search and stats (the name printable ASCII); answered as the
       /// reference does, `Error: invalid action "A".`
       case unknownAction(action: Range<Int>)
@@ -40,9 +46,15 @@ extension FrameDecoder {
     fileprivate var fields = PlainHeader(contentLength: 0, isJSON: false, encoding: .utf8)
     /// The last escaped or transcoded query the accelerator found, resolved: valid until
     /// it looks at the next request.
-    fileprivate var scratch: [UInt8] = []
-    /// The last UTF-16 or UTF-32 content, in UTF-8: reused, so it allocates only to grow.
-    fileprivate var transcoded: [UInt8] = []
+    var scratch: [UInt8] = []
+    /// The last action name the general reader found.
+    var action: [UInt8] = []
+    public var resolvedAction: UnsafeRawBufferPointer { action.withUnsafeBytes { $0 } }
+    /// The general reader's: the last UTF-16 or UTF-32 content in UTF-8, and room for keys
+    /// and values read; reused, so they allocate only to grow.
+    var transcoded: [UInt8] = []
+    var keys: [UInt8] = []
+    var values: [UInt8] = []
     public var resolvedQuery: UnsafeRawBufferPointer { scratch.withUnsafeBytes { $0 } }
     fileprivate static let capacity = 256
 
@@ -109,55 +121,33 @@ extension FrameDecoder {
     guard fields.isJSON else {
       return .request(PlainRequest(frameLength: frameLength, kind: .binary(content: contentStart..<frameLength)))
     }
+    let content = UnsafeRawBufferPointer(rebasing: bytes[contentStart..<frameLength])
     guard fields.encoding == .utf8 else {
-      let content = UnsafeRawBufferPointer(rebasing: bytes[contentStart..<frameLength])
-      return transcodedSearch(content, fields.encoding, frameLength: frameLength, memo: &memo)
+      return transcoded(content, fields.encoding, frameLength: frameLength, limits: limits, memo: &memo)
     }
     if let query = Self.tutorialContent(bytes, from: contentStart, to: frameLength) {
       return .request(PlainRequest(frameLength: frameLength, kind: .search(query: query)))
     }
     var c = PlainScanner(bytes: bytes, index: contentStart, end: frameLength)
-    guard let content = c.requestContent(), c.index == c.end else { return .other }
-    switch content {
-    case .search(let query, let escaped):
+    let found = c.requestContent()
+    // Whole, and its escapes valid (a lone surrogate, say, is the general reader's to refuse).
+    switch c.index == c.end ? found : nil {
+    case .search(let query, let escaped)?:
       guard escaped else { return .request(PlainRequest(frameLength: frameLength, kind: .search(query: query))) }
-      // Valid escapes only (the full decoder refuses the rest, a lone surrogate say).
-      guard JSONParser.unescape(UnsafeRawBufferPointer(rebasing: bytes[query]), into: &memo.scratch) else {
-        return .other
+      if JSONParser.unescape(UnsafeRawBufferPointer(rebasing: bytes[query]), into: &memo.scratch) {
+        return .request(PlainRequest(frameLength: frameLength, kind: .escapedSearch(query: query)))
       }
-      return .request(PlainRequest(frameLength: frameLength, kind: .escapedSearch(query: query)))
-    case .otherAction(let action, let value):
-      if let (v, escaped) = value, escaped {
-        guard JSONParser.unescape(UnsafeRawBufferPointer(rebasing: bytes[v]), into: &memo.scratch) else {
-          return .other
-        }
+    case .otherAction(let action, let value)?:
+      if case (let v, true)? = value,
+        !JSONParser.unescape(UnsafeRawBufferPointer(rebasing: bytes[v]), into: &memo.scratch)
+      {
+        break
       }
       return .request(PlainRequest(frameLength: frameLength, kind: .unknownAction(action: action)))
+    default:
+      break
     }
-  }
-
-  /// A search in UTF-16 or UTF-32 (as Python's codecs write it, a byte-order mark
-  /// included): transcoded into the memo's buffer and scanned as UTF-8 content is.
-  private static func transcodedSearch(
-    _ content: UnsafeRawBufferPointer, _ encoding: TextEncoding, frameLength: Int, memo: inout HeaderMemo
-  ) -> PlainOutcome {
-    // Out of the memo while it is read, so the query can be written into the memo's scratch.
-    var text: [UInt8] = []
-    swap(&text, &memo.transcoded)
-    defer { swap(&text, &memo.transcoded) }
-    guard encoding.transcodeToUTF8(content, into: &text) else { return .other }
-    let found = text.withUnsafeBytes { t -> Bool in
-      var c = PlainScanner(bytes: t, index: 0, end: t.count)
-      // Other actions in these encodings are the full decoder's (their names would have
-      // to outlive this buffer).
-      guard case .search(let query, let escaped)? = c.requestContent(), c.index == c.end else { return false }
-      let written = UnsafeRawBufferPointer(rebasing: t[query])
-      if escaped { return JSONParser.unescape(written, into: &memo.scratch) }
-      memo.scratch.removeAll(keepingCapacity: true)
-      memo.scratch.append(contentsOf: written)
-      return true
-    }
-    return found ? .request(PlainRequest(frameLength: frameLength, kind: .transcodedSearch)) : .other
+    return read(content, checked: false, frameLength: frameLength, limits: limits, memo: &memo)
   }
 
   /// The content exactly as the tutorial's client (Python's json.dumps) writes it — one

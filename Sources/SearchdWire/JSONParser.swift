@@ -36,19 +36,33 @@ public struct JSONParser {
     ofObject raw: UnsafeRawBufferPointer,
     _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer?, _ offset: Int) -> Bool
   ) throws(Failure) {
+    var keyScratch: [UInt8] = []
+    var valueScratch: [UInt8] = []
+    try forEachMember(
+      ofObject: raw, maxDepth: WireLimits.default.maxJSONDepth, keyScratch: &keyScratch, valueScratch: &valueScratch,
+      body)
+  }
+
+  /// As above, nesting at most `maxDepth` deep, with scratch buffers the caller keeps (a
+  /// reader of many documents then allocates nothing once they have grown).
+  public static func forEachMember(
+    ofObject raw: UnsafeRawBufferPointer, maxDepth: Int, keyScratch: inout [UInt8], valueScratch: inout [UInt8],
+    _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer?, _ offset: Int) -> Bool
+  ) throws(Failure) {
     let bytes = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
-    var p = JSONParser(bytes: bytes, maxDepth: WireLimits.default.maxJSONDepth)
+    var p = JSONParser(bytes: bytes, maxDepth: maxDepth)
     p.skipWhitespace()
     guard p.peek == UInt8(ascii: "{") else {
       if p.index == bytes.count { throw .syntax(offset: p.index) }
       // Anything else that parses is the wrong kind of document; what does not, bad JSON.
-      _ = try p.parseValue(depth: 0)
+      try p.skipValue(depth: 0, scratch: &valueScratch)
+      p.skipWhitespace()
+      guard p.index == bytes.count else { throw .syntax(offset: p.index) }
       throw .notAnObject
     }
+    guard maxDepth >= 1 else { throw .tooDeep }
     p.index += 1
     p.skipWhitespace()
-    var keyScratch: [UInt8] = []
-    var valueScratch: [UInt8] = []
     if p.peek == UInt8(ascii: "}") {
       p.index += 1
     } else {
@@ -64,7 +78,7 @@ public struct JSONParser {
         if p.peek == UInt8(ascii: "\"") {
           value = try p.parseStringBytes(scratch: &valueScratch)
         } else {
-          _ = try p.parseValue(depth: 1)
+          try p.skipValue(depth: 1, scratch: &valueScratch)
           value = nil
         }
         if !body(key, value, p.index) { return }
@@ -127,6 +141,49 @@ public struct JSONParser {
     }
   }
 
+  /// Checks one value as `parseValue` reads it, building nothing (a string's escapes are
+  /// resolved into `scratch`).
+  private mutating func skipValue(depth: Int, scratch: inout [UInt8]) throws(Failure) {
+    guard let c = peek else { throw .syntax(offset: index) }
+    switch c {
+    case UInt8(ascii: "{"), UInt8(ascii: "["):
+      guard depth + 1 <= maxDepth else { throw .tooDeep }
+      let close = c == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+      index += 1
+      skipWhitespace()
+      if peek == close {
+        index += 1
+        return
+      }
+      while true {
+        skipWhitespace()
+        if close == UInt8(ascii: "}") {
+          guard peek == UInt8(ascii: "\"") else { throw .syntax(offset: index) }
+          _ = try parseStringBytes(scratch: &scratch)
+          skipWhitespace()
+          guard peek == UInt8(ascii: ":") else { throw .syntax(offset: index) }
+          index += 1
+          skipWhitespace()
+        }
+        try skipValue(depth: depth + 1, scratch: &scratch)
+        skipWhitespace()
+        switch peek {
+        case UInt8(ascii: ","): index += 1
+        case close:
+          index += 1
+          return
+        default: throw .syntax(offset: index)
+        }
+      }
+    case UInt8(ascii: "\""): _ = try parseStringBytes(scratch: &scratch)
+    case UInt8(ascii: "t"): try expect("true")
+    case UInt8(ascii: "f"): try expect("false")
+    case UInt8(ascii: "n"): try expect("null")
+    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber()
+    default: throw .syntax(offset: index)
+    }
+  }
+
   private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
     guard depth <= maxDepth else { throw .tooDeep }
     index += 1
@@ -182,6 +239,13 @@ public struct JSONParser {
 
   private mutating func parseNumber() throws(Failure) -> JSONNumber {
     let start = index
+    let integer = try scanNumber()
+    let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+    return JSONNumber(literal: literal, isIntegerLiteral: integer)
+  }
+
+  /// Reads past a number; whether it is an integer literal (no fraction, no exponent).
+  private mutating func scanNumber() throws(Failure) -> Bool {
     var integer = true
     if peek == UInt8(ascii: "-") { index += 1 }
     guard let first = peek, isDigit(first) else { throw .syntax(offset: index) }
@@ -203,8 +267,7 @@ public struct JSONParser {
       guard let c = peek, isDigit(c) else { throw .syntax(offset: index) }
       while let c = peek, isDigit(c) { index += 1 }
     }
-    let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-    return JSONNumber(literal: literal, isIntegerLiteral: integer)
+    return integer
   }
 
   private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }

@@ -27,15 +27,13 @@ public enum Request: Equatable, Sendable {
     do {
       value = try JSONParser.parse(utf8, maxDepth: limits.maxJSONDepth)
     } catch {
-      throw .request(.badJSON, "the content is not valid JSON")
+      throw RequestRefusal.notJSON.error
     }
-    guard case .object = value else { throw .request(.badRequest, "the request is not a JSON object") }
-    guard let actionValue = value["action"] else { throw .request(.badRequest, "the request has no \"action\"") }
-    guard let action = actionValue.stringValue else { throw .request(.badRequest, "\"action\" must be a string") }
+    guard case .object = value else { throw RequestRefusal.notAnObject.error }
+    guard let actionValue = value["action"] else { throw RequestRefusal.noAction.error }
+    guard let action = actionValue.stringValue else { throw RequestRefusal.actionNotAString.error }
     guard action == "search" else { return action == "stats" ? .stats : .unknownAction(action) }
-    guard let query = value["value"]?.stringValue else {
-      throw .request(.badRequest, "a search needs a string \"value\"")
-    }
+    guard let query = value["value"]?.stringValue else { throw RequestRefusal.searchWithoutValue.error }
     return .search(query: Array(query.utf8))
   }
 

@@ -30,6 +30,9 @@ import Testing
       case .unknownAction(let a):
         batched += 1
         return .made(Array(a))
+      case .refused(let r):
+        batched += 1
+        return .made(r.reply)
       case .frame(let frame):
         frames += 1
         do {

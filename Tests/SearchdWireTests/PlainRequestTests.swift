@@ -13,18 +13,22 @@ import Testing
   /// The accelerator's reading: the frame's length and the request, as the full parse would give it.
   private func quick(_ bytes: [UInt8], limits: WireLimits = .default) -> (length: Int, request: Request)? {
     bytes.withUnsafeBytes { raw in
-      FrameDecoder.plainRequest(in: raw, limits: limits, memo: &memo.value).map {
-        switch $0.kind {
-        case .search(let q): return ($0.frameLength, Request.search(query: Array(raw[q])))
+      FrameDecoder.plainRequest(in: raw, limits: limits, memo: &memo.value).flatMap {
+        (r: FrameDecoder.PlainRequest) -> (length: Int, request: Request)? in
+        switch r.kind {
+        case .search(let q): return (r.frameLength, Request.search(query: Array(raw[q])))
         case .escapedSearch(let q):
           var query: [UInt8] = []
           #expect(JSONParser.unescape(UnsafeRawBufferPointer(rebasing: raw[q]), into: &query))
-          return ($0.frameLength, Request.search(query: query))
-        case .binary(let c): return ($0.frameLength, Request.binary(content: Array(raw[c])))
-        case .transcodedSearch:
-          return ($0.frameLength, Request.search(query: Array(memo.value.resolvedQuery)))
+          return (r.frameLength, Request.search(query: query))
+        case .binary(let c): return (r.frameLength, Request.binary(content: Array(raw[c])))
+        case .resolvedSearch:
+          return (r.frameLength, Request.search(query: Array(memo.value.resolvedQuery)))
+        case .resolvedUnknownAction:
+          return (r.frameLength, Request.unknownAction(String(decoding: memo.value.resolvedAction, as: UTF8.self)))
+        case .refused: return nil
         case .unknownAction(let a):
-          return ($0.frameLength, Request.unknownAction(String(decoding: raw[a], as: UTF8.self)))
+          return (r.frameLength, Request.unknownAction(String(decoding: raw[a], as: UTF8.self)))
         }
       }
     }
@@ -41,7 +45,34 @@ import Testing
     return (bytes.count - input.readableCount, r)
   }
 
+  /// The refusal the accelerator answers `bytes` with, if it refuses them.
+  private func refusal(_ bytes: [UInt8], limits: WireLimits = .default) -> RequestRefusal? {
+    bytes.withUnsafeBytes { raw in
+      guard case .refused(let r)? = FrameDecoder.plainRequest(in: raw, limits: limits, memo: &memo.value)?.kind
+      else { return nil }
+      return r
+    }
+  }
+
+  /// The full decoder's error for the first message in `bytes`, if its request is refused.
+  private func fullError(_ bytes: [UInt8], limits: WireLimits = .default) -> WireError? {
+    var input = InputBuffer()
+    input.append(bytes)
+    var decoder = FrameDecoder(limits: limits)
+    guard case .frame(let f) = decoder.decode(&input) else { return nil }
+    do throws(WireError) {
+      _ = try Request.parse(f, limits: limits)
+      return nil
+    } catch {
+      return error
+    }
+  }
+
   private func expectAgreement(_ bytes: [UInt8], limits: WireLimits = .default) {
+    if let r = refusal(bytes, limits: limits) {
+      #expect(fullError(bytes, limits: limits) == r.error, "refusal of \(bytes)")
+      return
+    }
     guard let q = quick(bytes, limits: limits) else { return }
     let f = full(bytes, limits: limits)
     #expect(f?.length == q.length, "frame length for \(bytes)")
@@ -170,8 +201,9 @@ import Testing
       #"{"action": "stats", "value": ""}"#, #"{"action": "fi\u006ed", "value": "x"}"#,
       #"{"action": "find", "value": "\x"}"#, #"{"action": "find", "action": "x"}"#,
     ] {
+      // The general reader's, where not the full decoder's (stats).
       let bytes = Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: Array(content.utf8))
-      #expect(quick(bytes) == nil, "\(content)")
+      expectAgreement(bytes)
     }
   }
 
@@ -221,17 +253,47 @@ import Testing
     }
   }
 
-  /// Everything else goes to the full decoder, which answers it (errors included).
+  /// Content the narrow scan does not take is read by the general reader, with the full
+  /// decoder's outcome: the request, or the refusal; stats is left to the full decoder.
   @Test(arguments: [
-    #"{"action": "search", "value": "\ud800"}"#, #"{"action": "search", "value": "\x"}"#,
-    #"{"action": "search", "value": "\udc00\ud800"}"#, #"{"action": "search", "value": "a\"}"#,
-    #"{"action": "search", "value": "x", "value": "y"}"#, #"{"action": "search", "action": "search", "value": "x"}"#,
-    #"{"action": "find", "value": 7}"#, #"{"action": "search"}"#, #"{"action": "search", "value": 7}"#,
-    #"{"action": "search", "value": "x", "extra": 1}"#, #"{"action": "stats"}"#, "[1]", "{}", "not json",
+    (#"{"action": "search", "value": "\ud800"}"#, RequestRefusal.notJSON),
+    (#"{"action": "search", "value": "\x"}"#, .notJSON), (#"{"action": "search", "value": "a\"}"#, .notJSON),
+    (#"{"action": "search", "value": "\udc00\ud800"}"#, .notJSON), ("not json", .notJSON), ("", .notJSON),
+    (#"{"action": "search", "value": "x"} x"#, .notJSON), ("[1]", .notAnObject), ("7", .notAnObject),
+    (#""action""#, .notAnObject), ("{}", .noAction), (#"{"value": "x"}"#, .noAction),
+    (#"{"action": 7, "value": "x"}"#, .actionNotAString), (#"{"action": ["search"]}"#, .actionNotAString),
+    (#"{"action": "search"}"#, .searchWithoutValue), (#"{"action": "search", "value": 7}"#, .searchWithoutValue),
+    (#"{"action": "search", "value": "x", "value": null}"#, .searchWithoutValue),
+    (#"{"action": "search", "value": {"a": [1, 2.5e3, true, false, null, "\u00e9"]}}"#, .searchWithoutValue),
   ])
-  func otherContentIsLeftToTheFullDecoder(_ content: String) {
+  func refusedContentIsTheFullDecodersRefusal(_ content: String, _ refused: RequestRefusal) {
     let bytes = Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: Array(content.utf8))
-    #expect(quick(bytes) == nil)
+    #expect(refusal(bytes) == refused, "\(content)")
+    #expect(fullError(bytes) == refused.error, "\(content)")
+  }
+
+  @Test(arguments: [
+    (#"{"action": "search", "value": "x", "value": "y"}"#, Request.search(query: Array("y".utf8))),
+    (#"{"action": "find", "action": "search", "value": "x"}"#, .search(query: Array("x".utf8))),
+    (#"{"action": "search", "value": "x", "extra": [1, {"deep": {}}]}"#, .search(query: Array("x".utf8))),
+    (#"{"act\u0069on": "search", "value": "x"}"#, .search(query: Array("x".utf8))),
+    (#"{"action": "fi\u006ed", "value": 7}"#, .unknownAction("find")),
+    (#"{"action": "search", "action": "find"}"#, .unknownAction("find")),
+  ])
+  func otherContentIsReadAsTheFullDecoderReadsIt(_ content: String, _ request: Request) {
+    let bytes = Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: Array(content.utf8))
+    #expect(quick(bytes)?.request == request, "\(content)")
+    expectAgreement(bytes)
+  }
+
+  @Test func statsAndBadlyEncodedContentAreLeftToTheFullDecoder() {
+    for (content, encoding) in [
+      (Array(#"{"action": "stats"}"#.utf8), "utf-8"), (Array(#"{"action": "stats"}"#.utf8), "utf-16"),
+      ([0x7B, 0x00, 0x00, 0xD8], "utf-16-le"),
+    ] {
+      let bytes = Message.encode(contentType: "text/json", contentEncoding: encoding, content: content)
+      #expect(quick(bytes) == nil && refusal(bytes) == nil, "\(encoding): \(content)")
+    }
   }
 
   @Test(arguments: [

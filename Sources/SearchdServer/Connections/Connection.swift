@@ -204,6 +204,9 @@ final class Connection: EventHandler, ServedConnection {
       case .search(let q): return handler.search(q)
       case .binary(let c): return handler.binary(c)
       case .unknownAction(let a): return handler.invalidAction(a)
+      case .refused(let r):
+        reportError(r.error)
+        return .made(r.reply)
       case .frame: break
       }
       let answered = handler.answer(query, trusted: trusted)

@@ -65,15 +65,18 @@ final class ConnectionContext {
 
   var table: LookupTable { serving.handler.table }
 
-  /// Counts a bad request and logs it, at most once a second per kind and loop.
-  func reportProtocolError(_ error: WireError, connection: UInt64, peer: String, client: String? = nil) {
+  /// Counts a request's error and logs it (at most once a second per code): the peer's and
+  /// client's names are made only when a line is written.
+  func reportProtocolError(
+    _ error: WireError, connection: UInt64, peer: @autoclosure () -> String, client: @autoclosure () -> String? = nil
+  ) {
     counters.count(error.code)
     errorLog.report(error.code, now: loop.now) { suppressed in
       logger.notice(
         "bad request: \(error.detail)",
         metadata: [
-          "searchd_error": "\(error.code.rawValue)", "searchd_connection": "\(connection)", "searchd_peer": "\(peer)",
-          "searchd_suppressed": "\(suppressed)", "searchd_client": "\(client ?? "")",
+          "searchd_error": "\(error.code.rawValue)", "searchd_connection": "\(connection)", "searchd_peer": "\(peer())",
+          "searchd_suppressed": "\(suppressed)", "searchd_client": "\(client() ?? "")",
         ])
     }
   }

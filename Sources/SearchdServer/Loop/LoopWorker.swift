@@ -44,6 +44,9 @@ final class LoopWorker: ProxyPreambleDelegate, @unchecked Sendable {
       handler: handler, latency: shared.stats.latencies[number], registry: registry)
     tls = shared.tls.map { TLSLoop(context: $0, settings: shared.config.tls, stats: shared.stats, logger: l) }
     admin = AdminRoutes(metrics: shared.metrics, loopStats: shared.loopStats) { [unowned self] in context.table }
+    // Turning from now: its thread may start after the ready line, and /healthz must not
+    // call it stuck meanwhile (it once did, under load, on a fresh daemon).
+    shared.loopStats[number].lastSweep.store(MonotonicClock.nanoseconds(), ordering: .relaxed)
   }
 
   /// The index this loop serves now.

@@ -50,5 +50,7 @@ public enum Query {
   case search(UnsafeRawBufferPointer)
   case binary(UnsafeRawBufferPointer)
   case unknownAction(UnsafeRawBufferPointer)
+  /// A well-framed request refused for its content (its reply made once).
+  case refused(RequestRefusal)
   case frame(Frame)
 }

@@ -38,6 +38,7 @@ public struct RequestHandler: Sendable {
     case .binary(let c): return Answered(answer: binary(c), action: "binary", error: nil)
     case .unknownAction(let a):
       return Answered(answer: invalidAction(a), action: String(decoding: a, as: UTF8.self), error: nil)
+    case .refused(let r): return Answered(answer: .made(r.reply), action: "invalid", error: r.error)
     case .frame(let frame):
       let request: Request
       do throws(WireError) {

@@ -1,0 +1,29 @@
+/// The request-level errors of a well-framed JSON request whose reply depends on nothing
+/// but the error: defined once, for `Request.parse` to throw and for the accelerator to
+/// answer from replies made once (nothing allocated per request).
+public enum RequestRefusal: CaseIterable, Sendable {
+  /// Declared UTF-8 and not.
+  case notUTF8
+  case notJSON
+  case notAnObject
+  case noAction
+  case actionNotAString
+  case searchWithoutValue
+
+  public var error: WireError {
+    switch self {
+    case .notUTF8: return .request(.badJSON, "the content is not valid utf-8")
+    case .notJSON: return .request(.badJSON, "the content is not valid JSON")
+    case .notAnObject: return .request(.badRequest, "the request is not a JSON object")
+    case .noAction: return .request(.badRequest, "the request has no \"action\"")
+    case .actionNotAString: return .request(.badRequest, "\"action\" must be a string")
+    case .searchWithoutValue: return .request(.badRequest, "a search needs a string \"value\"")
+    }
+  }
+
+  /// `Reply.error(error)`, made once.
+  public var reply: [UInt8] { Self.replies[self]! }
+
+  private static let replies: [RequestRefusal: [UInt8]] = Dictionary(
+    uniqueKeysWithValues: allCases.map { ($0, Reply.error($0.error)) })
+}
