@@ -57,6 +57,11 @@ _inner)
   cp -a "$tree"/. "$root/"
   cd "$root"; mkdir -p .oldroot; pivot_root . .oldroot
   umount -l /.oldroot
+  # Shared inside the sandbox, as / is on a booted host (systemd skips this when it thinks
+  # it is in a container): LoadCredential= mounts each unit's credentials in a helper's
+  # namespace and relies on the mount propagating back. The peers are the sandbox's own;
+  # its namespace was made private from the host's above.
+  mount --make-rshared /
   exec /lib/systemd/systemd --system --unit=multi-user.target;;
 exec)
   pid=$1; shift; exec nsenter -t "$pid" -m -p "$@";;
