@@ -6,7 +6,7 @@
 /// full decoder.
 extension FrameDecoder {
   /// UTF-16 or UTF-32 content (as Python's codecs write it, a byte-order mark included),
-  /// transcoded into the memo's buffer, then read as UTF-8 content is.
+  /// transcoded into the memo's buffer, then read by the general reader.
   static func transcoded(
     _ content: UnsafeRawBufferPointer, _ encoding: TextEncoding, frameLength: Int, limits: WireLimits,
     memo: inout HeaderMemo
@@ -16,21 +16,7 @@ extension FrameDecoder {
     swap(&text, &memo.transcoded)
     defer { swap(&text, &memo.transcoded) }
     guard encoding.transcodeToUTF8(content, into: &text) else { return .other }
-    return text.withUnsafeBytes { t in
-      var c = PlainScanner(bytes: t, index: 0, end: t.count)
-      if case .search(let query, let escaped)? = c.requestContent(), c.index == c.end {
-        let written = UnsafeRawBufferPointer(rebasing: t[query])
-        if !escaped {
-          memo.scratch.removeAll(keepingCapacity: true)
-          memo.scratch.append(contentsOf: written)
-          return .request(PlainRequest(frameLength: frameLength, kind: .resolvedSearch))
-        }
-        if JSONParser.unescape(written, into: &memo.scratch) {
-          return .request(PlainRequest(frameLength: frameLength, kind: .resolvedSearch))
-        }
-      }
-      return read(t, checked: true, frameLength: frameLength, limits: limits, memo: &memo)
-    }
+    return text.withUnsafeBytes { read($0, checked: true, frameLength: frameLength, limits: limits, memo: &memo) }
   }
 
   /// JSON content read member by member: the last `action` and `value` (as the parsed

@@ -15,23 +15,17 @@ extension FrameDecoder {
     public enum Kind: Equatable, Sendable {
       /// A search; the query's bytes (well-formed UTF-8, no controls, `"` or `\\`).
       case search(query: Range<Int>)
-      /// A search whose query is written with escapes: its bytes as written (between the
-      /// quotes); the query itself, escapes resolved, is the memo's `resolvedQuery`.
-      case escapedSearch(query: Range<Int>)
       /// A binary request; its content.
       case binary(content: Range<Int>)
-      /// A search read by the general reader (UTF-16 or UTF-32 content, or JSON the scan
-      /// does not take): the query, in UTF-8 with escapes resolved, is the memo's
-      /// `resolvedQuery`.
+      /// A search whose query is not in the input as it is asked (written with escapes, in
+      /// UTF-16 or UTF-32, or found by the general reader): the query, in UTF-8 with its
+      /// escapes resolved, is the memo's `resolvedQuery`.
       case resolvedSearch
-      /// An action other than search and stats read by the general reader: its name is the
-      /// memo's `resolvedAction`.
+      /// An action other than search and stats, answered as the reference does (`Error:
+      /// invalid action "A".`): its name is the memo's `resolvedAction`.
       case resolvedUnknownAction
       /// A well-framed request refused for its content, whose reply is the refusal's.
       case refused(RequestRefusal)
-      /// An action other than search and stats (the name printable ASCII); answered as the
-      /// reference does, `Error: invalid action "A".`
-      case unknownAction(action: Range<Int>)
     }
     public var frameLength: Int
     public var kind: Kind
@@ -129,23 +123,12 @@ extension FrameDecoder {
       return .request(PlainRequest(frameLength: frameLength, kind: .search(query: query)))
     }
     var c = PlainScanner(bytes: bytes, index: contentStart, end: frameLength)
-    let found = c.requestContent()
     // Whole, and its escapes valid (a lone surrogate, say, is the general reader's to refuse).
-    switch c.index == c.end ? found : nil {
-    case .search(let query, let escaped)?:
+    if let (query, escaped) = c.searchContent(), c.index == c.end {
       guard escaped else { return .request(PlainRequest(frameLength: frameLength, kind: .search(query: query))) }
       if JSONParser.unescape(UnsafeRawBufferPointer(rebasing: bytes[query]), into: &memo.scratch) {
-        return .request(PlainRequest(frameLength: frameLength, kind: .escapedSearch(query: query)))
+        return .request(PlainRequest(frameLength: frameLength, kind: .resolvedSearch))
       }
-    case .otherAction(let action, let value)?:
-      if case (let v, true)? = value,
-        !JSONParser.unescape(UnsafeRawBufferPointer(rebasing: bytes[v]), into: &memo.scratch)
-      {
-        break
-      }
-      return .request(PlainRequest(frameLength: frameLength, kind: .unknownAction(action: action)))
-    default:
-      break
     }
     return read(content, checked: false, frameLength: frameLength, limits: limits, memo: &memo)
   }

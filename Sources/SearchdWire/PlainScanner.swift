@@ -130,38 +130,29 @@ struct PlainScanner {
     return nil
   }
 
-  /// What a request's content asks, where the accelerator answers it.
-  enum Content {
-    /// A search: the query's range, and whether it is written with escapes.
-    case search(Range<Int>, escaped: Bool)
-    /// Another action (not stats, which the full path serves): its name's range, and the
-    /// value's if there is one (its escapes unchecked).
-    case otherAction(Range<Int>, value: (Range<Int>, escaped: Bool)?)
-  }
-
-  /// `{"action": A, "value": "..."}`, the keys in either order, each once, A a plain
-  /// string; the value may be left out but for a search.
-  mutating func requestContent() -> Content? {
+  /// `{"action": "search", "value": "..."}`, the two keys in either order, each once;
+  /// the query's range and whether it is written with escapes.
+  mutating func searchContent() -> (Range<Int>, escaped: Bool)? {
     guard take(UInt8(ascii: "{")) else { return nil }
-    var action: Range<Int>?
-    var value: (Range<Int>, escaped: Bool)?
+    var sawAction = false
+    var query: (Range<Int>, escaped: Bool)?
     repeat {
       guard let key = plainString(), take(UInt8(ascii: ":")) else { return nil }
       if equals(key, "action") {
-        guard action == nil, let a = plainString() else { return nil }
-        action = a
+        guard !sawAction, let value = plainString(), equals(value, "search") else { return nil }
+        sawAction = true
       } else if equals(key, "value") {
-        guard value == nil, let v = string(utf8: true) else { return nil }
-        value = v
+        guard query == nil, let value = string(utf8: true) else { return nil }
+        query = value
       } else {
         return nil
       }
     } while take(UInt8(ascii: ","))
-    guard take(UInt8(ascii: "}")), let action else { return nil }
+    guard take(UInt8(ascii: "}")), sawAction else { return nil }
     skipWhitespace()
-    if equals(action, "search") { return value.map { .search($0.0, escaped: $0.escaped) } }
-    return equals(action, "stats") ? nil : .otherAction(action, value: value)
+    return query
   }
+
 }
 
 /// What the accelerator needs of a plain header.

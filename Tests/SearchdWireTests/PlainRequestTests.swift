@@ -17,18 +17,12 @@ import Testing
         (r: FrameDecoder.PlainRequest) -> (length: Int, request: Request)? in
         switch r.kind {
         case .search(let q): return (r.frameLength, Request.search(query: Array(raw[q])))
-        case .escapedSearch(let q):
-          var query: [UInt8] = []
-          #expect(JSONParser.unescape(UnsafeRawBufferPointer(rebasing: raw[q]), into: &query))
-          return (r.frameLength, Request.search(query: query))
         case .binary(let c): return (r.frameLength, Request.binary(content: Array(raw[c])))
         case .resolvedSearch:
           return (r.frameLength, Request.search(query: Array(memo.value.resolvedQuery)))
         case .resolvedUnknownAction:
           return (r.frameLength, Request.unknownAction(String(decoding: memo.value.resolvedAction, as: UTF8.self)))
         case .refused: return nil
-        case .unknownAction(let a):
-          return (r.frameLength, Request.unknownAction(String(decoding: raw[a], as: UTF8.self)))
         }
       }
     }

@@ -161,11 +161,10 @@ public struct ConnectionState {
         let answer: Answer
         switch m.kind {
         case .search(let q): answer = respond(.search(UnsafeRawBufferPointer(rebasing: rest[q])))
-        case .escapedSearch, .resolvedSearch: answer = respond(.search(memo.resolvedQuery))
+        case .resolvedSearch: answer = respond(.search(memo.resolvedQuery))
         case .resolvedUnknownAction: answer = respond(.unknownAction(memo.resolvedAction))
         case .refused(let r): answer = respond(.refused(r))
         case .binary(let c): answer = respond(.binary(UnsafeRawBufferPointer(rebasing: rest[c])))
-        case .unknownAction(let a): answer = respond(.unknownAction(UnsafeRawBufferPointer(rebasing: rest[a])))
         }
         let count = answer.count
         guard output.pendingBytes + count <= limits.maxOutputBytes else {
