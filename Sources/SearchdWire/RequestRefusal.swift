@@ -1,7 +1,7 @@
 /// The request-level errors of a well-framed JSON request whose reply depends on nothing
 /// but the error: defined once, for `Request.parse` to throw and for the accelerator to
 /// answer from replies made once (nothing allocated per request).
-public enum RequestRefusal: CaseIterable, Sendable {
+public enum RequestRefusal: Int, CaseIterable, Sendable {
   /// Declared UTF-8 and not.
   case notUTF8
   case notJSON
@@ -22,8 +22,7 @@ public enum RequestRefusal: CaseIterable, Sendable {
   }
 
   /// `Reply.error(error)`, made once.
-  public var reply: [UInt8] { Self.replies[self]! }
+  public var reply: [UInt8] { Self.replies[rawValue] }
 
-  private static let replies: [RequestRefusal: [UInt8]] = Dictionary(
-    uniqueKeysWithValues: allCases.map { ($0, Reply.error($0.error)) })
+  private static let replies = allCases.map { Reply.error($0.error) }
 }

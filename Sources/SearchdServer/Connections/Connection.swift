@@ -206,7 +206,7 @@ final class Connection: EventHandler, ServedConnection {
       case .unknownAction(let a): return handler.invalidAction(a)
       case .refused(let r):
         reportError(r.error)
-        return .made(r.reply)
+        return handler.refused(r)
       case .frame: break
       }
       let answered = handler.answer(query, trusted: trusted)

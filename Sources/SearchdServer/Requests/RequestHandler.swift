@@ -38,7 +38,7 @@ public struct RequestHandler: Sendable {
     case .binary(let c): return Answered(answer: binary(c), action: "binary", error: nil)
     case .unknownAction(let a):
       return Answered(answer: invalidAction(a), action: String(decoding: a, as: UTF8.self), error: nil)
-    case .refused(let r): return Answered(answer: .made(r.reply), action: "invalid", error: r.error)
+    case .refused(let r): return Answered(answer: refused(r), action: "invalid", error: r.error)
     case .frame(let frame):
       let request: Request
       do throws(WireError) {
@@ -74,6 +74,10 @@ public struct RequestHandler: Sendable {
     counters.count(.invalidAction)
     return .direct(.invalidAction(action))
   }
+
+  /// A well-framed request refused for its content: its reply, made once (the caller
+  /// reports the error, as for any request's).
+  @inline(__always) public func refused(_ refusal: RequestRefusal) -> Answer { .made(refusal.reply) }
 
   private func answer(_ request: Request, trusted: Bool) -> Answered {
     let answer: Answer
