@@ -161,3 +161,16 @@ final class LineCollector: @unchecked Sendable {
     }
   }
 }
+
+extension LineCollector {
+  /// Starts `process` with its standard output and error both collected here: for the
+  /// real programs a test runs beside searchd (HAProxy, Prometheus), whose log explains a
+  /// failure.
+  func start(_ process: Process) throws {
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = out
+    follow(out.fileHandleForReading)
+    try process.run()
+  }
+}

@@ -15,11 +15,7 @@ final class HAProxy {
     try (config + "\n").write(toFile: file, atomically: true, encoding: .utf8)
     process.executableURL = URL(fileURLWithPath: "/usr/sbin/haproxy")
     process.arguments = ["-db", "-f", file]
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = out
-    log.follow(out.fileHandleForReading)
-    try process.run()
+    try log.start(process)
   }
 
   var logText: String { log.text }

@@ -29,11 +29,7 @@ final class Prometheus {
       "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
       "--web.listen-address=127.0.0.1:\(port)",
     ]
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = out
-    log.follow(out.fileHandleForReading)
-    try process.run()
+    try log.start(process)
   }
 
   var logText: String { log.text }

@@ -9,33 +9,20 @@ import Testing
   /// Python's ssl module: an optional v2 PROXY header naming CLIENT, then TLS with the
   /// given client certificate, then a `stats` request in the tutorial's framing; prints
   /// the reply's error, or "served".
-  static let statsClient = """
-    import ipaddress, json, socket, ssl, struct, sys
-    port, ca, cert, client = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-    if client != "-":
-        sig = b"\\r\\n\\r\\n\\x00\\r\\nQUIT\\n"
-        sock.sendall(sig + bytes([0x21, 0x11, 0, 12]) + ipaddress.IPv4Address(client).packed
-                     + ipaddress.IPv4Address("127.0.0.1").packed + struct.pack(">HH", 4444, port))
-    context = ssl.create_default_context(cafile=ca)
-    context.load_cert_chain(cert + ".pem", cert + ".key")
-    sock = context.wrap_socket(sock, server_hostname="localhost")
-    def recv_exactly(n):
-        data = b""
-        while len(data) < n:
-            chunk = sock.recv(n - len(data))
-            if not chunk:
-                raise SystemExit("closed early")
-            data += chunk
-        return data
-    content = json.dumps({"action": "stats", "value": ""}).encode("utf-8")
-    header = json.dumps({"byteorder": sys.byteorder, "content-type": "text/json",
-                         "content-encoding": "utf-8", "content-length": len(content)}).encode("utf-8")
-    sock.sendall(struct.pack(">H", len(header)) + header + content)
-    reply_header = json.loads(recv_exactly(struct.unpack(">H", recv_exactly(2))[0]))
-    reply = json.loads(recv_exactly(reply_header["content-length"]).decode("utf-8"))
-    print(reply.get("error") or "served")
-    """
+  static let statsClient =
+    TLSTests.tutorialFraming + """
+      import ipaddress, socket, ssl
+      port, ca, cert, client = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+      sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+      if client != "-":
+          sig = b"\\r\\n\\r\\n\\x00\\r\\nQUIT\\n"
+          sock.sendall(sig + bytes([0x21, 0x11, 0, 12]) + ipaddress.IPv4Address(client).packed
+                       + ipaddress.IPv4Address("127.0.0.1").packed + struct.pack(">HH", 4444, port))
+      context = ssl.create_default_context(cafile=ca)
+      context.load_cert_chain(cert + ".pem", cert + ".key")
+      sock = context.wrap_socket(sock, server_hostname="localhost")
+      print(ask(sock, "stats", "").get("error") or "served")
+      """
 
   @Test func statsOverTLSFromAfarNeedAnAdminCertificate() throws {
     let certs = try Certificates()

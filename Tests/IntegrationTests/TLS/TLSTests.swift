@@ -8,14 +8,12 @@ import Testing
 @Suite(.timeLimit(.minutes(5))) struct TLSTests {
   private let morpheus = "Follow the white rabbit. \u{1F430}"
 
-  /// The tutorial's client (its framing, its JSON header) over Python's ssl module: one
-  /// search per value, each reply's result printed on a line.
-  static let tutorialClient = """
-    import json, socket, ssl, struct, sys
-    port, ca, values = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-    context = ssl.create_default_context(cafile=ca)
-    sock = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
-    def recv_exactly(n):
+  /// The tutorial's client's framing (its JSON header, a 2-byte length), as Python
+  /// functions over a connected `sock`: `ask(sock, action, value)` returns the reply's
+  /// content. For the scripts below.
+  static let tutorialFraming = """
+    import json, struct, sys
+    def recv_exactly(sock, n):
         data = b""
         while len(data) < n:
             chunk = sock.recv(n - len(data))
@@ -23,15 +21,27 @@ import Testing
                 raise SystemExit("closed early")
             data += chunk
         return data
-    for value in values:
-        content = json.dumps({"action": "search", "value": value}, ensure_ascii=False).encode("utf-8")
+    def ask(sock, action, value):
+        content = json.dumps({"action": action, "value": value}, ensure_ascii=False).encode("utf-8")
         header = json.dumps({"byteorder": sys.byteorder, "content-type": "text/json",
                              "content-encoding": "utf-8", "content-length": len(content)}, ensure_ascii=False).encode("utf-8")
         sock.sendall(struct.pack(">H", len(header)) + header + content)
-        reply_header = json.loads(recv_exactly(struct.unpack(">H", recv_exactly(2))[0]))
-        reply = json.loads(recv_exactly(reply_header["content-length"]).decode(reply_header["content-encoding"]))
-        print(sock.version(), reply["result"])
+        reply_header = json.loads(recv_exactly(sock, struct.unpack(">H", recv_exactly(sock, 2))[0]))
+        return json.loads(recv_exactly(sock, reply_header["content-length"]).decode(reply_header["content-encoding"]))
+
     """
+
+  /// The tutorial's client over Python's ssl module: one search per value, each reply's
+  /// result printed on a line.
+  static let tutorialClient =
+    tutorialFraming + """
+      import socket, ssl
+      port, ca, values = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+      context = ssl.create_default_context(cafile=ca)
+      sock = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
+      for value in values:
+          print(sock.version(), ask(sock, "search", value)["result"])
+      """
 
   private func stats(_ daemon: Daemon) throws -> [String: Any] {
     let r = try searchctl(["status", "-p", "\(daemon.appPort)", "--json"])
