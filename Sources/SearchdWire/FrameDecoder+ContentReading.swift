@@ -28,6 +28,7 @@ extension FrameDecoder {
     func outcome(_ kind: PlainRequest.Kind) -> PlainOutcome {
       .request(PlainRequest(frameLength: frameLength, kind: kind))
     }
+    // Checked whole once here, so the parser need not check each string again.
     if !checked && !UTF8Validation.isValid(content) { return outcome(.refused(.notUTF8)) }
     // nil: not there; false: not a string; true: its bytes are in the memo.
     var action: Bool?
@@ -42,12 +43,12 @@ extension FrameDecoder {
     }
     do throws(JSONParser.Failure) {
       try JSONParser.forEachMember(
-        ofObject: content, maxDepth: limits.maxJSONDepth, keyScratch: &keys, valueScratch: &values
+        ofObject: content, maxDepth: limits.maxJSONDepth, knownUTF8: true, keyScratch: &keys, valueScratch: &values
       ) { key, v, _ in
-        if key.elementsEqual("action".utf8) {
+        if key.equals("action") {
           action = v != nil
           if let v { Self.copy(v, into: &memo.action) }
-        } else if key.elementsEqual("value".utf8) {
+        } else if key.equals("value") {
           value = v != nil
           if let v { Self.copy(v, into: &memo.scratch) }
         }
@@ -60,11 +61,11 @@ extension FrameDecoder {
     }
     guard let action else { return outcome(.refused(.noAction)) }
     guard action else { return outcome(.refused(.actionNotAString)) }
-    if memo.action.elementsEqual("search".utf8) {
+    if memo.resolvedAction.equals("search") {
       return value == true ? outcome(.resolvedSearch) : outcome(.refused(.searchWithoutValue))
     }
     // The stats report and its trust rule are the full path's.
-    if memo.action.elementsEqual("stats".utf8) { return .other }
+    if memo.resolvedAction.equals("stats") { return .other }
     return outcome(.resolvedUnknownAction)
   }
 

@@ -18,7 +18,7 @@ extension JSONParser {
       if c == UInt8(ascii: "\"") {
         let raw = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<index]))
         index += 1
-        guard UTF8Validation.isValid(raw) else { throw .invalidUTF8 }
+        guard knownUTF8 || UTF8Validation.isValid(raw) else { throw .invalidUTF8 }
         return raw
       }
       if c < 0x20 { throw .syntax(offset: index) }
@@ -27,7 +27,7 @@ extension JSONParser {
     scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
     guard try resolveEscapes(into: &scratch, untilQuote: true) else { throw .syntax(offset: index) }
     let resolved = scratch.withUnsafeBytes { $0 }
-    guard UTF8Validation.isValid(resolved) else { throw .invalidUTF8 }
+    guard knownUTF8 || UTF8Validation.isValid(resolved) else { throw .invalidUTF8 }
     return resolved
   }
 

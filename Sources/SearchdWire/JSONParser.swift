@@ -44,13 +44,16 @@ public struct JSONParser {
   }
 
   /// As above, nesting at most `maxDepth` deep, with scratch buffers the caller keeps (a
-  /// reader of many documents then allocates nothing once they have grown).
+  /// reader of many documents then allocates nothing once they have grown). `knownUTF8`:
+  /// the caller has checked the whole document is UTF-8, so its strings are not checked
+  /// again (escapes cannot make valid UTF-8 invalid).
   public static func forEachMember(
-    ofObject raw: UnsafeRawBufferPointer, maxDepth: Int, keyScratch: inout [UInt8], valueScratch: inout [UInt8],
+    ofObject raw: UnsafeRawBufferPointer, maxDepth: Int, knownUTF8: Bool = false, keyScratch: inout [UInt8],
+    valueScratch: inout [UInt8],
     _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer?, _ offset: Int) -> Bool
   ) throws(Failure) {
     let bytes = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
-    var p = JSONParser(bytes: bytes, maxDepth: maxDepth)
+    var p = JSONParser(bytes: bytes, maxDepth: maxDepth, knownUTF8: knownUTF8)
     p.skipWhitespace()
     guard p.peek == UInt8(ascii: "{") else {
       if p.index == bytes.count { throw .syntax(offset: p.index) }
@@ -100,9 +103,13 @@ public struct JSONParser {
   private let maxDepth: Int
   var index = 0
 
-  init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+  /// The whole input is known to be UTF-8: strings are not checked one by one.
+  let knownUTF8: Bool
+
+  init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, knownUTF8: Bool = false) {
     self.bytes = bytes
     self.maxDepth = maxDepth
+    self.knownUTF8 = knownUTF8
   }
 
   var peek: UInt8? { index < bytes.count ? bytes[index] : nil }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The accelerator's scanner: the strict, narrow JSON it accepts in a plain request's
 /// header and search content, read in place without allocating.
 struct PlainScanner {
@@ -56,10 +58,7 @@ struct PlainScanner {
   }
 
   func equals(_ range: Range<Int>, _ literal: StaticString) -> Bool {
-    guard range.count == literal.utf8CodeUnitCount else { return false }
-    let p = literal.utf8Start
-    for i in 0..<range.count where bytes[range.lowerBound + i] != p[i] { return false }
-    return true
+    UnsafeRawBufferPointer(rebasing: bytes[range]).equals(literal)
   }
 
   /// A decimal integer as JSON writes one (no sign, no leading zero, no fraction or
@@ -163,4 +162,12 @@ struct PlainHeader: Sendable {
   var isJSON: Bool
   /// The JSON content's encoding.
   var encoding: TextEncoding
+}
+
+extension UnsafeRawBufferPointer {
+  /// Whether these bytes are `literal`'s UTF-8, byte for byte (the readers' key and
+  /// keyword comparisons: no String, no generic sequence walk).
+  @inline(__always) func equals(_ literal: StaticString) -> Bool {
+    count == literal.utf8CodeUnitCount && (count == 0 || memcmp(baseAddress!, literal.utf8Start, count) == 0)
+  }
 }
