@@ -43,21 +43,32 @@ public enum TextEncoding: Sendable, Equatable {
       return out
     case .utf16, .utf32:
       var out: [UInt8] = []
-      out.reserveCapacity(bytes.count)
       let ok = bytes.withUnsafeBytes { transcodeToUTF8($0, into: &out) }
       return ok ? out : nil
     }
   }
 
-  /// UTF-16 or UTF-32 content as UTF-8 into `out` (emptied first, its capacity kept: a
-  /// reused buffer allocates nothing once grown); false if it is not valid in this
-  /// encoding. A byte-order mark decides the order where the name does not, and is not part
-  /// of the text; without either, this host's order (little-endian), as Python's codecs.
+  /// UTF-16 or UTF-32 content as UTF-8 into `out` (its capacity kept: a reused buffer
+  /// allocates nothing once grown); false if it is not valid in this encoding. A byte-order
+  /// mark decides the order where the name does not, and is not part of the text; without
+  /// either, this host's order (little-endian), as Python's codecs.
   public func transcodeToUTF8(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
-    out.removeAll(keepingCapacity: true)
+    // Written in place into room for the longest result (3 UTF-8 bytes per UTF-16 unit,
+    // 4 per UTF-32 unit), then cut to length: a checked append per byte was most of
+    // the cost of a UTF-16 request (perf).
+    let room = bytes.count * 2
+    if out.count < room { out.append(contentsOf: repeatElement(0, count: room - out.count)) }
+    let written = out.withUnsafeMutableBytes { transcode(bytes, into: $0) }
+    out.removeLast(out.count - (written ?? 0))
+    return written != nil
+  }
+
+  /// The UTF-8 bytes written at the start of `out`, or nil if `bytes` is not valid.
+  private func transcode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int? {
+    var w = 0
     switch self {
     case .utf16(let named):
-      guard bytes.count % 2 == 0 else { return false }
+      guard bytes.count % 2 == 0 else { return nil }
       let (start, big) = Self.byteOrder(bytes, named: named, width: 2)
       var at = start
       while at < bytes.count {
@@ -65,29 +76,29 @@ public enum TextEncoding: Sendable, Equatable {
         at += 2
         if scalar & 0xF800 == 0xD800 {
           // A high surrogate and then a low one, or the text is not UTF-16.
-          guard scalar < 0xDC00, at < bytes.count else { return false }
+          guard scalar < 0xDC00, at < bytes.count else { return nil }
           let low = Self.unit16(bytes, at, big)
-          guard low & 0xFC00 == 0xDC00 else { return false }
+          guard low & 0xFC00 == 0xDC00 else { return nil }
           at += 2
           scalar = 0x10000 + ((scalar - 0xD800) << 10 | (low - 0xDC00))
         }
-        Self.appendUTF8(scalar, to: &out)
+        Self.writeUTF8(scalar, to: out, at: &w)
       }
-      return true
+      return w
     case .utf32(let named):
-      guard bytes.count % 4 == 0 else { return false }
+      guard bytes.count % 4 == 0 else { return nil }
       let (start, big) = Self.byteOrder(bytes, named: named, width: 4)
       var at = start
       while at < bytes.count {
         let b = (UInt32(bytes[at]), UInt32(bytes[at + 1]), UInt32(bytes[at + 2]), UInt32(bytes[at + 3]))
         let scalar = big ? b.0 << 24 | b.1 << 16 | b.2 << 8 | b.3 : b.3 << 24 | b.2 << 16 | b.1 << 8 | b.0
-        guard scalar <= 0x10FFFF, scalar & 0xFFFF_F800 != 0xD800 else { return false }
-        Self.appendUTF8(scalar, to: &out)
+        guard scalar <= 0x10FFFF, scalar & 0xFFFF_F800 != 0xD800 else { return nil }
+        Self.writeUTF8(scalar, to: out, at: &w)
         at += 4
       }
-      return true
+      return w
     default:
-      return false
+      return nil
     }
   }
 
@@ -108,22 +119,29 @@ public enum TextEncoding: Sendable, Equatable {
     big ? UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1]) : UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8
   }
 
-  private static func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
+  @inline(__always) private static func writeUTF8(
+    _ scalar: UInt32, to out: UnsafeMutableRawBufferPointer, at w: inout Int
+  ) {
     switch scalar {
     case ..<0x80:
-      out.append(UInt8(scalar))
+      out[w] = UInt8(scalar)
+      w += 1
     case ..<0x800:
-      out.append(UInt8(0xC0 | scalar >> 6))
-      out.append(UInt8(0x80 | scalar & 0x3F))
+      out[w] = UInt8(0xC0 | scalar >> 6)
+      out[w + 1] = UInt8(0x80 | scalar & 0x3F)
+      w += 2
     case ..<0x10000:
-      out.append(UInt8(0xE0 | scalar >> 12))
-      out.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-      out.append(UInt8(0x80 | scalar & 0x3F))
+      out[w] = UInt8(0xE0 | scalar >> 12)
+      out[w + 1] = UInt8(0x80 | scalar >> 6 & 0x3F)
+      out[w + 2] = UInt8(0x80 | scalar & 0x3F)
+      w += 3
     default:
-      out.append(UInt8(0xF0 | scalar >> 18))
-      out.append(UInt8(0x80 | scalar >> 12 & 0x3F))
-      out.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-      out.append(UInt8(0x80 | scalar & 0x3F))
+      out[w] = UInt8(0xF0 | scalar >> 18)
+      out[w + 1] = UInt8(0x80 | scalar >> 12 & 0x3F)
+      out[w + 2] = UInt8(0x80 | scalar >> 6 & 0x3F)
+      out[w + 3] = UInt8(0x80 | scalar & 0x3F)
+      w += 4
     }
   }
+
 }
