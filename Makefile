@@ -117,7 +117,8 @@ SANITIZE_SKIP = --skip SystemdTests --skip descriptorExhaustionIsShedWithoutSpin
 # limits; the plain and ASan runs keep it.
 TSAN_SKIP = --skip fiveHundredConcurrentHandshakesWhileABystanderIsServed
 sanitize: deps
-	$(call suite,asan,SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 SEARCHD_SANITIZER=address \
+	$(call suite,asan,SWIFT_BACKTRACE=enable=no \
+	  ASAN_OPTIONS=detect_leaks=0:suppressions=$(CURDIR)/Tests/asan-suppressions.txt SEARCHD_SANITIZER=address \
 	  $(SWIFT) test --scratch-path .build-asan --sanitize=address --disable-xctest -Xswiftc -use-ld=lld $(SANITIZE_SKIP))
 	$(call suite,tsan,SWIFT_BACKTRACE=enable=no TSAN_OPTIONS=halt_on_error=1 SEARCHD_SANITIZER=thread \
 	  $(SWIFT) test --scratch-path .build-tsan --sanitize=thread --disable-xctest -Xswiftc -use-ld=lld $(SANITIZE_SKIP) \
