@@ -325,6 +325,8 @@ def report(d):
                  f"{mb(r['memory']['Rss']) + ' / ' + mb(r['memory']['Pss']) if r else '—'} | |")
     lines.append(f"| after start: private dirty (memory no other process can share) | {mb(m['own'])} | "
                  f"{mb(r['memory']['own']) if r else '—'} | ≤ 64 MB |")
+    lines.append(f"| after start: the index mapped with 2 MiB pages (`FilePmdMapped`) | {mb(m.get('FilePmdMapped', 0))} "
+                 f"of {mb(m['Rss'])} | — | |")
     a, c = s["shared"]
     lines.append(f"| two daemons on one file: Pss of each | {mb(a['Pss'])}, {mb(c['Pss'])} | — | one copy |")
     for p in (1, 16):

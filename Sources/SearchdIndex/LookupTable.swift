@@ -95,6 +95,8 @@ extension LookupTable {
         path: path, problem: error.errno == .noSuchFile ? "no such file" : "it cannot be read (\(error))")
     }
     let compiled = IndexFormat.hasMagic(file.bytes)
+    // Before the checksum pass faults the pages in, so they are mapped large from the start.
+    if compiled { file.preferHugePages() }
     let image =
       compiled
       ? IndexImage(mapping: file)

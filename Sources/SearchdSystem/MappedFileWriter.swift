@@ -2,7 +2,9 @@ import CShims
 import Glibc
 
 /// A file written through a shared mapping, as big files are built in place: the bytes go
-/// straight into the page cache (no buffer of the process's own, no copy by write(2)).
+/// straight into the page cache (no buffer of the process's own, no copy by write(2)), in
+/// 2 MiB folios where the file system allows, so the daemon that maps the file next maps
+/// it with 2 MiB pages (see `MappedFile.preferHugePages`).
 /// It is a temporary file beside `path` until `commit` truncates it to its length, syncs
 /// it and renames it over `path`; dropped uncommitted, it is removed. Space is allocated
 /// as the mapping grows (fallocate), so a full disk is an error here, not a SIGBUS later.
@@ -29,6 +31,7 @@ public final class MappedFileWriter {
         Int(bitPattern: mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0))
       }
       base = UnsafeMutableRawPointer(bitPattern: at)!
+      adviseHugePages(base, length)
     } catch {
       closeDescriptor(fd)
       unlink(temporary)
@@ -60,6 +63,7 @@ public final class MappedFileWriter {
     }
     base = UnsafeMutableRawPointer(bitPattern: at)!
     self.capacity = capacity
+    adviseHugePages(base, capacity)
   }
 
   /// Cuts the file to `length`, syncs it and renames it over `path`, and the folder.

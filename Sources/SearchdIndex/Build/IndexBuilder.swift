@@ -45,7 +45,7 @@ public struct IndexBuilder: ~Copyable {
   private static func allocateBuckets(_ count: Int) -> UnsafeMutableBufferPointer<UInt64> {
     let at = mmap(nil, count * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
     precondition(at != MAP_FAILED, "out of memory for an index's table of \(count) buckets")
-    madvise(at, count * 8, 14 /* MADV_HUGEPAGE */)
+    madvise(at, count * 8, MADV_HUGEPAGE)
     return UnsafeMutableBufferPointer(start: at!.assumingMemoryBound(to: UInt64.self), count: count)
   }
 
