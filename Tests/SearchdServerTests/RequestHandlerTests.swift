@@ -49,6 +49,16 @@ import Testing
     #expect(counters.requests(.searchMiss) == 1)
   }
 
+  /// Every error code has a counter of its own, apart from the request kinds' counters.
+  @Test func eachErrorCodeIsCountedInItsOwnSlot() {
+    let counters = RequestCounters()
+    for (n, code) in WireError.Code.allCases.enumerated() {
+      for _ in 0...n { counters.count(code) }
+    }
+    for (n, code) in WireError.Code.allCases.enumerated() { #expect(counters.errors(code) == n + 1, "\(code)") }
+    for kind in ServerStats.RequestKind.allCases { #expect(counters.requests(kind) == 0) }
+  }
+
   @Test(arguments: [
     (SocketAddress.ipv4(host: [127, 0, 0, 1], port: 1), true),
     (SocketAddress.ipv4(host: [127, 1, 2, 3], port: 1), true),
