@@ -50,9 +50,12 @@ def build():
     os.makedirs(OUT, exist_ok=True)
     sh(["swift", "build", "-c", "release"], cwd=ROOT)
     bins = sh(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT).strip()
-    for name, src, extra in [("c-server", "c-server/server.c", []), ("loadgen", "c-loadgen/loadgen.c", []),
-                             ("count.so", "malloc-count/count.c", ["-shared", "-fPIC"])]:
-        sh(["gcc", "-O2", "-Wall", *extra, "-o", os.path.join(OUT, name), os.path.join(ROOT, "Benchmarks", src)])
+    for name, src, extra, libs in [("c-server", "c-server/server.c", [], []),
+                                   ("loadgen", "c-loadgen/loadgen.c", [], []),
+                                   ("count.so", "malloc-count/count.c", ["-shared", "-fPIC"], []),
+                                   ("openssl-floor", "openssl-floor/floor.c", [], ["-lssl", "-lcrypto"])]:
+        sh(["gcc", "-O2", "-Wall", *extra, "-o", os.path.join(OUT, name), os.path.join(ROOT, "Benchmarks", src),
+            *libs])
     return bins
 
 

@@ -166,13 +166,38 @@ def idle_memory(bins, folder, count=10_000):
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
+def reply_length(bins, folder):
+    """Bytes of the reply to the benchmark's search, as searchd sends it."""
+    srv, _ = start_searchd(bins, folder)
+    try:
+        with socket.create_connection(("127.0.0.1", srv.port)) as s:
+            s.sendall(bench.MORPHEUS)
+            got = b""
+            while not bench.complete(got, None):
+                got += s.recv(4096)
+            return len(got)
+    finally:
+        srv.stop()
+
+
+def library_floor(bins, folder):
+    """OpenSSL alone, in one process (Benchmarks/openssl-floor): the server's CPU per
+    handshake and per record, and the heap an idle session holds; medians of 3 runs."""
+    runs = []
+    for _ in range(3):
+        out = bench.sh(bench.taskset(0, [f"{bench.OUT}/openssl-floor", f"{folder}/server.pem", f"{folder}/server.key",
+                                         str(len(bench.MORPHEUS)), str(reply_length(bins, folder))]))
+        runs.append(bench.json.loads(out))
+    return {k: (statistics.median(r[k] for r in runs) if k != "cipher" else runs[0][k]) for k in runs[0]}
+
+
 def run(args, bins, have_redis):
     folder = os.path.join(bench.ROOT, ".build", "bench", "tls")
     certificates(folder)
     return {"keepalive": keepalive(args, bins, folder, have_redis),
             "handshakes": handshakes(args, bins, folder, have_redis),
-            "idle": idle_memory(bins, folder), "have_redis": have_redis, "runs": args.runs,
-            "seconds": args.seconds}
+            "idle": idle_memory(bins, folder), "floor": library_floor(bins, folder), "have_redis": have_redis,
+            "runs": args.runs, "seconds": args.seconds}
 
 
 def report(d):
@@ -209,4 +234,23 @@ def report(d):
                      f"{rps(h['redis-full']):,.0f} |")
     lines += ["", f"An idle TLS connection after one request: **{d['idle'] / 1024:.1f} KiB** of searchd's memory "
               "(RSS growth over 10,000 such connections, divided; Python's ssl module as the client).", ""]
+    f = d["floor"]
+    plain1, plain16 = med(k[("searchd", 1)]), med(k[("searchd", 16)])
+    per1 = f["read_us"] + f["write_us"]
+    per16 = (f["read16_us"] + f["write16_us"]) / 16
+    lines += ["What OpenSSL costs by itself (`Benchmarks/openssl-floor`: a server and a client session in one "
+              "process over a BIO pair, the server's calls timed on its thread's CPU clock, searchd's context "
+              f"settings, {f['cipher']}; medians of 3 runs): the least any server on this library pays, with no "
+              "kernel, loop or parsing.", "",
+              "| | OpenSSL alone | what it makes the least possible |", "|---|---|---|",
+              f"| a request and its reply, one record each | {per1:.2f} µs (read {f['read_us']:.2f}, write "
+              f"{f['write_us']:.2f}) | TLS / plain ≥ {(plain1 + per1) / plain1:.2f}× at P=1 (target 1.25×) |",
+              f"| 16 requests in one record, 16 replies in one | {per16:.2f} µs a request | TLS / plain ≥ "
+              f"{(plain16 + per16) / plain16:.2f}× at P=16 (target 1.15×) |",
+              f"| full handshake, one exchange, close | {f['full_us']:.0f} µs | |",
+              f"| resumed handshake, the same | {f['resumed_us']:.0f} µs | resumed ≥ "
+              f"{f['resumed_us'] / f['full_us']:.2f}× a full one before any kernel work (target 0.5×) |",
+              f"| a new server session (`SSL_new`), heap | {f['new_bytes'] / 1024:.1f} KiB | |",
+              f"| an idle server session after one exchange, record buffers freed | {f['idle_bytes'] / 1024:.1f} KiB | "
+              "idle ≥ this (target 8 KiB) |", ""]
     return lines

@@ -21,6 +21,7 @@ static inline long searchd_SSL_set_tlsext_host_name(SSL *ssl, const char *name) 
 }
 static inline uint64_t searchd_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_NO_RENEGOTIATION; }
 static inline uint64_t searchd_SSL_OP_NO_COMPRESSION(void) { return SSL_OP_NO_COMPRESSION; }
+static inline uint64_t searchd_SSL_OP_CIPHER_SERVER_PREFERENCE(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
 static inline uint64_t searchd_SSL_OP_IGNORE_UNEXPECTED_EOF(void) { return SSL_OP_IGNORE_UNEXPECTED_EOF; }
 static inline X509_NAME *searchd_X509_get_subject_name(const X509 *cert) { return X509_get_subject_name(cert); }
 
