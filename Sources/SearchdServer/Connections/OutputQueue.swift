@@ -30,6 +30,9 @@ public struct OutputQueue {
     var isCopied: Bool { borrowed == nil && shared.isEmpty }
   }
 
+  /// Room for a reply is made from these zeros; held here, not read from the static on
+  /// each reply, where the lazy global's once-only check cost a call per reply.
+  private let zeros = OutputQueue.zeros
   private var segments: [Segment] = []
   private var head = 0
   /// Bytes of `segments[head]` already written.
@@ -119,8 +122,8 @@ public struct OutputQueue {
     let start = copied.count
     // Room for the bytes, from a run of zeros (one memcpy; the element-wise append of a
     // repeated zero was most of a debug build's time per request under ThreadSanitizer).
-    if count <= Self.zeros.count {
-      copied.append(contentsOf: Self.zeros[..<count])
+    if count <= zeros.count {
+      zeros.withUnsafeBufferPointer { copied.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<count])) }
     } else {
       copied.append(contentsOf: repeatElement(0, count: count))
     }

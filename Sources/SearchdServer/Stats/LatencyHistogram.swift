@@ -9,10 +9,12 @@ public final class LatencyHistogram: @unchecked Sendable {
   public static let bounds: [Double] = [
     0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
   ]
-  private static let boundsNs = bounds.map { UInt64($0 * 1e9) }
   /// A slot per bound, then +Inf, then the count and the sum in nanoseconds.
   private static let slots = bounds.count + 3
   private let storage: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>
+  /// The bounds in nanoseconds, held by each histogram: a static derived from `bounds`
+  /// would be a lazy global, its once-only check paid on every `record`.
+  private let boundsNs = LatencyHistogram.bounds.map { UInt64($0 * 1e9) }
 
   public init() {
     storage = UnsafeMutablePointer.allocate(capacity: Self.slots)
@@ -27,10 +29,10 @@ public final class LatencyHistogram: @unchecked Sendable {
   /// `count` requests that each took `nanoseconds`. From the owning loop's thread only.
   public func record(_ nanoseconds: UInt64, count: Int) {
     var slot = 0
-    while slot < Self.boundsNs.count && nanoseconds > Self.boundsNs[slot] { slot += 1 }
+    while slot < boundsNs.count && nanoseconds > boundsNs[slot] { slot += 1 }
     bump(slot, by: count)
-    bump(Self.slots - 2, by: count)
-    bump(Self.slots - 1, by: Int(truncatingIfNeeded: nanoseconds) &* count)
+    bump(boundsNs.count + 1, by: count)
+    bump(boundsNs.count + 2, by: Int(truncatingIfNeeded: nanoseconds) &* count)
   }
 
   /// Per-bucket counts (not cumulative; +Inf last), the count, and the sum in seconds.

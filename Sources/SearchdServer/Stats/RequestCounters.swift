@@ -12,6 +12,11 @@ public final class RequestCounters: @unchecked Sendable {
   private static let slots = kinds + errorSlots + 2
   private static let lineBytes = 64
   private let storage: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>
+  /// Where the error counters and the byte counters start, held by each instance: the
+  /// statics they come from are lazy globals (allCases counted), whose once-only check
+  /// would be paid on every read and write.
+  private let errorBase = RequestCounters.kinds
+  private let bytesBase = RequestCounters.kinds + RequestCounters.errorSlots
 
   public init() {
     let bytes = (Self.slots * MemoryLayout<Int>.stride + Self.lineBytes - 1) / Self.lineBytes * Self.lineBytes
@@ -29,18 +34,18 @@ public final class RequestCounters: @unchecked Sendable {
   public func count(_ kind: ServerStats.RequestKind) { bump(kind.slot) }
 
   /// From the owning loop's thread only.
-  public func count(_ code: WireError.Code) { bump(Self.kinds + code.slot) }
+  public func count(_ code: WireError.Code) { bump(errorBase + code.slot) }
 
   /// From the owning loop's thread only.
-  public func received(_ bytes: Int) { bump(Self.kinds + Self.errorSlots, by: bytes) }
+  public func received(_ bytes: Int) { bump(bytesBase, by: bytes) }
   /// From the owning loop's thread only.
-  public func sent(_ bytes: Int) { bump(Self.kinds + Self.errorSlots + 1, by: bytes) }
+  public func sent(_ bytes: Int) { bump(bytesBase + 1, by: bytes) }
 
-  public var bytesReceived: Int { load(Self.kinds + Self.errorSlots) }
-  public var bytesSent: Int { load(Self.kinds + Self.errorSlots + 1) }
+  public var bytesReceived: Int { load(bytesBase) }
+  public var bytesSent: Int { load(bytesBase + 1) }
 
   public func requests(_ kind: ServerStats.RequestKind) -> Int { load(kind.slot) }
-  public func errors(_ code: WireError.Code) -> Int { load(Self.kinds + code.slot) }
+  public func errors(_ code: WireError.Code) -> Int { load(errorBase + code.slot) }
 
   private func bump(_ slot: Int, by n: Int = 1) {
     let a = UnsafeAtomic<Int>(at: storage + slot)
