@@ -147,10 +147,7 @@ def idle_memory(bins, folder, count=10_000):
     try:
         def connect():
             s = context.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
-            s.sendall(bench.MORPHEUS)
-            got = b""
-            while not bench.complete(got, None):
-                got += s.recv(4096)
+            ask(s)
             return s
         warm = connect()
         time.sleep(1)
@@ -166,27 +163,29 @@ def idle_memory(bins, folder, count=10_000):
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def reply_length(bins, folder):
-    """Bytes of the reply to the benchmark's search, as searchd sends it."""
-    srv, _ = start_searchd(bins, folder)
-    try:
-        with socket.create_connection(("127.0.0.1", srv.port)) as s:
-            s.sendall(bench.MORPHEUS)
-            got = b""
-            while not bench.complete(got, None):
-                got += s.recv(4096)
-            return len(got)
-    finally:
-        srv.stop()
+def ask(sock):
+    """The benchmark's search on `sock`, and its whole reply."""
+    sock.sendall(bench.MORPHEUS)
+    got = b""
+    while not bench.complete(got, None):
+        got += sock.recv(4096)
+    return got
 
 
 def library_floor(bins, folder):
     """OpenSSL alone, in one process (Benchmarks/openssl-floor): the server's CPU per
-    handshake and per record, and the heap an idle session holds; medians of 3 runs."""
+    handshake and per record, and the heap an idle session holds, for records the size of
+    the benchmark's search and searchd's reply; medians of 3 runs."""
+    srv, _ = start_searchd(bins, folder)
+    try:
+        with socket.create_connection(("127.0.0.1", srv.port)) as s:
+            reply = len(ask(s))
+    finally:
+        srv.stop()
     runs = []
     for _ in range(3):
         out = bench.sh(bench.taskset(0, [f"{bench.OUT}/openssl-floor", f"{folder}/server.pem", f"{folder}/server.key",
-                                         str(len(bench.MORPHEUS)), str(reply_length(bins, folder))]))
+                                         str(len(bench.MORPHEUS)), str(reply)]))
         runs.append(bench.json.loads(out))
     return {k: (statistics.median(r[k] for r in runs) if k != "cipher" else runs[0][k]) for k in runs[0]}
 

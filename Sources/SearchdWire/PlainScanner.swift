@@ -151,7 +151,6 @@ struct PlainScanner {
     skipWhitespace()
     return query
   }
-
 }
 
 /// What the accelerator needs of a plain header.

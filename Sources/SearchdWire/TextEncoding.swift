@@ -143,5 +143,4 @@ public enum TextEncoding: Sendable, Equatable {
       w += 4
     }
   }
-
 }

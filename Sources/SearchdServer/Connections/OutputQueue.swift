@@ -88,26 +88,26 @@ public struct OutputQueue {
     case .made(let reply): append(reply)
     case .direct(let reply): appendCopy(count: count, reply.write)
     case .hit(let text, let owner):
-      let head = count - text.count - DirectReply.hitTail.count
+      // The head written in place; the text copied if small, else queued by reference (its
+      // owner kept alive); the tail copied. Adjacent copied parts merge into one segment.
+      copyPart(count: count - text.count - DirectReply.hitTail.count) {
+        DirectReply.writeHitHead(textLength: text.count, into: $0)
+      }
       if count <= Self.copyLimit {
-        appendCopy(count: count) { out in
-          DirectReply.writeHitHead(textLength: text.count, into: out)
-          UnsafeMutableRawBufferPointer(rebasing: out[head..<head + text.count]).copyMemory(from: text)
-          UnsafeMutableRawBufferPointer(rebasing: out[(head + text.count)...]).copyBytes(from: DirectReply.hitTail)
-        }
+        copyPart(text)
       } else {
-        // One reply of three segments: the head copied, the text by reference, the tail.
-        copyPart(count: head) { DirectReply.writeHitHead(textLength: text.count, into: $0) }
         segments.append(
           Segment(borrowed: text.baseAddress, owner: owner.takeUnretainedValue(), start: 0, count: text.count))
-        copyPart(count: DirectReply.hitTail.count) { $0.copyBytes(from: DirectReply.hitTail) }
-        ended(count)
       }
+      copyPart(DirectReply.hitTail)
+      ended(count)
     }
   }
 
   private mutating func appendCopy(_ bytes: UnsafeRawBufferPointer) {
-    appendCopy(count: bytes.count) { $0.copyMemory(from: bytes) }
+    guard !bytes.isEmpty else { return }
+    copyPart(bytes)
+    ended(bytes.count)
   }
 
   /// `count` bytes written by `write` at the end of the copied run, as one reply.
@@ -128,6 +128,20 @@ public struct OutputQueue {
       copied.append(contentsOf: repeatElement(0, count: count))
     }
     copied.withUnsafeMutableBytes { write(UnsafeMutableRawBufferPointer(rebasing: $0[start..<start + count])) }
+    copiedPart(from: start)
+  }
+
+  /// `bytes` at the end of the copied run, part of a reply: appended as they are, with no
+  /// room made first.
+  private mutating func copyPart<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
+    let start = copied.count
+    copied.append(contentsOf: bytes)
+    copiedPart(from: start)
+  }
+
+  /// The copied run grew from `start`: the last segment takes the bytes if it ends there.
+  private mutating func copiedPart(from start: Int) {
+    let count = copied.count - start
     if head < segments.count, let last = segments.indices.last, segments[last].isCopied,
       segments[last].start + segments[last].count == start
     {

@@ -15,6 +15,9 @@ public final class LatencyHistogram: @unchecked Sendable {
   /// The bounds in nanoseconds, held by each histogram: a static derived from `bounds`
   /// would be a lazy global, its once-only check paid on every `record`.
   private let boundsNs = LatencyHistogram.bounds.map { UInt64($0 * 1e9) }
+  /// After a slot per bound and +Inf's: the count's slot and the sum's.
+  private var countSlot: Int { boundsNs.count + 1 }
+  private var sumSlot: Int { boundsNs.count + 2 }
 
   public init() {
     storage = UnsafeMutablePointer.allocate(capacity: Self.slots)
@@ -31,14 +34,14 @@ public final class LatencyHistogram: @unchecked Sendable {
     var slot = 0
     while slot < boundsNs.count && nanoseconds > boundsNs[slot] { slot += 1 }
     bump(slot, by: count)
-    bump(boundsNs.count + 1, by: count)
-    bump(boundsNs.count + 2, by: Int(truncatingIfNeeded: nanoseconds) &* count)
+    bump(countSlot, by: count)
+    bump(sumSlot, by: Int(truncatingIfNeeded: nanoseconds) &* count)
   }
 
   /// Per-bucket counts (not cumulative; +Inf last), the count, and the sum in seconds.
   public func snapshot() -> (buckets: [Int], count: Int, sum: Double) {
     let all = (0..<Self.slots).map { UnsafeAtomic<Int>(at: storage + $0).load(ordering: .relaxed) }
-    return (Array(all[0...Self.bounds.count]), all[Self.slots - 2], Double(all[Self.slots - 1]) / 1e9)
+    return (Array(all[..<countSlot]), all[countSlot], Double(all[sumSlot]) / 1e9)
   }
 
   private func bump(_ slot: Int, by n: Int) {

@@ -81,15 +81,13 @@ import Testing
         ], stdin: Data(), timeout: 30)
       #expect(s.stderr.contains("Verification: OK"), "\(version): \(s.stderr)")
       #expect(s.stderr.contains(version == "-tls1_3" ? "TLSv1.3" : "TLSv1.2"), "\(s.stderr)")
+      // The server's preference, not the client's: s_client offers AES-256 with SHA-384 first.
+      if version == "-tls1_3" {
+        #expect(s.stderr.contains("Ciphersuite: TLS_AES_128_GCM_SHA256"), "\(s.stderr)")
+      }
     }
-    // The server's preference, not the client's: s_client offers AES-256 with SHA-384 first.
-    let chosen = try runProcess(
-      URL(fileURLWithPath: "/usr/bin/openssl"),
-      ["s_client", "-connect", "127.0.0.1:\(daemon.tlsPort)", "-CAfile", certs.path("ca"), "-brief", "-tls1_3"],
-      stdin: Data(), timeout: 30)
-    #expect(chosen.stderr.contains("Ciphersuite: TLS_AES_128_GCM_SHA256"), "\(chosen.stderr)")
     let tls = try #require(try stats(daemon)["tls"] as? [String: Any])
-    #expect((tls["handshakes"] as? Int ?? 0) >= 5)
+    #expect((tls["handshakes"] as? Int ?? 0) >= 4)
   }
 
   @Test func clientCertificatesDecideWhoIsServed() throws {
