@@ -50,7 +50,7 @@ def build():
     os.makedirs(OUT, exist_ok=True)
     sh(["swift", "build", "-c", "release"], cwd=ROOT)
     bins = sh(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT).strip()
-    for name, src, extra, libs in [("c-server", "c-server/server.c", [], []),
+    for name, src, extra, libs in [("c-server", "c-server/server.c", [], ["-lssl", "-lcrypto"]),
                                    ("loadgen", "c-loadgen/loadgen.c", [], []),
                                    ("count.so", "malloc-count/count.c", ["-shared", "-fPIC"], []),
                                    ("openssl-floor", "openssl-floor/floor.c", [], ["-lssl", "-lcrypto"])]:

@@ -45,6 +45,13 @@ def start_searchd(bins, folder):
     return srv, port
 
 
+def start_c(folder, tls):
+    """The hand-written C server (Benchmarks/c-server), in plaintext or over TLS with
+    searchd's OpenSSL settings: the least a server on this library and kernel pays."""
+    extra = ["tls", f"{folder}/server.pem", f"{folder}/server.key"] if tls else []
+    return bench.Server("c", bench.taskset(0, [f"{bench.OUT}/c-server", "0", *extra]), r"127\.0\.0\.1:(\d+)")
+
+
 def start_redis(folder):
     """redis-server with a TLS port beside its plaintext one."""
     port, tls_port = bench.free_port(), bench.free_port()
@@ -89,18 +96,20 @@ def redis_benchmark(port, folder, conns, pipeline, seconds, tls, per_connection=
 
 def keepalive(args, bins, folder, have_redis):
     """CPU per request, by peer and depth, interleaved rounds."""
-    peers = ["searchd", "searchd-tls"] + (["redis", "redis-tls"] if have_redis else [])
+    peers = ["searchd", "searchd-tls", "c", "c-tls"] + (["redis", "redis-tls"] if have_redis else [])
     out = {}
     for pipeline in (1, 16):
         def run(peer):
+            tls = peer.endswith("tls")
             if peer.startswith("searchd"):
                 srv, tls_port = start_searchd(bins, folder)
-                tls = peer.endswith("tls")
                 client = lambda: searchctl(bins, tls_port if tls else srv.port, folder, 50, pipeline, args.seconds,
                                            tls)
+            elif peer.startswith("c"):
+                srv = start_c(folder, tls)
+                client = lambda: searchctl(bins, srv.port, folder, 50, pipeline, args.seconds, tls)
             else:
                 srv, tls_port = start_redis(folder)
-                tls = peer.endswith("tls")
                 est = (100_000 if pipeline == 1 else 600_000) // (2 if tls else 1)
                 client = lambda: redis_benchmark(tls_port if tls else srv.port, folder, 50, pipeline, args.seconds,
                                                  tls, estimate=est)
@@ -115,14 +124,19 @@ def keepalive(args, bins, folder, have_redis):
 
 
 def handshakes(args, bins, folder, have_redis):
-    """CPU per connection: full handshakes (searchd, Redis) and resumed ones (searchd)."""
-    peers = ["searchd-full", "searchd-resumed"] + (["redis-full"] if have_redis else [])
+    """CPU per connection: full handshakes (searchd, the C server, Redis) and resumed ones
+    (searchd, the C server)."""
+    peers = ["searchd-full", "searchd-resumed", "c-full", "c-resumed"] + (["redis-full"] if have_redis else [])
     out = {}
 
     def run(peer):
         if peer.startswith("searchd"):
             srv, tls_port = start_searchd(bins, folder)
             client = lambda: searchctl(bins, tls_port, folder, 50, 1, args.seconds, True, mode="per-connection",
+                                       resume=peer.endswith("resumed"))
+        elif peer.startswith("c"):
+            srv = start_c(folder, True)
+            client = lambda: searchctl(bins, srv.port, folder, 50, 1, args.seconds, True, mode="per-connection",
                                        resume=peer.endswith("resumed"))
         else:
             srv, tls_port = start_redis(folder)
@@ -220,13 +234,25 @@ def report(d):
         else:
             row += " – | – | – | – |"
         lines.append(row)
+    lines += ["", "The same client against the hand-written C server (`Benchmarks/c-server`: epoll, one read and one "
+              "write a wakeup, nothing but framing), in plaintext and over TLS with searchd's OpenSSL settings: what "
+              "this library and this kernel cost a server that does nothing else.", "",
+              "| c=50 | C server | C server TLS | TLS / plain | searchd TLS / C server TLS |", "|---|---|---|---|---|"]
+    for p in (1, 16):
+        c, ct = med(k[("c", p)]), med(k[("c-tls", p)])
+        lines.append(f"| P={p} | {c:.2f} ({rps(k[('c', p)]):,.0f}/s) | {ct:.2f} ({rps(k[('c-tls', p)]):,.0f}/s) | "
+                     f"**{ct / c:.2f}×** | {med(k[('searchd-tls', p)]) / ct:.2f}× |")
     h = d["handshakes"]
     full, resumed = med(h["searchd-full"]), med(h["searchd-resumed"])
+    cfull, cresumed = med(h["c-full"]), med(h["c-resumed"])
     lines += ["", "Per-connection (connect, handshake, one search or GET, close), c=50: server CPU per connection in µs.",
               "", "| | CPU per connection | connections/s |", "|---|---|---|",
               f"| searchd, full handshake | {full:.1f} | {rps(h['searchd-full']):,.0f} |",
               f"| searchd, resumed (`--tls-resume`) | {resumed:.1f} (**{resumed / full:.2f}×** a full one) | "
-              f"{rps(h['searchd-resumed']):,.0f} |"]
+              f"{rps(h['searchd-resumed']):,.0f} |",
+              f"| C server, full handshake | {cfull:.1f} | {rps(h['c-full']):,.0f} |",
+              f"| C server, resumed | {cresumed:.1f} ({cresumed / cfull:.2f}× a full one) | "
+              f"{rps(h['c-resumed']):,.0f} |"]
     if d["have_redis"]:
         rf = med(h["redis-full"])
         lines.append(f"| redis-server, full handshake | {rf:.1f} (searchd: **{full / rf:.2f}×**) | "
@@ -235,15 +261,14 @@ def report(d):
               "(RSS growth over 10,000 such connections, divided; Python's ssl module as the client).", ""]
     f = d["floor"]
     plain1, plain16 = med(k[("searchd", 1)]), med(k[("searchd", 16)])
-    per1 = f["read_us"] + f["write_us"]
-    per16 = (f["read16_us"] + f["write16_us"]) / 16
+    per1, per16 = f["pair_us"], f["pair16_us"] / 16
     lines += ["What OpenSSL costs by itself (`Benchmarks/openssl-floor`: a server and a client session in one "
-              "process over a BIO pair, the server's calls timed on its thread's CPU clock, searchd's context "
-              f"settings, {f['cipher']}; medians of 3 runs): the least any server on this library pays, with no "
-              "kernel, loop or parsing.", "",
+              "process, the client's records made beforehand and the server's reads and writes timed a whole run "
+              f"at a time on its thread's CPU clock, searchd's context settings, {f['cipher']}; medians of 3 runs): "
+              "the least any server on this library pays, with warm caches and no kernel, loop or parsing.", "",
               "| | OpenSSL alone | what it makes the least possible |", "|---|---|---|",
-              f"| a request and its reply, one record each | {per1:.2f} µs (read {f['read_us']:.2f}, write "
-              f"{f['write_us']:.2f}) | TLS / plain ≥ {(plain1 + per1) / plain1:.2f}× at P=1 (target 1.25×) |",
+              f"| a request and its reply, one record each | {per1:.2f} µs | TLS / plain ≥ "
+              f"{(plain1 + per1) / plain1:.2f}× at P=1 (target 1.25×) |",
               f"| 16 requests in one record, 16 replies in one | {per16:.2f} µs a request | TLS / plain ≥ "
               f"{(plain16 + per16) / plain16:.2f}× at P=16 (target 1.15×) |",
               f"| full handshake, one exchange, close | {f['full_us']:.0f} µs | |",

@@ -4,7 +4,11 @@
 // write per wakeup, replies for hits prebuilt, pipelined replies gathered into one
 // write. It trusts its peers (no limits, no timeouts): a yardstick, not a daemon.
 //
-//   server PORT [close]   close: close after the first reply, as the tutorial does.
+// With `tls`, it serves the same over TLS with searchd's OpenSSL settings (tls-context.h),
+// the least a server on this library and kernel can do: SSL_read and SSL_write on the
+// socket, one read a wakeup (more only for records OpenSSL already holds).
+//
+//   server PORT [close] [tls CERT KEY]   close: close after the first reply, as the tutorial does.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,11 +22,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../tls-context.h"
+
 #define BUF 65536
 #define OUT (256 * 1024)
 
 typedef struct {
   int fd;
+  SSL *ssl;
+  int shaking_for_write;  // the handshake asked for EPOLLOUT instead of EPOLLIN
   size_t in_len;
   size_t out_len;
   size_t out_off;
@@ -31,6 +39,7 @@ typedef struct {
 } conn;
 
 static int close_after_reply;
+static SSL_CTX *tls;
 
 static const char *keys[] = {"morpheus", "ring", "\xf0\x9f\x90\xb6"};
 static const char *values[] = {"Follow the white rabbit. \xf0\x9f\x90\xb0",
@@ -115,14 +124,29 @@ static size_t header_content_length(const unsigned char *h, size_t len, int *ok)
 
 static void drop(int ep, conn *c) {
   epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+  SSL_free(c->ssl);
   close(c->fd);
   free(c);
 }
 
+// OpenSSL's "call again when the socket is ready" as EAGAIN, its end of the session as 0.
+static ssize_t tls_result(SSL *ssl, int n) {
+  if (n > 0) return n;
+  int e = SSL_get_error(ssl, n);
+  errno = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? EAGAIN : ECONNRESET;
+  return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+}
+
+static ssize_t conn_read(conn *c, unsigned char *buf, size_t len) {
+  return c->ssl ? tls_result(c->ssl, SSL_read(c->ssl, buf, (int)len)) : read(c->fd, buf, len);
+}
+
 static int flush(conn *c) {
   while (c->out_off < c->out_len) {
-    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-    if (n < 0) return errno == EAGAIN ? 0 : -1;
+    size_t len = c->out_len - c->out_off;
+    ssize_t n = c->ssl ? tls_result(c->ssl, SSL_write(c->ssl, c->out + c->out_off, (int)len))
+                       : send(c->fd, c->out + c->out_off, len, MSG_NOSIGNAL);
+    if (n <= 0) return n < 0 && errno == EAGAIN ? 0 : -1;
     c->out_off += n;
   }
   c->out_off = c->out_len = 0;
@@ -130,12 +154,36 @@ static int flush(conn *c) {
 }
 
 static void serve(int ep, conn *c) {
-  ssize_t n = read(c->fd, c->in + c->in_len, BUF - c->in_len);
-  if (n <= 0) {
-    if (n == 0 || errno != EAGAIN) drop(ep, c);
+  if (c->ssl && !SSL_is_init_finished(c->ssl)) {
+    ssize_t h = tls_result(c->ssl, SSL_do_handshake(c->ssl));
+    if (h < 0 && errno == EAGAIN) {
+      int out = SSL_want_write(c->ssl);
+      if (out != c->shaking_for_write) {
+        struct epoll_event ev = {.events = out ? EPOLLOUT : EPOLLIN, .data.ptr = c};
+        epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+        c->shaking_for_write = out;
+      }
+      return;
+    }
+    if (h <= 0) {
+      drop(ep, c);
+      return;
+    }
+    if (c->shaking_for_write) {
+      struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+      epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+      c->shaking_for_write = 0;
+    }
+  }
+  ssize_t n;
+  do {
+    n = conn_read(c, c->in + c->in_len, BUF - c->in_len);
+    if (n > 0) c->in_len += n;
+  } while (n > 0 && c->ssl && SSL_has_pending(c->ssl) && c->in_len < BUF);
+  if (n <= 0 && (n == 0 || errno != EAGAIN)) {
+    drop(ep, c);
     return;
   }
-  c->in_len += n;
   size_t off = 0;
   int replies = 0;
   while (c->in_len - off >= 2) {
@@ -159,6 +207,7 @@ static void serve(int ep, conn *c) {
   c->in_len -= off;
   int r = flush(c);
   if (r < 0 || (close_after_reply && replies > 0)) {
+    if (c->ssl && r > 0) SSL_shutdown(c->ssl);
     drop(ep, c);
     return;
   }
@@ -168,10 +217,13 @@ static void serve(int ep, conn *c) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: server PORT [close]\n");
+    fprintf(stderr, "usage: server PORT [close] [tls CERT KEY]\n");
     return 64;
   }
-  close_after_reply = argc > 2 && strcmp(argv[2], "close") == 0;
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "close") == 0) close_after_reply = 1;
+    if (strcmp(argv[i], "tls") == 0 && i + 2 < argc) tls = searchd_like_context(argv[i + 1], argv[i + 2]);
+  }
   signal(SIGPIPE, SIG_IGN);
   for (int i = 0; i < 3; i++) {
     unsigned char body[200];
@@ -206,11 +258,18 @@ int main(int argc, char **argv) {
           setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
           conn *nc = malloc(sizeof *nc);
           nc->fd = fd;
+          nc->ssl = NULL;
+          nc->shaking_for_write = 0;
+          if (tls) {
+            nc->ssl = SSL_new(tls);
+            SSL_set_fd(nc->ssl, fd);
+            SSL_set_accept_state(nc->ssl);
+          }
           nc->in_len = nc->out_len = nc->out_off = 0;
           struct epoll_event cev = {.events = EPOLLIN, .data.ptr = nc};
           epoll_ctl(ep, EPOLL_CTL_ADD, fd, &cev);
         }
-      } else if (events[i].events & EPOLLOUT) {
+      } else if ((events[i].events & EPOLLOUT) && !(c->ssl && !SSL_is_init_finished(c->ssl))) {
         int r = flush(c);
         if (r < 0) {
           drop(ep, c);
