@@ -55,7 +55,10 @@ public final class TLSSession {
 
   public var isHandshakeDone: Bool { SSL_is_init_finished(ssl) == 1 }
 
-  public func handshake() -> Outcome { outcome(SSL_do_handshake(ssl), "handshake") }
+  public func handshake() -> Outcome {
+    let result = SSL_do_handshake(ssl)
+    return result == 1 ? .processed(0) : outcome(result, "handshake")
+  }
 
   /// Decrypted bytes into `buffer`; `.processed(n)` with n > 0.
   public func read(into buffer: UnsafeMutableRawBufferPointer) -> Outcome {
@@ -102,7 +105,7 @@ public final class TLSSession {
   public var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
 
   private func outcome(_ result: Int32, _ operation: String) -> Outcome {
-    if result > 0 { return .processed(operation == "handshake" ? 0 : Int(result)) }
+    if result > 0 { return .processed(Int(result)) }
     switch SSL_get_error(ssl, result) {
     case SSL_ERROR_WANT_READ: return .wantRead
     case SSL_ERROR_WANT_WRITE: return .wantWrite
