@@ -1,7 +1,6 @@
 /// The replies the accelerator's requests get, written straight into the output buffer:
 /// no array is made for them. Each is byte for byte its `Reply` counterpart (the tests and
-/// the fuzz target check it); the fixed parts are taken from `Reply` once, so the two
-/// cannot drift apart.
+/// the fuzz target check it, and hold every fixed part below to `Reply`'s bytes).
 public enum DirectReply {
   /// A result quoting the request: `No match for "Q".` or `Error: invalid action "A".`,
   /// the quoted bytes escaped as JSON writes them (`escapedLength` bytes, measured once).
@@ -13,11 +12,11 @@ public enum DirectReply {
   public enum Quote: Sendable {
     case noMatch, invalidAction
 
-    /// The reply's content before and after the quoted bytes, from `Reply`.
-    fileprivate var around: (prefix: [UInt8], suffix: [UInt8]) {
+    /// The reply's content before the quoted bytes; `quoteEnd` follows them.
+    fileprivate var prefix: StaticString {
       switch self {
-      case .noMatch: return DirectReply.noMatchAround
-      case .invalidAction: return DirectReply.invalidActionAround
+      case .noMatch: return DirectReply.noMatchPrefix
+      case .invalidAction: return DirectReply.invalidActionPrefix
       }
     }
   }
@@ -35,37 +34,38 @@ public enum DirectReply {
   /// The length of a JSON reply's frame before its content: the 2-byte length and the
   /// header, which differ between replies only in the content length's digits.
   @inlinable public static func jsonHeadCount(contentLength: Int) -> Int {
-    2 + jsonHeaderHead.count + digits(contentLength) + 1
+    2 + jsonHeaderHead.utf8CodeUnitCount + digits(contentLength) + 1
   }
 
   /// A hit's reply around the escaped text the index stores: the frame's head and the
   /// content's start before it, `hitTail` after it.
   @inlinable public static func hitHeadCount(textLength: Int) -> Int {
-    jsonHeadCount(contentLength: hitContentLength(textLength: textLength)) + Reply.resultContentAround.prefix.count
+    jsonHeadCount(contentLength: hitContentLength(textLength: textLength)) + hitPrefix.utf8CodeUnitCount
   }
 
   @inlinable static func hitContentLength(textLength: Int) -> Int {
-    Reply.resultContentAround.prefix.count + textLength + hitTail.count
+    hitPrefix.utf8CodeUnitCount + textLength + hitTailLiteral.utf8CodeUnitCount
   }
 
-  public static let hitTail = Reply.resultContentAround.suffix
+  /// What follows a hit's text: the content's end.
+  @inlinable public static var hitTail: UnsafeRawBufferPointer { hitTailLiteral.bytes }
 
   /// Writes a hit's head, `hitHeadCount` bytes, at `out`.
   public static func writeHitHead(textLength: Int, into out: UnsafeMutableRawBufferPointer) {
     var w = Writer(out: out)
     w.jsonHead(contentLength: hitContentLength(textLength: textLength))
-    w.bytes(Reply.resultContentAround.prefix)
+    w.bytes(hitPrefix)
   }
 
   /// The reply's length.
   public var count: Int {
     switch self {
     case .quoting(let quote, _, let escaped):
-      let around = quote.around
-      let content = around.prefix.count + escaped + around.suffix.count
+      let content = quote.prefix.utf8CodeUnitCount + escaped + Self.quoteEnd.utf8CodeUnitCount
       return Self.jsonHeadCount(contentLength: content) + content
     case .binary(let c):
-      return Self.binaryHeads[min(c.count, 10)].count + min(c.count, 10)
+      let content = Self.binaryContentHead.utf8CodeUnitCount + min(c.count, 10)
+      return 2 + Self.binaryHeaderHead.utf8CodeUnitCount + Self.digits(content) + 1 + content
     }
   }
 
@@ -74,43 +74,69 @@ public enum DirectReply {
     var w = Writer(out: out)
     switch self {
     case .quoting(let quote, let q, let escaped):
-      let around = quote.around
-      w.jsonHead(contentLength: around.prefix.count + escaped + around.suffix.count)
-      w.bytes(around.prefix)
+      w.jsonHead(contentLength: quote.prefix.utf8CodeUnitCount + escaped + Self.quoteEnd.utf8CodeUnitCount)
+      w.bytes(quote.prefix)
       w.escaped(q, length: escaped)
-      w.bytes(around.suffix)
+      w.bytes(Self.quoteEnd)
     case .binary(let c):
       let n = min(c.count, 10)
-      w.bytes(Self.binaryHeads[n])
+      w.head(Self.binaryHeaderHead, contentLength: Self.binaryContentHead.utf8CodeUnitCount + n)
+      w.bytes(Self.binaryContentHead)
       w.bytes(UnsafeRawBufferPointer(rebasing: c[c.startIndex..<c.startIndex + n]))
     }
     precondition(w.at == out.count, "a direct reply wrote \(w.at) bytes of \(out.count)")
   }
 
-  // MARK: the fixed parts, from Reply
+  // MARK: the fixed parts
+  // Literals rather than values computed from `Reply` at first use: a computed static costs
+  // a once-check (`swift_once`) on every read, several a reply, where a literal is laid
+  // down in the binary. DirectReplyTests holds each to the bytes `Reply` makes.
 
-  /// A JSON reply's header up to its content length's digits.
-  @usableFromInline static let jsonHeaderHead: [UInt8] = {
-    let h = Message.header(contentType: Message.jsonType, contentEncoding: "utf-8", contentLength: 0)
-    return Array(h.dropLast(2))  // "0}"
-  }()
+  /// A reply's header up to its content length's digits, keys in the reference's order.
+  #if _endian(big)
+    @usableFromInline static let jsonHeaderHead: StaticString =
+      #"{"byteorder": "big", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "#
+    // swift-format-ignore: LineLength
+    static let binaryHeaderHead: StaticString =
+      #"{"byteorder": "big", "content-type": "binary/custom-server-binary-type", "content-encoding": "binary", "content-length": "#
+  #else
+    @usableFromInline static let jsonHeaderHead: StaticString =
+      #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "#
+    // swift-format-ignore: LineLength
+    static let binaryHeaderHead: StaticString =
+      #"{"byteorder": "little", "content-type": "binary/custom-server-binary-type", "content-encoding": "binary", "content-length": "#
+  #endif
 
-  /// The miss reply's content around the query.
-  fileprivate static let noMatchAround = around(Reply.noMatch(query: [UInt8(ascii: "Q")]))
-  /// The invalid-action reply's content around the action.
-  fileprivate static let invalidActionAround = around(Reply.invalidAction("Q"))
+  /// A result's content before its text (`hitPrefix`) and after it, as JSON writes them.
+  @usableFromInline static let hitPrefix: StaticString = #"{"result": ""#
+  @usableFromInline static let hitTailLiteral: StaticString = #""}"#
+  /// The miss and invalid-action results around the quoted bytes.
+  static let noMatchPrefix: StaticString = #"{"result": "No match for \""#
+  static let invalidActionPrefix: StaticString = #"{"result": "Error: invalid action \""#
+  static let quoteEnd: StaticString = #"\"."}"#
+  /// A binary reply's content before the echoed bytes.
+  static let binaryContentHead: StaticString = "First 10 bytes of request: "
 
-  /// A reply quoting `Q`: its content (after the 2-byte length and the header) split
-  /// around the `Q`.
-  private static func around(_ reply: [UInt8]) -> (prefix: [UInt8], suffix: [UInt8]) {
-    let content = Array(reply.dropFirst(2 + (Int(reply[0]) << 8 | Int(reply[1]))))
-    let at = content.firstIndex(of: UInt8(ascii: "Q"))!
-    return (Array(content[..<at]), Array(content[(at + 1)...]))
-  }
-
-  /// The binary reply before its echoed bytes, for each count of them (0 to 10).
-  private static let binaryHeads: [[UInt8]] = (0...10).map { n in
-    Array(Reply.binary(echoing: [UInt8](repeating: 0, count: n)).dropLast(n))
+  /// Each literal beside the bytes `Reply` makes for it, for the tests to compare.
+  static var fixedParts: [(name: String, literal: [UInt8], fromReply: [UInt8])] {
+    func bytes(_ s: StaticString) -> [UInt8] { Array(s.bytes) }
+    func content(_ reply: [UInt8]) -> [UInt8] { Array(reply.dropFirst(2 + (Int(reply[0]) << 8 | Int(reply[1])))) }
+    func header(_ reply: [UInt8]) -> [UInt8] { Array(reply[2..<(2 + (Int(reply[0]) << 8 | Int(reply[1])))]) }
+    let miss = content(Reply.noMatch(query: [UInt8(ascii: "Q")]))
+    let invalid = content(Reply.invalidAction("Q"))
+    let q = miss.firstIndex(of: UInt8(ascii: "Q"))!
+    let a = invalid.firstIndex(of: UInt8(ascii: "Q"))!
+    return [
+      ("jsonHeaderHead", bytes(jsonHeaderHead), Array(header(Reply.result("")).dropLast(3))),  // "14}"
+      ("binaryHeaderHead", bytes(binaryHeaderHead), Array(header(Reply.binary(echoing: [])).dropLast(3))),  // "27}"
+      ("hitPrefix", bytes(hitPrefix), Reply.resultContentAround.prefix),
+      ("hitTail", bytes(hitTailLiteral), Reply.resultContentAround.suffix),
+      ("noMatchPrefix", bytes(noMatchPrefix), Array(miss[..<q])),
+      ("invalidActionPrefix", bytes(invalidActionPrefix), Array(invalid[..<a])),
+      ("quoteEnd", bytes(quoteEnd), Array(miss[(q + 1)...])),
+      ("quoteEnd after an action", bytes(quoteEnd), Array(invalid[(a + 1)...])),
+      ("binaryContentHead", bytes(binaryContentHead), content(Reply.binary(echoing: []))),
+    ]
   }
 
   @usableFromInline static func digits(_ n: Int) -> Int {
@@ -132,7 +158,7 @@ public enum DirectReply {
       at += 1
     }
 
-    mutating func bytes(_ b: [UInt8]) { b.withUnsafeBytes { bytes($0) } }
+    mutating func bytes(_ b: StaticString) { bytes(b.bytes) }
 
     mutating func bytes(_ b: UnsafeRawBufferPointer) {
       guard b.count > 0 else { return }
@@ -147,11 +173,14 @@ public enum DirectReply {
       at += written
     }
 
-    mutating func jsonHead(contentLength: Int) {
-      let headerLength = DirectReply.jsonHeaderHead.count + DirectReply.digits(contentLength) + 1
+    mutating func jsonHead(contentLength: Int) { head(DirectReply.jsonHeaderHead, contentLength: contentLength) }
+
+    /// The 2-byte length and a header ending in `contentLength`.
+    mutating func head(_ headerHead: StaticString, contentLength: Int) {
+      let headerLength = headerHead.utf8CodeUnitCount + DirectReply.digits(contentLength) + 1
       byte(UInt8(headerLength >> 8))
       byte(UInt8(headerLength & 0xFF))
-      bytes(DirectReply.jsonHeaderHead)
+      bytes(headerHead)
       decimal(contentLength)
       byte(UInt8(ascii: "}"))
     }
@@ -166,4 +195,9 @@ public enum DirectReply {
       at += d
     }
   }
+}
+
+extension StaticString {
+  /// The literal's UTF-8 bytes, where the binary holds them.
+  @inlinable var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: utf8Start, count: utf8CodeUnitCount) }
 }

@@ -1,5 +1,6 @@
-import SearchdWire
 import Testing
+
+@testable import SearchdWire
 
 /// The replies written straight into the output are `Reply`'s, byte for byte.
 @Suite(.timeLimit(.minutes(10))) struct DirectReplyTests {
@@ -7,6 +8,14 @@ import Testing
     [UInt8](unsafeUninitializedCapacity: d.count) { buffer, n in
       d.write(into: UnsafeMutableRawBufferPointer(buffer))
       n = d.count
+    }
+  }
+
+  /// The fixed parts are literals, and each is what `Reply` makes.
+  @Test func theFixedPartsAreReplysBytes() {
+    #expect(DirectReply.fixedParts.count == 9)
+    for part in DirectReply.fixedParts {
+      #expect(part.literal == part.fromReply, "\(part.name)")
     }
   }
 
