@@ -25,6 +25,7 @@ public final class EventLoop: @unchecked Sendable {
   private let pending = Locked<(tasks: [@Sendable () -> Void], stopRequested: Bool)>(([], false))
   /// Largest batch of events taken per epoll_wait.
   private let maxEvents: Int
+  private let translation = Interest.Translation()
 
   /// Monotonic time of the current loop turn, in nanoseconds.
   public private(set) var now: UInt64 = MonotonicClock.nanoseconds()
@@ -138,7 +139,7 @@ public final class EventLoop: @unchecked Sendable {
         let gen = UInt32(truncatingIfNeeded: token >> 32)
         // A handler earlier in this batch may have closed this fd and another taken its number.
         guard fd < registrations.count, let r = registrations[fd], r.generation == gen else { continue }
-        r.handler.handleEvents(Interest(ready: ready))
+        r.handler.handleEvents(translation.interest(ready))
       }
       for body in timers.takeDue(now: now) { body() }
       turns.add(1, ordering: .relaxed)

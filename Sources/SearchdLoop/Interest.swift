@@ -27,22 +27,26 @@ extension Interest {
     return EpollEvents(rawValue: raw)
   }
 
-  /// What epoll reported, as the handler acts on it: a hang-up or an error is both
-  /// readable and writable, so whichever call the handler makes next reports it.
-  @inline(__always) init(ready: EpollEvents) {
+  /// Reads epoll's reports as handlers act on them: a hang-up or an error is both readable
+  /// and writable, so whichever call the handler makes next reports it. The loop holds
+  /// one: its masks are computed from the imported epoll constants, which as statics would
+  /// cost a once-check on every event (perf).
+  struct Translation {
+    private let readableMask =
+      EpollEvents.readable.rawValue | EpollEvents.readHangup.rawValue
+      | EpollEvents.hangup.rawValue | EpollEvents.error.rawValue
+    private let writableMask =
+      EpollEvents.writable.rawValue | EpollEvents.hangup.rawValue
+      | EpollEvents.error.rawValue
+
     // Masks, not `isDisjoint(with: [...])`: that builds the set from an array literal
     // through the generic SetAlgebra initialiser on every event (perf).
-    let r = ready.rawValue
-    var raw: UInt8 = 0
-    if r & Self.readableMask != 0 { raw |= Interest.readable.rawValue }
-    if r & Self.writableMask != 0 { raw |= Interest.writable.rawValue }
-    self.init(rawValue: raw)
+    @inline(__always) func interest(_ ready: EpollEvents) -> Interest {
+      let r = ready.rawValue
+      var raw: UInt8 = 0
+      if r & readableMask != 0 { raw |= Interest.readable.rawValue }
+      if r & writableMask != 0 { raw |= Interest.writable.rawValue }
+      return Interest(rawValue: raw)
+    }
   }
-
-  private static let readableMask =
-    EpollEvents.readable.rawValue | EpollEvents.readHangup.rawValue
-    | EpollEvents.hangup.rawValue | EpollEvents.error.rawValue
-  private static let writableMask =
-    EpollEvents.writable.rawValue | EpollEvents.hangup.rawValue
-    | EpollEvents.error.rawValue
 }

@@ -2,8 +2,9 @@ import SearchdWire
 
 /// A buffer a loop lends to its connections.
 protocol PooledBuffer {
-  /// One that holds no memory yet.
-  init()
+  /// One like this that holds no memory yet (made from this one: a new one from scratch
+  /// may read a lazy static, a once-check on every wakeup that gives a buffer back).
+  func emptied() -> Self
   /// Nothing in it is waiting to be used, so it can go back.
   var isDrained: Bool { get }
   /// Memory it holds; 0 for one never grown.
@@ -29,13 +30,14 @@ struct BufferPool<Buffer: PooledBuffer> {
   /// Takes `buffer`'s memory back if it is drained, leaving it an unallocated one.
   mutating func takeBack(_ buffer: inout Buffer) {
     guard buffer.isDrained, buffer.heldBytes > 0 else { return }
-    var returned = Buffer()
+    var returned = buffer.emptied()
     swap(&returned, &buffer)
     if spares.count < 64 && returned.heldBytes <= largest { spares.append(consume returned) }
   }
 }
 
 extension InputBuffer: PooledBuffer {
+  func emptied() -> InputBuffer { InputBuffer() }
   var isDrained: Bool { isEmpty }
   var heldBytes: Int { capacity }
 }

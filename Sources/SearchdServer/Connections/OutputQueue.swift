@@ -32,7 +32,7 @@ public struct OutputQueue {
 
   /// Room for a reply is made from these zeros; held here, not read from the static on
   /// each reply, where the lazy global's once-only check cost a call per reply.
-  private let zeros = OutputQueue.zeros
+  private let zeros: [UInt8]
   private var segments: [Segment] = []
   private var head = 0
   /// Bytes of `segments[head]` already written.
@@ -48,7 +48,12 @@ public struct OutputQueue {
 
   public private(set) var pendingBytes = 0
 
-  public init() {}
+  public init() { zeros = Self.zeros }
+
+  private init(zeros: [UInt8]) { self.zeros = zeros }
+
+  /// An empty queue holding no memory, sharing these zeros.
+  func emptied() -> OutputQueue { OutputQueue(zeros: zeros) }
 
   public var isEmpty: Bool { pendingBytes == 0 }
   /// Replies not yet completely written.
@@ -63,7 +68,7 @@ public struct OutputQueue {
 
   /// Gives back the memory once drained, so an idle connection holds nothing.
   mutating func releaseIfEmpty() {
-    if isEmpty { self = OutputQueue() }
+    if isEmpty { self = emptied() }
   }
 
   /// Queues one reply: copied if small, by reference if not.
