@@ -219,12 +219,7 @@ import Testing
       setsockopt(c.socket.descriptor, SOL_SOCKET, SO_LINGER, &lin, socklen_t(MemoryLayout<linger>.size))
       c.close()
     }
-    var fds = daemon.openFDCount
-    for _ in 0..<500 where fds != baseline {
-      usleep(10_000)
-      fds = daemon.openFDCount
-    }
-    #expect(fds == baseline)
+    #expect(daemon.descriptors(backTo: baseline) == baseline)
     let c = try TestClient(port: daemon.appPort)
     try c.send(protocolVectors[0].request)
     #expect(try c.readMessage() == protocolVectors[0].response)

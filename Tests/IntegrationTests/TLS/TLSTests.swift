@@ -258,8 +258,12 @@ import Testing
     }
     // The first round grows the allocator's arenas to 500 sessions' worth (about 20 MiB,
     // kept by malloc once freed); the second must come back to where the first left it.
+    // Descriptors are counted against the bystander alone, before either round, and RSS
+    // once the first round's connections are all closed (under ASan they close slowly).
+    let fds = daemon.openFDCount
     try handshakes()
-    let (fds, rss) = (daemon.openFDCount, daemon.rssKiB)
+    #expect(daemon.descriptors(backTo: fds) == fds, "the first round's descriptors closed")
+    let rss = daemon.rssKiB
     try handshakes()
     try daemon.expectUnharmed(bystander: bystander, fds: fds, rssKiB: rss)
 
