@@ -93,37 +93,47 @@ public struct OutputQueue {
     case .made(let reply): append(reply)
     case .direct(let reply): appendCopy(count: count, reply.write)
     case .hit(let text, let owner):
-      // The head written in place; the text copied if small, else queued by reference (its
-      // owner kept alive); the tail copied. Adjacent copied parts merge into one segment.
-      copyPart(count: count - text.count - DirectReply.hitTail.count) {
+      // The head written in place, then the text and the tail copied after it: one copied
+      // run, its segment noted once. A large text goes by reference (its owner kept alive)
+      // between the head's run and the tail's.
+      var start = copied.count
+      makeRoom(count - text.count - DirectReply.hitTail.count) {
         DirectReply.writeHitHead(textLength: text.count, into: $0)
       }
       if count <= Self.copyLimit {
-        copyPart(text)
+        copied.append(contentsOf: text)
       } else {
+        copiedPart(from: start)
         segments.append(
           Segment(borrowed: text.baseAddress, owner: owner.takeUnretainedValue(), start: 0, count: text.count))
+        start = copied.count
       }
-      copyPart(DirectReply.hitTail)
+      copied.append(contentsOf: DirectReply.hitTail)
+      copiedPart(from: start)
       ended(count)
     }
   }
 
   private mutating func appendCopy(_ bytes: UnsafeRawBufferPointer) {
     guard !bytes.isEmpty else { return }
-    copyPart(bytes)
+    let start = copied.count
+    copied.append(contentsOf: bytes)
+    copiedPart(from: start)
     ended(bytes.count)
   }
 
   /// `count` bytes written by `write` at the end of the copied run, as one reply.
   private mutating func appendCopy(count: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) {
     guard count > 0 else { return }
-    copyPart(count: count, write)
+    let start = copied.count
+    makeRoom(count, write)
+    copiedPart(from: start)
     ended(count)
   }
 
-  /// `count` bytes written by `write` at the end of the copied run, part of a reply.
-  private mutating func copyPart(count: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) {
+  /// Grows the copied run by `count` bytes and has `write` fill them; the caller notes the
+  /// run's segment.
+  private mutating func makeRoom(_ count: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) {
     let start = copied.count
     // Room for the bytes, from a run of zeros (one memcpy; the element-wise append of a
     // repeated zero was most of a debug build's time per request under ThreadSanitizer).
@@ -133,15 +143,6 @@ public struct OutputQueue {
       copied.append(contentsOf: repeatElement(0, count: count))
     }
     copied.withUnsafeMutableBytes { write(UnsafeMutableRawBufferPointer(rebasing: $0[start..<start + count])) }
-    copiedPart(from: start)
-  }
-
-  /// `bytes` at the end of the copied run, part of a reply: appended as they are, with no
-  /// room made first.
-  private mutating func copyPart<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
-    let start = copied.count
-    copied.append(contentsOf: bytes)
-    copiedPart(from: start)
   }
 
   /// The copied run grew from `start`: the last segment takes the bytes if it ends there.
