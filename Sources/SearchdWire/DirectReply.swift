@@ -34,7 +34,12 @@ public enum DirectReply {
   /// The length of a JSON reply's frame before its content: the 2-byte length and the
   /// header, which differ between replies only in the content length's digits.
   @inlinable public static func jsonHeadCount(contentLength: Int) -> Int {
-    2 + jsonHeaderHead.utf8CodeUnitCount + digits(contentLength) + 1
+    headCount(jsonHeaderHead, contentLength: contentLength)
+  }
+
+  /// The 2-byte length and a header from `headerHead` through the content length and `}`.
+  @inlinable static func headCount(_ headerHead: StaticString, contentLength: Int) -> Int {
+    2 + headerHead.utf8CodeUnitCount + digits(contentLength) + 1
   }
 
   /// A hit's reply around the escaped text the index stores: the frame's head and the
@@ -65,7 +70,7 @@ public enum DirectReply {
       return Self.jsonHeadCount(contentLength: content) + content
     case .binary(let c):
       let content = Self.binaryContentHead.utf8CodeUnitCount + min(c.count, 10)
-      return 2 + Self.binaryHeaderHead.utf8CodeUnitCount + Self.digits(content) + 1 + content
+      return Self.headCount(Self.binaryHeaderHead, contentLength: content) + content
     }
   }
 
@@ -117,28 +122,6 @@ public enum DirectReply {
   /// A binary reply's content before the echoed bytes.
   static let binaryContentHead: StaticString = "First 10 bytes of request: "
 
-  /// Each literal beside the bytes `Reply` makes for it, for the tests to compare.
-  static var fixedParts: [(name: String, literal: [UInt8], fromReply: [UInt8])] {
-    func bytes(_ s: StaticString) -> [UInt8] { Array(s.bytes) }
-    func content(_ reply: [UInt8]) -> [UInt8] { Array(reply.dropFirst(2 + (Int(reply[0]) << 8 | Int(reply[1])))) }
-    func header(_ reply: [UInt8]) -> [UInt8] { Array(reply[2..<(2 + (Int(reply[0]) << 8 | Int(reply[1])))]) }
-    let miss = content(Reply.noMatch(query: [UInt8(ascii: "Q")]))
-    let invalid = content(Reply.invalidAction("Q"))
-    let q = miss.firstIndex(of: UInt8(ascii: "Q"))!
-    let a = invalid.firstIndex(of: UInt8(ascii: "Q"))!
-    return [
-      ("jsonHeaderHead", bytes(jsonHeaderHead), Array(header(Reply.result("")).dropLast(3))),  // "14}"
-      ("binaryHeaderHead", bytes(binaryHeaderHead), Array(header(Reply.binary(echoing: [])).dropLast(3))),  // "27}"
-      ("hitPrefix", bytes(hitPrefix), Reply.resultContentAround.prefix),
-      ("hitTail", bytes(hitTailLiteral), Reply.resultContentAround.suffix),
-      ("noMatchPrefix", bytes(noMatchPrefix), Array(miss[..<q])),
-      ("invalidActionPrefix", bytes(invalidActionPrefix), Array(invalid[..<a])),
-      ("quoteEnd", bytes(quoteEnd), Array(miss[(q + 1)...])),
-      ("quoteEnd after an action", bytes(quoteEnd), Array(invalid[(a + 1)...])),
-      ("binaryContentHead", bytes(binaryContentHead), content(Reply.binary(echoing: []))),
-    ]
-  }
-
   @usableFromInline static func digits(_ n: Int) -> Int {
     var d = 1
     var v = n
@@ -177,7 +160,7 @@ public enum DirectReply {
 
     /// The 2-byte length and a header ending in `contentLength`.
     mutating func head(_ headerHead: StaticString, contentLength: Int) {
-      let headerLength = headerHead.utf8CodeUnitCount + DirectReply.digits(contentLength) + 1
+      let headerLength = DirectReply.headCount(headerHead, contentLength: contentLength) - 2
       byte(UInt8(headerLength >> 8))
       byte(UInt8(headerLength & 0xFF))
       bytes(headerHead)

@@ -13,8 +13,8 @@ import Testing
 
   /// The fixed parts are literals, and each is what `Reply` makes.
   @Test func theFixedPartsAreReplysBytes() {
-    #expect(DirectReply.fixedParts.count == 9)
-    for part in DirectReply.fixedParts {
+    #expect(Self.fixedParts.count == 9)
+    for part in Self.fixedParts {
       #expect(part.literal == part.fromReply, "\(part.name)")
     }
   }
@@ -66,4 +66,28 @@ import Testing
       }
     }
   }
+
+  /// Each of `DirectReply`'s literals beside the bytes `Reply` makes for it.
+  private static var fixedParts: [(name: String, literal: [UInt8], fromReply: [UInt8])] {
+    func bytes(_ s: StaticString) -> [UInt8] { Array(s.bytes) }
+    func content(_ reply: [UInt8]) -> [UInt8] { Array(reply.dropFirst(2 + (Int(reply[0]) << 8 | Int(reply[1])))) }
+    func header(_ reply: [UInt8]) -> [UInt8] { Array(reply[2..<(2 + (Int(reply[0]) << 8 | Int(reply[1])))]) }
+    let miss = content(Reply.noMatch(query: [UInt8(ascii: "Q")]))
+    let invalid = content(Reply.invalidAction("Q"))
+    let q = miss.firstIndex(of: UInt8(ascii: "Q"))!
+    let a = invalid.firstIndex(of: UInt8(ascii: "Q"))!
+    // The headers without their content length's digits and `}`: "14}", "27}".
+    return [
+      ("jsonHeaderHead", bytes(DirectReply.jsonHeaderHead), Array(header(Reply.result("")).dropLast(3))),
+      ("binaryHeaderHead", bytes(DirectReply.binaryHeaderHead), Array(header(Reply.binary(echoing: [])).dropLast(3))),
+      ("hitPrefix", bytes(DirectReply.hitPrefix), Reply.resultContentAround.prefix),
+      ("hitTail", bytes(DirectReply.hitTailLiteral), Reply.resultContentAround.suffix),
+      ("noMatchPrefix", bytes(DirectReply.noMatchPrefix), Array(miss[..<q])),
+      ("invalidActionPrefix", bytes(DirectReply.invalidActionPrefix), Array(invalid[..<a])),
+      ("quoteEnd", bytes(DirectReply.quoteEnd), Array(miss[(q + 1)...])),
+      ("quoteEnd after an action", bytes(DirectReply.quoteEnd), Array(invalid[(a + 1)...])),
+      ("binaryContentHead", bytes(DirectReply.binaryContentHead), content(Reply.binary(echoing: []))),
+    ]
+  }
+
 }
