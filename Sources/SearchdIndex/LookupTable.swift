@@ -91,8 +91,12 @@ extension LookupTable {
     do {
       file = try MappedFile(path: path)
     } catch {
-      throw IndexLoadError(
-        path: path, problem: error.errno == .noSuchFile ? "no such file" : "it cannot be read (\(error))")
+      switch error {
+      case .system(let e):
+        throw IndexLoadError(path: path, problem: e.errno == .noSuchFile ? "no such file" : "it cannot be read (\(e))")
+      case .notRegularFile:
+        throw IndexLoadError(path: path, problem: error.description, isNotAFile: true)
+      }
     }
     let compiled = IndexFormat.hasMagic(file.bytes)
     // Before the checksum pass faults the pages in, so they are mapped large from the start.

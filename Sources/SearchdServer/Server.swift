@@ -16,6 +16,7 @@ public final class Server: @unchecked Sendable {
   private var workers: [LoopWorker] = []
   private let signals: SignalFD
   private let reloader: Reloader
+  private let indexWatch: IndexFileWatch
 
   /// `signals` must have been created before any other thread started. `tls` serves the
   /// TLS listeners. `settingsSource` gives a reload the settings to apply (re-reading the
@@ -43,7 +44,10 @@ public final class Server: @unchecked Sendable {
     } catch {
       throw .loop(error)
     }
-    reloader = Reloader(settingsSource: settingsSource ?? { config }, reloadsTLS: tls != nil, logger: logger)
+    reloader = Reloader(
+      settingsSource: settingsSource ?? { config }, running: config, reloadsTLS: tls != nil, stats: stats,
+      logger: logger)
+    indexWatch = IndexFileWatch(loop: workers[0].loop, stats: stats, logger: logger)
   }
 
   /// Serves until SIGTERM or SIGINT, then drains and returns.
@@ -70,6 +74,7 @@ public final class Server: @unchecked Sendable {
       }
     }
     do { try main.start() } catch { throw .loop(error) }
+    indexWatch.follow(main.table)
     // Ready before the ready line and READY=1, so whoever waits for either finds /readyz 200.
     stats.ready.store(true, ordering: .relaxed)
     logger.info(
@@ -121,13 +126,15 @@ public final class Server: @unchecked Sendable {
         }
       case .hangup:
         reloader.reload(
-          installTable: { [workers, stats] table in
-            stats.indexLoadedAt.store(time(nil), ordering: .relaxed)
-            for w in workers { w.loop.execute { w.replaceTable(table) } }
-          },
-          installTLS: { [workers] context, settings in
-            for w in workers { w.loop.execute { w.replaceTLS(context, settings: settings) } }
-          })
+          Reloader.Installs(
+            table: { [workers, stats, indexWatch] table in
+              stats.indexLoadedAt.store(time(nil), ordering: .relaxed)
+              for w in workers { w.loop.execute { w.replaceTable(table) } }
+              workers[0].loop.execute { indexWatch.follow(table) }
+            },
+            tls: { [workers] context, settings in
+              for w in workers { w.loop.execute { w.replaceTLS(context, settings: settings) } }
+            }))
       }
     }
   }

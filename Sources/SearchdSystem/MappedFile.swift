@@ -7,19 +7,54 @@ public final class MappedFile: @unchecked Sendable {
   // @unchecked: the mapping is read-only; `bytes` never changes.
   public let bytes: UnsafeRawBufferPointer
 
-  public init(path: String) throws(SystemError) {
-    let fd = try syscallValue("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+  /// Why a file could not be mapped.
+  public enum OpenError: Error, CustomStringConvertible, Sendable {
+    case system(SystemError)
+    /// A FIFO, a device, a directory, a socket: only a regular file has a fixed size to map.
+    case notRegularFile(kind: String)
+
+    public var description: String {
+      switch self {
+      case .system(let error): return "\(error)"
+      case .notRegularFile(let kind): return "it is \(kind), not a regular file"
+      }
+    }
+  }
+
+  public init(path: String) throws(OpenError) {
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever.
+    let fd: Int32
+    do { fd = try syscallValue("open \(path)") { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) } } catch {
+      throw .system(error)
+    }
     defer { closeDescriptor(fd) }
     var st = stat()
-    _ = try syscallValue("fstat \(path)") { fstat(fd, &st) }
+    do { _ = try syscallValue("fstat \(path)") { fstat(fd, &st) } } catch { throw .system(error) }
+    guard st.st_mode & S_IFMT == S_IFREG else { throw .notRegularFile(kind: Self.kind(st.st_mode)) }
     let length = Int(st.st_size)
     guard length > 0 else {
       bytes = UnsafeRawBufferPointer(start: nil, count: 0)
       return
     }
     // MAP_FAILED is -1 as an address, which lets the one errno reader see it.
-    let at = try syscallValue("mmap \(path)") { Int(bitPattern: mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0)) }
+    let at: Int
+    do {
+      at = try syscallValue("mmap \(path)") { Int(bitPattern: mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0)) }
+    } catch {
+      throw .system(error)
+    }
     bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: at), count: length)
+  }
+
+  private static func kind(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFIFO: return "a FIFO"
+    case S_IFDIR: return "a directory"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    case S_IFSOCK: return "a socket"
+    default: return "not a file"
+    }
   }
 
   deinit {

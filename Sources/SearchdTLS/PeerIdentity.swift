@@ -46,6 +46,15 @@ public struct PeerIdentity: Sendable, Equatable {
   /// Whether any name is in `list`.
   public func isListed(in list: [String]) -> Bool { names.contains { list.contains($0) } }
 
+  /// The allow-list rule, the one place it is written: an empty list admits every peer the
+  /// handshake accepted; a list admits only a certificate with a listed name, never a peer
+  /// without one. The handshake applies it, and a finished session is held to it again
+  /// (a resumed session may predate a reload's new list).
+  public static func admits(_ identity: PeerIdentity?, allowed: [String]) -> Bool {
+    guard !allowed.isEmpty else { return true }
+    return identity?.isListed(in: allowed) ?? false
+  }
+
   /// What the journal shows (`SEARCHD_CLIENT`): the common name, or else the first other name.
   public var display: String { names.first ?? "(no name)" }
 }

@@ -81,6 +81,9 @@ public final class TLSContext: @unchecked Sendable {
     case .required: mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
     }
     if let policy {
+      // A list admits only the certificates on it, so a client with none is not on it:
+      // refused in the handshake (a "certificate required" alert), whatever `verify` says.
+      mode |= SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
       _ = SSL_CTX_set_ex_data(ctx, ClientPolicy.index, Unmanaged.passUnretained(policy).toOpaque())
       SSL_CTX_set_verify(ctx, mode, ClientPolicy.verify)
     } else {
@@ -128,7 +131,7 @@ final class ClientPolicy {
       let certificate = X509_STORE_CTX_get_current_cert(store)
     else { return 0 }
     let policy = Unmanaged<ClientPolicy>.fromOpaque(data).takeUnretainedValue()
-    if PeerIdentity(certificate: certificate).isListed(in: policy.allowed) { return 1 }
+    if PeerIdentity.admits(PeerIdentity(certificate: certificate), allowed: policy.allowed) { return 1 }
     X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED)
     return 0
   }

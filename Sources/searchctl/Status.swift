@@ -32,14 +32,23 @@ struct Status: ParsableCommand {
     func int(_ d: Any?, _ k: String) -> Int { ((d as? [String: Any])?[k] as? NSNumber)?.intValue ?? 0 }
     let conns = s["connections"]
     let index = s["index"] as? [String: Any]
+    let tls = s["tls"] as? [String: Any]
     var lines = [
+      "version:      \(s["version"] as? String ?? "?")",
       "uptime:       \(Int((s["uptime_seconds"] as? NSNumber)?.doubleValue ?? 0)) s",
       "connections:  \(int(conns, "current")) now, \(int(conns, "total")) total, \(int(conns, "rejected")) rejected, "
         + "\(int(conns, "idle_kicks")) idle kicks, \(int(conns, "timeouts")) timeouts",
       "requests:     " + pairs(s["requests"]),
       "errors:       " + pairs(s["errors"]),
       "index:        \(int(index, "entries")) entries from \(index?["source"] as? String ?? "?"), loaded in "
-        + String(format: "%.3f s", (index?["load_seconds"] as? NSNumber)?.doubleValue ?? 0),
+        + String(format: "%.3f s", (index?["load_seconds"] as? NSNumber)?.doubleValue ?? 0)
+        + ((index?["file_modified"] as? Bool) == true ? " (FILE WRITTEN IN PLACE: replace it and reload)" : ""),
+      "reloads:      " + pairs(s["reloads"]),
+      "tls:          \(int(tls, "handshakes")) handshakes, \(int(tls, "resumed")) resumed, failures: "
+        + pairs(tls?["failures"]),
+      "proxy:        failures: " + pairs(s["proxy_failures"]),
+      "flow:         \(int(s, "output_paused")) output pauses, \(int(s, "request_yields")) yields, "
+        + "\(int(s, "emfile_events")) emfile, \(int(s, "echo_bytes")) echo bytes",
     ]
     for loop in (s["loops"] as? [[String: Any]]) ?? [] {
       lines.append(

@@ -12,11 +12,25 @@ struct ConfigFile {
     var description: String { line > 0 ? "\(path):\(line): \(message)" : "\(path): \(message)" }
   }
 
+  /// Where the packages and `make install` put it, and where the unit points --config:
+  /// the one file that may be absent (every setting then has its default).
+  static let shippedPath = "/etc/searchd/searchd.conf"
+
   private(set) var values: [String: [String]] = [:]
 
   init() {}
 
+  /// Whether anything is at `path` (a dangling link counts as absent).
+  static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
   init(path: String) throws(Problem) {
+    // Checked before reading: reading a FIFO would wait for a writer.
+    guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+      throw Problem(path: path, line: 0, message: Self.exists(path) ? "cannot be read" : "no such file")
+    }
+    guard attributes[.type] as? FileAttributeType == .typeRegular else {
+      throw Problem(path: path, line: 0, message: "is not a regular file")
+    }
     guard let data = FileManager.default.contents(atPath: path) else {
       throw Problem(path: path, line: 0, message: "cannot be read")
     }

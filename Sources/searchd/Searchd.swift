@@ -16,7 +16,7 @@ struct Searchd: ParsableCommand {
 
       SIGTERM or SIGINT: stop accepting, answer every request received, exit 0. SIGHUP: re-read the config file and the index; a bad index leaves the old one serving.
 
-      Exit status: 0 after a clean stop, 1 cannot start (address in use, bad index…), 64 bad options, 78 bad config file.
+      Exit status: 0 after a clean stop, 1 cannot start (address in use, bad index…), 64 a bad option value, 78 a bad config file, settings that do not go together, or an index that is not a regular file.
       """,
     version: SearchdVersion.current)
 
@@ -26,8 +26,9 @@ struct Searchd: ParsableCommand {
   @OptionGroup var flags: SettingFlags
 
   func validate() throws {
-    // Flags alone must already make sense; merged with the file they are checked again in run().
-    do { _ = try Settings.resolve(flags.given) } catch { throw ValidationError(error.description) }
+    // Each flag's value must already make sense (a usage error, 64); how settings go
+    // together is checked in run(), once merged with the file (a configuration error, 78).
+    do { _ = try Settings.parse(flags.given) } catch { throw ValidationError(error.description) }
   }
 
   func run() throws {
@@ -38,20 +39,26 @@ struct Searchd: ParsableCommand {
       Startup.fail("cannot set up signal handling: \(error)")
     }
     SignalFD.ignoreBrokenPipe()
-    let settings = readSettings()
+    // Only the shipped default file may be absent, and only if it was absent at start: a
+    // reload that finds a file gone keeps everything (the reloader says so).
+    let mayBeAbsent = config == ConfigFile.shippedPath && !ConfigFile.exists(ConfigFile.shippedPath)
+    let settings = readSettings(mayBeAbsent: mayBeAbsent)
     let logger = Startup.logger(settings)
+    if mayBeAbsent {
+      logger.notice("no config file at \(ConfigFile.shippedPath): serving on the defaults and the options given")
+    }
     // SIGHUP re-reads the file, so a changed `index =` or certificate takes effect; a flag still wins.
     let command = self
     let settingsSource: @Sendable () throws -> ServerConfig = {
-      try Settings.resolve(command.flags.merged(over: try command.readConfigFile()))
+      try command.resolveSettings(mayBeAbsent: mayBeAbsent)
     }
     do {
       let listeners = try ListenerSet.open(settings)
       // Handed straight to the loops: a reference kept here would keep a reloaded-away
       // index mapped until exit.
       let server = try Server(
-        config: settings, table: Startup.loadIndex(settings, logger: logger), listeners: listeners, signals: signals,
-        logger: logger, tls: Startup.tlsContext(settings), settingsSource: settingsSource)
+        config: settings, table: Startup.loadIndex(settings, signals: signals, logger: logger), listeners: listeners,
+        signals: signals, logger: logger, tls: Startup.tlsContext(settings), settingsSource: settingsSource)
       try server.run()
     } catch {
       Startup.fail(error.description)
@@ -60,20 +67,22 @@ struct Searchd: ParsableCommand {
 
   /// Flags over the config file over the defaults; a bad file or a bad combination stops
   /// the start with EX_CONFIG.
-  private func readSettings() -> ServerConfig {
-    do {
-      return try Settings.resolve(flags.merged(over: try readConfigFile()))
-    } catch let problem as ConfigFile.Problem {
-      Startup.fail(problem.description, status: 78)
-    } catch {
-      Startup.fail("\(config ?? "settings"): \(error)", status: 78)
+  private func readSettings(mayBeAbsent: Bool) -> ServerConfig {
+    do { return try resolveSettings(mayBeAbsent: mayBeAbsent) } catch { Startup.fail(error.description, status: 78) }
+  }
+
+  /// The file read and merged under the flags, then checked whole; a problem names the
+  /// file (and the line, when one line is at fault).
+  private func resolveSettings(mayBeAbsent: Bool) throws(ConfigFile.Problem) -> ServerConfig {
+    let merged = flags.merged(over: try readConfigFile(mayBeAbsent: mayBeAbsent))
+    do { return try Settings.resolve(merged) } catch {
+      throw ConfigFile.Problem(path: config ?? "the command line", line: 0, message: error.description)
     }
   }
 
-  private func readConfigFile() throws(ConfigFile.Problem) -> ConfigFile {
+  private func readConfigFile(mayBeAbsent: Bool) throws(ConfigFile.Problem) -> ConfigFile {
     guard let config else { return ConfigFile() }
-    // A missing default file is normal: every setting has a default.
-    if !FileManager.default.fileExists(atPath: config) { return ConfigFile() }
+    if mayBeAbsent && !ConfigFile.exists(config) { return ConfigFile() }
     return try ConfigFile(path: config)
   }
 }

@@ -24,6 +24,8 @@ struct SettingFlags: ParsableArguments {
     help: help("proxy-allow-local"))
   var proxyAllowLocal: Bool?
   @Option(name: .customLong("admin-listen"), help: help("admin-listen")) var adminListen: [String] = []
+  @Option(name: .customLong("admin-max-connections"), help: help("admin-max-connections"))
+  var adminMaxConnections: String?
   @Option(name: .customLong("drain-delay"), help: help("drain-delay")) var drainDelay: String?
   @Option(name: .customLong("index"), help: help("index")) var index: String?
   @Option(name: .customLong("threads"), help: help("threads")) var threads: String?
@@ -59,7 +61,7 @@ struct SettingFlags: ParsableArguments {
       "tls-verify-clients": tlsVerifyClients, "tls-allowed-clients": tlsAllowedClients,
       "tls-admin-clients": tlsAdminClients, "tls-handshake-timeout": tlsHandshakeTimeout,
       "proxy-trusted-from": proxyTrustedFrom, "proxy-allow-local": proxyAllowLocal?.settingText,
-      "drain-delay": drainDelay, "index": index, "threads": threads, "log-level": logLevel, "log-target": logTarget,
+      "admin-max-connections": adminMaxConnections, "drain-delay": drainDelay, "index": index, "threads": threads, "log-level": logLevel, "log-target": logTarget,
       "max-connections": maxConnections, "max-header-bytes": maxHeaderBytes, "max-content-length": maxContentLength,
       "idle-timeout": idleTimeout, "request-timeout": requestTimeout, "send-timeout": sendTimeout,
       "listen-backlog": listenBacklog, "accepts-per-wakeup": acceptsPerWakeup, "read-size": readSize,

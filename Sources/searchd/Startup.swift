@@ -21,12 +21,41 @@ enum Startup {
     return logger
   }
 
-  static func loadIndex(_ config: ServerConfig, logger: Logger) -> LookupTable {
+  /// The first index, loaded on a thread of its own while this one watches the stop
+  /// signals: a load that takes long (a slow disk, a ten-million-key JSON file) ends at
+  /// SIGTERM or SIGINT instead of outliving them. A SIGHUP meanwhile is raised again for
+  /// the server to act on once it serves.
+  static func loadIndex(_ config: ServerConfig, signals: SignalFD, logger: Logger) -> LookupTable {
     guard let path = config.indexPath else { return .builtIn }
-    do {
-      return try LookupTable.load(path: path)
-    } catch {
-      fail(error.description)
+    let outcome = Locked<Result<LookupTable, IndexLoadError>?>(nil)
+    let done: EventFD
+    do { done = try EventFD() } catch { fail("cannot load the index: \(error)") }
+    let loader = Thread {
+      let result = Result { () throws(IndexLoadError) in try LookupTable.load(path: path) }
+      outcome.withLock { $0 = result }
+      done.signal()
+    }
+    loader.name = "searchd-index-load"
+    loader.start()
+    var hangups = 0
+    while outcome.withLock({ $0 == nil }) {
+      _ = try? Poll.wait([(signals.descriptor, .readable), (done.descriptor, .readable)], timeoutMs: -1)
+      while let signal = try? signals.next() {
+        if signal == .hangup {
+          hangups += 1
+          continue
+        }
+        logger.notice(
+          "stopped while loading the index, before serving",
+          metadata: ["message_id": "\(MessageID.stop)", "searchd_signal": "\(signal)", "searchd_index": "\(path)"])
+        // The loader thread is still working: no exit handlers may run under it.
+        _exit(0)
+      }
+    }
+    if hangups > 0 { kill(getpid(), ProcessSignal.hangup.rawValue) }
+    switch outcome.withLock({ $0! }) {
+    case .success(let table): return table
+    case .failure(let error): fail(error.description, status: error.isNotAFile ? 78 : 1)
     }
   }
 

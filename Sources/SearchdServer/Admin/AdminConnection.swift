@@ -6,7 +6,7 @@ import SearchdWire
 /// head (bounded, within request-timeout), answers it and closes: GET and HEAD of
 /// /metrics, /healthz and /readyz; everything else a 4xx. It shares nothing with the
 /// search path but the loop.
-final class AdminConnection: EventHandler, ServedConnection {
+final class AdminConnection: EventHandler, ProtocolConnection {
   private let socket: Socket
   let descriptor: Int32
   private unowned(unsafe) let context: ConnectionContext
@@ -38,7 +38,13 @@ final class AdminConnection: EventHandler, ServedConnection {
     guard case .success(let result) = r else { return close() }
     guard case .processed(let n) = result else { return }
     if n == 0 { return close() }
-    input += chunk[0..<n]
+    received(chunk[0..<n])
+  }
+
+  func handleReceived(_ bytes: UnsafeRawBufferPointer) { received(bytes) }
+
+  private func received(_ bytes: some Collection<UInt8>) {
+    input += bytes
     switch input.withUnsafeBytes({ HTTPRequestHead.decode($0) }) {
     case .needMore: return
     case .refused(let status, let reason): respond(AdminRoutes.refusal(status, reason), head: false)
@@ -47,11 +53,7 @@ final class AdminConnection: EventHandler, ServedConnection {
   }
 
   private func respond(_ response: AdminRoutes.Response, head: Bool) {
-    var text = "HTTP/1.1 \(response.status) \(AdminRoutes.reason(response.status))\r\n"
-    text += "Content-Type: \(response.contentType)\r\nContent-Length: \(response.body.utf8.count)\r\n"
-    if response.status == 405 { text += "Allow: GET, HEAD\r\n" }
-    text += "Connection: close\r\nCache-Control: no-store\r\n\r\n"
-    output = Array(text.utf8) + (head ? [] : Array(response.body.utf8))
+    output = response.bytes(head: head)
     flush()
   }
 
@@ -62,7 +64,8 @@ final class AdminConnection: EventHandler, ServedConnection {
       }
       guard case .success(let result) = r else { return close() }
       guard case .processed(let n) = result else {
-        try? context.loop.modify(descriptor, interest: .writable)
+        // Not watched for writability, the rest would never be sent: closed instead.
+        do { try context.loop.modify(descriptor, interest: .writable) } catch { close() }
         return
       }
       written += n

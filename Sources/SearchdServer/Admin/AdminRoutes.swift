@@ -8,7 +8,19 @@ struct AdminRoutes {
     let status: Int
     let contentType: String
     let body: String
+
+    /// The whole HTTP/1.1 response; every one closes its connection.
+    func bytes(head: Bool) -> [UInt8] {
+      var text = "HTTP/1.1 \(status) \(AdminRoutes.reason(status))\r\n"
+      text += "Content-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n"
+      if status == 405 { text += "Allow: GET, HEAD\r\n" }
+      text += "Connection: close\r\nCache-Control: no-store\r\n\r\n"
+      return Array(text.utf8) + (head ? [] : Array(body.utf8))
+    }
   }
+
+  /// What a connection over admin-max-connections is told before it is closed.
+  static let tooBusy = text(503, "too many admin connections (admin-max-connections); try again\n").bytes(head: false)
 
   let metrics: MetricsReport
   let loopStats: [LoopStats]
@@ -32,7 +44,12 @@ struct AdminRoutes {
         ? Self.text(200, "ok\n")
         : Self.text(503, "event loops not turning: \(stuck.map(String.init).joined(separator: ","))\n")
     case "/readyz":
-      return metrics.stats.ready.load(ordering: .relaxed) ? Self.text(200, "ready\n") : Self.text(503, "not ready\n")
+      let stats = metrics.stats
+      guard stats.ready.load(ordering: .relaxed) else { return Self.text(503, "not ready\n") }
+      guard !stats.indexFileModified.load(ordering: .relaxed) else {
+        return Self.text(503, "not ready: the index file was written to in place; replace it and reload\n")
+      }
+      return Self.text(200, "ready\n")
     default: return Self.text(404, "not found: /metrics, /healthz, /readyz\n")
     }
   }

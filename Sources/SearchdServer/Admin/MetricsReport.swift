@@ -91,6 +91,14 @@ struct MetricsReport: Sendable {
       "Times a connection used up requests-per-wakeup and let others go first.")
     out.sample("searchd_request_yields_total", [:], stats.requestYields.load(ordering: .relaxed))
 
+    out.family("searchd_reloads_total", "counter", "Reloads (SIGHUP), by outcome: applied, or the part that failed.")
+    for o in ReloadOutcome.allCases {
+      out.sample("searchd_reloads_total", ["outcome": o.rawValue], stats.reloads[o.index].load(ordering: .relaxed))
+    }
+    out.family(
+      "searchd_index_file_modified", "gauge",
+      "1 when the mapped index file was written to in place since it was loaded (/readyz then answers 503).")
+    out.sample("searchd_index_file_modified", [:], stats.indexFileModified.load(ordering: .relaxed) ? 1 : 0)
     out.family("searchd_index_entries", "gauge", "Entries in the index served.")
     out.sample("searchd_index_entries", [:], table.count)
     out.family("searchd_index_bytes", "gauge", "Bytes of the index served (its file, or its image in memory).")

@@ -26,6 +26,9 @@ public struct ServerConfig: Sendable {
   public var connection = ConnectionLimits()
   /// At most this many connections at once; clamped to the fd limit less a reserve.
   public var maxConnections = 1024
+  /// The admin listeners' own limit, beside max-connections: /healthz, /readyz and
+  /// /metrics are answered while the search listeners are full.
+  public var adminMaxConnections = 16
   public var listenBacklog: Int32 = 511
   /// Connections accepted per listener per loop turn, so a flood cannot starve served clients.
   public var acceptsPerWakeup = 16
@@ -54,6 +57,8 @@ public struct ServerConfig: Sendable {
   public var effectiveMaxConnections: Int {
     let soft = ResourceLimits.openFiles().soft
     let cap = soft > 64 ? Int(min(soft - 32, UInt64(Int.max))) : Int(soft / 2)
-    return max(1, min(maxConnections, cap))
+    // The admin listeners' connections come out of the same descriptors.
+    let admin = adminListen.isEmpty ? 0 : adminMaxConnections
+    return max(1, min(maxConnections, cap - admin))
   }
 }

@@ -25,6 +25,8 @@ public struct Setting: Sendable {
   /// What `--help` says of the default.
   public let defaultHelp: String
   private let store: @Sendable (_ texts: [String], inout ServerConfig) throws(SettingError) -> Void
+  /// The value `config` holds, as a config file would write it (empty when unset).
+  public let texts: @Sendable (ServerConfig) -> [String]
 
   /// Sets this setting in `config` from the texts given for it (a flag's or a config
   /// file's values), checking type and range.
@@ -53,7 +55,8 @@ public struct Setting: Sendable {
     let initial = ServerConfig()[keyPath: field]
     self.init(
       name, summary, valueName: valueName, repeatable: false, reloads: reloads,
-      defaultText: defaultHelp == nil ? initial.settingText : nil, defaultHelp: defaultHelp ?? initial.settingText
+      defaultText: defaultHelp == nil ? initial.settingText : nil, defaultHelp: defaultHelp ?? initial.settingText,
+      texts: { [$0[keyPath: field].settingText] }
     ) { (texts, config) throws(SettingError) in
       let value: Value = try Self.parse(texts.last!, name)
       if let problem = check?(value) { throw SettingError("\(name) \(problem)") }
@@ -68,7 +71,7 @@ public struct Setting: Sendable {
   ) {
     self.init(
       name, summary, valueName: valueName, repeatable: false, reloads: reloads, defaultText: nil,
-      defaultHelp: defaultHelp
+      defaultHelp: defaultHelp, texts: { $0[keyPath: field].map { [$0.settingText] } ?? [] }
     ) { (texts, config) throws(SettingError) in
       config[keyPath: field] = try Self.parse(texts.last!, name) as Value
     }
@@ -84,7 +87,8 @@ public struct Setting: Sendable {
     self.init(
       name, summary, valueName: valueName, repeatable: true, reloads: reloads,
       defaultText: defaultText ?? initial.first?.settingText,
-      defaultHelp: defaultHelp ?? (initial.isEmpty ? "none" : initial.map(\.settingText).joined(separator: ", "))
+      defaultHelp: defaultHelp ?? (initial.isEmpty ? "none" : initial.map(\.settingText).joined(separator: ", ")),
+      texts: { $0[keyPath: field].map(\.settingText) }
     ) { (texts, config) throws(SettingError) in
       var values: [Value] = []
       for text in texts { values.append(try Self.parse(text, name)) }
@@ -95,9 +99,10 @@ public struct Setting: Sendable {
   /// Every other initialiser ends here: what a setting is, and how it stores a value.
   private init(
     _ name: String, _ summary: String, valueName: String, repeatable: Bool, reloads: Bool, defaultText: String?,
-    defaultHelp: String,
+    defaultHelp: String, texts: @escaping @Sendable (ServerConfig) -> [String],
     store: @escaping @Sendable (_ texts: [String], inout ServerConfig) throws(SettingError) -> Void
   ) {
+    self.texts = texts
     self.name = name
     self.summary = summary
     self.valueName = valueName

@@ -49,10 +49,14 @@ extension Bool: SettingValue {
   public static var settingKind: String { "yes or no" }
 }
 
+/// The settings of this type are file paths: an empty one names no file.
 extension String: SettingValue {
-  public init?(settingText: String) { self = settingText }
+  public init?(settingText: String) {
+    guard !settingText.isEmpty else { return nil }
+    self = settingText
+  }
   public var settingText: String { self }
-  public static var settingKind: String { "a string" }
+  public static var settingKind: String { "a file path, not empty" }
 }
 
 extension Endpoint: SettingValue {

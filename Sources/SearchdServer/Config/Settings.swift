@@ -33,7 +33,8 @@ public enum Settings {
     Setting(
       "tls-allowed-clients", \.tls.allowedClients, valueName: "names", reloads: true,
       defaultHelp: "any certificate the CA signed",
-      "Serve only client certificates whose subject CN or a DNS/URI alternative name is listed (comma-separated)."),
+      "Serve only client certificates whose subject CN or a DNS/URI alternative name is listed (comma-separated); a client without a certificate is refused. Needs tls-verify-clients optional or required."
+    ),
     Setting(
       "tls-admin-clients", \.tls.adminClients, valueName: "names", reloads: true, defaultHelp: "none",
       "Client certificate names (as tls-allowed-clients) that may use the stats action over TLS from anywhere."),
@@ -57,6 +58,10 @@ public enum Settings {
     Setting(
       "admin-listen", \.adminListen, valueName: "addr",
       "Serve HTTP for operators on ADDR: GET /metrics (Prometheus), /healthz, /readyz. Repeatable; off unless given."),
+    Setting(
+      "admin-max-connections", \.adminMaxConnections, in: 1...1024, valueName: "n",
+      "Most connections the admin listeners serve at once, apart from max-connections, so health checks and scrapes are answered while the search listeners are full; the excess get a 503."
+    ),
     Setting(
       "drain-delay", \.drainDelay, valueName: "seconds",
       "Seconds after SIGTERM that /readyz answers 503 while searchd still serves, before it stops accepting."),
@@ -123,6 +128,12 @@ public enum Settings {
       "Seconds SIGTERM waits for replies to drain before closing what is left."),
   ]
 
+  /// The settings a reload cannot apply whose value differs between `running` and `read`:
+  /// they take a restart, and a reload says so rather than drop them silently.
+  public static func restartOnlyChanges(from running: ServerConfig, to read: ServerConfig) -> [String] {
+    all.filter { !$0.reloads && $0.texts(running) != $0.texts(read) }.map(\.name)
+  }
+
   /// The setting named `name`, if there is one.
   public static func named(_ name: String) -> Setting? { all.first { $0.name == name } }
 
@@ -130,8 +141,20 @@ public enum Settings {
   /// that relate one setting to another. `given`: each name's values, flags already
   /// preferred over the config file by the caller.
   public static func resolve(_ given: [String: [String]]) throws(SettingError) -> ServerConfig {
+    let config = try parse(given)
+    try checkRelations(config)
+    return config
+  }
+
+  /// Each value given checked alone (its type and range) and applied over the defaults.
+  public static func parse(_ given: [String: [String]]) throws(SettingError) -> ServerConfig {
     var config = ServerConfig()
     for s in all { try s.apply(given[s.name] ?? [], to: &config) }
+    return config
+  }
+
+  /// The rules between settings: a combination that cannot work, or cannot be enforced.
+  static func checkRelations(_ config: ServerConfig) throws(SettingError) {
     let c = config.connection
     guard c.lowWatermark < c.highWatermark else {
       throw SettingError("output-low-watermark must be below output-high-watermark")
@@ -140,6 +163,5 @@ public enum Settings {
       throw SettingError("max-output-bytes must be at least output-high-watermark")
     }
     try config.tls.check(listening: !config.tlsListen.isEmpty || !config.proxyTLSListen.isEmpty)
-    return config
   }
 }

@@ -45,6 +45,12 @@ public struct TLSSettings: Sendable {
     if clientCA == nil && !(allowedClients.names.isEmpty && adminClients.names.isEmpty) {
       throw SettingError("tls-allowed-clients and tls-admin-clients need tls-client-ca")
     }
+    // A server that asks for no certificate cannot tell who is on the list.
+    if !allowedClients.names.isEmpty && effectiveVerify == .none {
+      throw SettingError(
+        "tls-allowed-clients cannot be enforced with tls-verify-clients none: no certificate is asked for; "
+          + "use optional or required")
+    }
   }
 }
 
@@ -54,12 +60,15 @@ public struct NameList: Sendable, Equatable, SettingValue {
   public init(_ names: [String] = []) { self.names = names }
 
   public init?(settingText: String) {
-    let names = settingText.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    let names = settingText.split(separator: ",", omittingEmptySubsequences: false).map {
+      $0.trimmingCharacters(in: .whitespaces)
+    }
+    // An empty list would read as "no list": everyone served. Leave the line out instead.
     guard !names.contains(where: \.isEmpty) else { return nil }
     self.names = names
   }
   public var settingText: String { names.joined(separator: ",") }
-  public static var settingKind: String { "names separated by commas" }
+  public static var settingKind: String { "names separated by commas, none empty" }
 }
 
 extension TLSContext.ClientVerification: SettingValue {

@@ -5,7 +5,7 @@ import SearchdWire
 
 /// An application-protocol connection: performs the reads and writes its
 /// `ConnectionState` asks for, through its transport, with what its loop's context lends.
-final class Connection: EventHandler, ServedConnection {
+final class Connection: EventHandler, ProtocolConnection {
   let transport: any Transport
   let id: UInt64
   let descriptor: Int32

@@ -28,6 +28,7 @@ final class ConnectionRegistry {
     connections[conn.descriptor] = conn
     listeners[conn.descriptor] = listener
     listener.open.wrappingIncrement(ordering: .relaxed)
+    if listener.service == .admin { stats.adminConnectionsCurrent.wrappingIncrement(ordering: .relaxed) }
     stats.connectionsCurrent.wrappingIncrement(ordering: .relaxed)
     loopStats.connections.wrappingIncrement(ordering: .relaxed)
     stats.connectionsTotal.wrappingIncrement(ordering: .relaxed)
@@ -67,7 +68,10 @@ final class ConnectionRegistry {
   private func remove(_ conn: ServedConnection, closing: Bool) {
     let fd = conn.descriptor
     loop.deregister(fd, closing: closing)
-    listeners.removeValue(forKey: fd)?.open.wrappingDecrement(ordering: .relaxed)
+    if let listener = listeners.removeValue(forKey: fd) {
+      listener.open.wrappingDecrement(ordering: .relaxed)
+      if listener.service == .admin { stats.adminConnectionsCurrent.wrappingDecrement(ordering: .relaxed) }
+    }
     if connections.removeValue(forKey: fd) != nil {
       stats.connectionsCurrent.wrappingDecrement(ordering: .relaxed)
       loopStats.connections.wrappingDecrement(ordering: .relaxed)

@@ -5,7 +5,7 @@ import SearchdWire
 
 /// The tutorial's echo service: every byte read is written back, until the peer
 /// closes. Reading pauses while too much is queued for a peer that is not reading.
-final class EchoConnection: EventHandler, ServedConnection {
+final class EchoConnection: EventHandler, ProtocolConnection {
   let transport: any Transport
   let id: UInt64
   let descriptor: Int32
@@ -37,11 +37,7 @@ final class EchoConnection: EventHandler, ServedConnection {
         defer { context.inputs.takeBack(&input) }
         if let n = try readOnce(transport, into: &input, upTo: limits.readChunk) {
           if n == 0 { inputClosed = true } else { lastActivity = context.now }
-          if input.readableCount > 0 {
-            if output.isEmpty { lastWriteProgress = context.now }
-            context.stats.echoBytes.wrappingIncrement(by: input.readableCount, ordering: .relaxed)
-            output.append(input.consume(input.readableCount))
-          }
+          echoInput()
         }
       } catch {
         close(reason: "read failed: \(error.errno)")
@@ -49,6 +45,23 @@ final class EchoConnection: EventHandler, ServedConnection {
       }
     }
     flush()
+  }
+
+  func handleReceived(_ bytes: UnsafeRawBufferPointer) {
+    context.inputs.lend(into: &input)
+    input.append(bytes)
+    lastActivity = context.now
+    echoInput()
+    context.inputs.takeBack(&input)
+    flush()
+  }
+
+  /// Queues everything read so far to be written back.
+  private func echoInput() {
+    guard input.readableCount > 0 else { return }
+    if output.isEmpty { lastWriteProgress = context.now }
+    context.stats.echoBytes.wrappingIncrement(by: input.readableCount, ordering: .relaxed)
+    output.append(input.consume(input.readableCount))
   }
 
   private func flush() {

@@ -10,4 +10,8 @@ public enum MessageID {
   public static let tlsReload = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e06"
   /// A reload could not read them: the old ones go on serving.
   public static let tlsReloadFailed = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e07"
+  /// The mapped index file was written to or truncated in place while served.
+  public static let indexFileModified = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e08"
+  /// A reload read settings it cannot apply without a restart.
+  public static let reloadNeedsRestart = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e09"
 }

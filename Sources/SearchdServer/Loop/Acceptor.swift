@@ -63,10 +63,11 @@ final class Acceptor: EventHandler {
         handleAcceptError(error)
         return
       }
-      if shared.stats.connectionsCurrent.load(ordering: .relaxed) >= shared.maxConnections {
-        warnings.report("max-connections", now: loop.now) { suppressed in
+      if shared.atLimit(served.service) {
+        let setting = served.service == .admin ? "admin-max-connections" : "max-connections"
+        warnings.report(setting, now: loop.now) { suppressed in
           logger.warning(
-            "max-connections reached: turning new connections away",
+            "\(setting) reached: turning new connections away",
             metadata: [
               "searchd_error": "too-many-connections", "searchd_listener": "\(listener)",
               "searchd_suppressed": "\(suppressed)",
@@ -84,11 +85,15 @@ final class Acceptor: EventHandler {
   private func reject(_ socket: Socket) {
     shared.stats.connectionsRejected.wrappingIncrement(ordering: .relaxed)
     served.rejected.wrappingIncrement(ordering: .relaxed)
-    if served.service == .app {
+    // Best effort by design: the peer is being turned away either way.
+    switch served.service {
+    case .app:
       let reply = Reply.error(
         WireError(.tooManyConnections, "too many connections, try again later", closesConnection: true))
-      // Best effort by design: the peer is being turned away either way.
       _ = reply.withUnsafeBytes { try? socket.write($0) }
+    case .admin:
+      _ = AdminRoutes.tooBusy.withUnsafeBytes { try? socket.write($0) }
+    case .echo, .appTLS: break
     }
     socket.close()
   }

@@ -101,7 +101,7 @@ final class LoopWorker: ProxyPreambleDelegate, @unchecked Sendable {
     registry.handOn(stage, to: conn)
     logAccepted(id, peer: client, served: stage.served)
     // The client's first bytes came with the header: served in this same wakeup.
-    if let conn = conn as? Connection, !after.isEmpty {
+    if !after.isEmpty {
       conn.handleReceived(after)
     } else if moreWaiting {
       conn.handleEvents(.readable)
@@ -142,14 +142,14 @@ final class LoopWorker: ProxyPreambleDelegate, @unchecked Sendable {
   /// The connection that serves `served`'s protocol on `socket`; nil if none can be made
   /// (the socket is then still the caller's to close).
   private func connection(_ socket: Socket, id: UInt64, peer: SocketAddress?, served: ServiceListener)
-    -> (ServedConnection & EventHandler)?
+    -> (ProtocolConnection & EventHandler)?
   {
     if peer?.isInternet == true {
       do { try socket.setNoDelay() } catch {
         logger.debug("TCP_NODELAY refused", metadata: ["searchd_error": "\(error)"])
       }
     }
-    let conn: ServedConnection & EventHandler
+    let conn: ProtocolConnection & EventHandler
     switch served.service {
     case .app: conn = Connection(transport: socket, id: id, context: context, peer: peer)
     case .echo: conn = EchoConnection(transport: socket, id: id, context: context)

@@ -27,5 +27,13 @@ final class SharedState: Sendable {
     metrics = MetricsReport(stats: stats, loopStats: loopStats, listeners: listeners, version: SearchdVersion.current)
   }
 
+  /// Whether a new connection to `service` is over its limit: the admin listeners count
+  /// against admin-max-connections alone, every other listener against max-connections.
+  func atLimit(_ service: Service) -> Bool {
+    let admin = stats.adminConnectionsCurrent.load(ordering: .relaxed)
+    if service == .admin { return admin >= config.adminMaxConnections }
+    return stats.connectionsCurrent.load(ordering: .relaxed) - admin >= maxConnections
+  }
+
   func nextConnectionID() -> UInt64 { lastConnectionID.wrappingIncrementThenLoad(ordering: .relaxed) }
 }

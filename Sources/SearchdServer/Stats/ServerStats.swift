@@ -43,6 +43,13 @@ public final class ServerStats: Sendable {
   public let indexLoadedAt = ManagedAtomic<Int>(0)
   /// Serving: false until the listeners are served, and again from SIGTERM on.
   public let ready = ManagedAtomic<Bool>(false)
+  /// The mapped index file was written to or truncated in place since it was loaded:
+  /// its answers can no longer be trusted, so /readyz says 503 until a reload.
+  public let indexFileModified = ManagedAtomic<Bool>(false)
+  /// Reloads (SIGHUP) by how they ended, in `ReloadOutcome`'s case order.
+  public let reloads = ReloadOutcome.allCases.map { _ in ManagedAtomic<Int>(0) }
+  /// Connections open on the admin listeners, which have their own limit.
+  public let adminConnectionsCurrent = ManagedAtomic<Int>(0)
 
   public init(startedAt: UInt64, loopCount: Int = 1) {
     self.startedAt = startedAt
@@ -55,4 +62,19 @@ public final class ServerStats: Sendable {
 
   public var requestsServed: Int { RequestKind.allCases.reduce(0) { $0 + requests($1) } + errorsTotal }
   public var errorsTotal: Int { WireError.Code.allCases.reduce(0) { $0 + errors($1) } }
+}
+
+/// How a reload ended: everything applied, or the first part that could not be, the
+/// rest of that reload then left as it was.
+public enum ReloadOutcome: String, CaseIterable, Sendable {
+  case applied
+  /// The config file is gone, unreadable or invalid: nothing was applied.
+  case configFailed = "config_failed"
+  /// The index could not be loaded: the old one serves on.
+  case indexFailed = "index_failed"
+  /// The TLS certificate, key or CA could not be read: the old ones serve on.
+  case tlsFailed = "tls_failed"
+
+  /// Its slot in `ServerStats.reloads`.
+  var index: Int { Self.allCases.firstIndex(of: self)! }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SearchdIndex
 import SearchdSystem
+import SearchdVersion
 import SearchdWire
 
 /// The `stats` reply: `{"result": "<summary>", "stats": {...}}`. Not on the hot path,
@@ -21,6 +22,7 @@ struct StatsReport: Sendable {
       "result": "up \(Int(uptime)) s, \(current) connections, \(stats.requestsServed) requests, "
         + "\(table.count) index entries",
       "stats": [
+        "version": SearchdVersion.current,
         "uptime_seconds": uptime,
         "connections": [
           "current": current,
@@ -54,7 +56,12 @@ struct StatsReport: Sendable {
           "format": table.format.rawValue,
           "bytes": table.byteCount,
           "load_seconds": Double(table.buildNanoseconds) / 1e9,
-        ],
+          "file_modified": stats.indexFileModified.load(ordering: .relaxed),
+        ] as [String: Any],
+        "reloads": Dictionary(
+          uniqueKeysWithValues: ReloadOutcome.allCases.map {
+            ($0.rawValue, stats.reloads[$0.index].load(ordering: .relaxed))
+          }),
         "loops": loopStats.enumerated().map { n, l in
           [
             "loop": n, "connections": l.connections.load(ordering: .relaxed),

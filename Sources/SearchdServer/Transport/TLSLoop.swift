@@ -8,6 +8,8 @@ import SearchdTLS
 final class TLSLoop {
   private(set) var context: TLSContext
   private(set) var adminClients: [String]
+  /// tls-allowed-clients: a finished handshake is held to it (see `PeerIdentity.admits`).
+  private(set) var allowedClients: [String]
   let handshakeTimeout: UInt64
   private let stats: ServerStats
   private let logger: Logger
@@ -18,6 +20,7 @@ final class TLSLoop {
   init(context: TLSContext, settings: TLSSettings, stats: ServerStats, logger: Logger) {
     self.context = context
     adminClients = settings.adminClients.names
+    allowedClients = settings.allowedClients.names
     handshakeTimeout =
       UInt64(settings.handshakeTimeout.components.seconds) * 1_000_000_000
       + UInt64(settings.handshakeTimeout.components.attoseconds / 1_000_000_000)
@@ -31,6 +34,7 @@ final class TLSLoop {
   func replace(_ context: TLSContext, settings: TLSSettings) {
     self.context = context
     adminClients = settings.adminClients.names
+    allowedClients = settings.allowedClients.names
   }
 
   func completed(resumed: Bool, connection: UInt64, client: PeerIdentity?) {

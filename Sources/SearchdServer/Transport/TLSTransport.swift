@@ -127,9 +127,14 @@ final class TLSTransport: Transport {
     }
     switch session.handshake() {
     case .processed:
+      identity = session.peerIdentity
+      guard PeerIdentity.admits(identity, allowed: tls.allowedClients) else {
+        return try fail(
+          identity == nil ? .noCertificate : .notAllowed,
+          "\(identity?.display ?? "a client without a certificate") is not in tls-allowed-clients")
+      }
       established = true
       blockedOn = nil
-      identity = session.peerIdentity
       grantsAdmin = identity?.isListed(in: tls.adminClients) ?? false
       tls.completed(resumed: session.isResumed, connection: id, client: identity)
       return true
