@@ -23,13 +23,14 @@ final class IndexFileWatch: @unchecked Sendable {
     self.logger = logger
   }
 
-  /// Watches the file `table` maps, in place of the one watched before.
+  /// Watches the file `table` maps, in place of the one watched before. (The reload that
+  /// installs a table clears the flag before it says so, so a check after its log line
+  /// finds it clear.)
   func follow(_ table: LookupTable) {
     if let old = watch {
       loop.deregister(old.descriptor)
       watch = nil
     }
-    stats.indexFileModified.store(false, ordering: .relaxed)
     guard table.format == .compiled else { return }
     path = table.source
     do {

@@ -129,6 +129,7 @@ public final class Server: @unchecked Sendable {
           Reloader.Installs(
             table: { [workers, stats, indexWatch] table in
               stats.indexLoadedAt.store(time(nil), ordering: .relaxed)
+              stats.indexFileModified.store(false, ordering: .relaxed)
               for w in workers { w.loop.execute { w.replaceTable(table) } }
               workers[0].loop.execute { indexWatch.follow(table) }
             },

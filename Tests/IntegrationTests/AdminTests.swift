@@ -7,69 +7,46 @@ import Testing
 /// server scraping it), /healthz, /readyz through a drain, and bad HTTP refused without
 /// touching the search listeners.
 @Suite(.timeLimit(.minutes(5))) struct AdminTests {
-  private func adminPort(_ daemon: Daemon) throws -> UInt16 {
-    let line = try #require(daemon.waitForLog("searchd ready", timeout: 5))
-    let r = try #require(line.range(of: "admin=127.0.0.1:"))
-    return try #require(UInt16(line[r.upperBound...].prefix { $0.isNumber }))
-  }
-
-  /// One HTTP exchange: the raw bytes sent, everything read until the close.
-  private func http(_ port: UInt16, _ request: [UInt8]) throws -> String {
-    let c = try TestClient(port: port)
-    defer { c.close() }
-    try c.send(request)
-    return String(decoding: try c.readAll(timeout: 5), as: UTF8.self)
-  }
-
-  private func get(_ port: UInt16, _ path: String, method: String = "GET") throws -> String {
-    try http(port, Array("\(method) \(path) HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
-  }
-
-  /// A sample's value in an exposition (the first line starting with `name`).
-  private func value(_ text: String, _ name: String) -> Double? {
-    text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) }
-  }
-
   @Test func metricsCountWhatWasServedAndPassPromtool() throws {
     let daemon = try Daemon(["--admin-listen", "127.0.0.1:0"])
     defer { daemon.stop() }
-    let port = try adminPort(daemon)
+    let port = try daemon.adminPort()
     let bench = try searchctl(["bench", "-p", "\(daemon.appPort)", "-n", "500", "-c", "5"])
     #expect(bench.status == 0)
     let c = try TestClient(port: daemon.appPort)
     try c.send(Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: Array("{x".utf8)))
     _ = try c.readMessage()
     c.close()
-    let reply = try get(port, "/metrics")
+    let reply = try AdminHTTP.get(port, "/metrics")
     #expect(reply.hasPrefix("HTTP/1.1 200 OK\r\n"))
     #expect(reply.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"))
     let body = String(reply[reply.range(of: "\r\n\r\n")!.upperBound...])
     // The bench's 500 and its probe; the bad request is an answered request too.
-    #expect(value(body, "searchd_requests_total{kind=\"search_hit\"}") == 501)
-    #expect(value(body, "searchd_request_errors_total{code=\"bad-json\"}") == 1)
-    #expect(value(body, "searchd_request_duration_seconds_count") == 502)
-    #expect(value(body, "searchd_ready") == 1)
+    #expect(AdminHTTP.value(body, "searchd_requests_total{kind=\"search_hit\"}") == 501)
+    #expect(AdminHTTP.value(body, "searchd_request_errors_total{code=\"bad-json\"}") == 1)
+    #expect(AdminHTTP.value(body, "searchd_request_duration_seconds_count") == 502)
+    #expect(AdminHTTP.value(body, "searchd_ready") == 1)
     #expect(body.contains("searchd_build_info{version=\""))
-    #expect((value(body, "searchd_received_bytes_total") ?? 0) > 500 * 90)
+    #expect((AdminHTTP.value(body, "searchd_received_bytes_total") ?? 0) > 500 * 90)
     let promtool = try runProcess(
       URL(fileURLWithPath: "/usr/bin/promtool"), ["check", "metrics"], stdin: Data(body.utf8))
     #expect(
       promtool.status == 0 && promtool.stdout.isEmpty && promtool.stderr.isEmpty, "\(promtool.stdout)\(promtool.stderr)"
     )
     // HEAD: the same head, no body.
-    let head = try get(port, "/metrics", method: "HEAD")
+    let head = try AdminHTTP.get(port, "/metrics", method: "HEAD")
     #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n") && head.hasSuffix("\r\n\r\n"))
   }
 
   @Test func readyzTurns503AtSIGTERMWhileSearchesAreStillServed() throws {
     let daemon = try Daemon(["--admin-listen", "127.0.0.1:0", "--drain-delay", "2"])
-    let port = try adminPort(daemon)
-    #expect(try get(port, "/readyz").hasPrefix("HTTP/1.1 200 OK"))
-    let health = try get(port, "/healthz")
+    let port = try daemon.adminPort()
+    #expect(try AdminHTTP.get(port, "/readyz").hasPrefix("HTTP/1.1 200 OK"))
+    let health = try AdminHTTP.get(port, "/healthz")
     #expect(health.hasPrefix("HTTP/1.1 200 OK") && health.hasSuffix("\r\n\r\nok\n"), "\(health)")
     daemon.signal(SIGTERM)
     usleep(300_000)
-    #expect(try get(port, "/readyz").hasPrefix("HTTP/1.1 503 "))
+    #expect(try AdminHTTP.get(port, "/readyz").hasPrefix("HTTP/1.1 503 "))
     #expect(try searchctl(["search", "-p", "\(daemon.appPort)", "ring"]).status == 0, "still serving in the delay")
     let status = daemon.waitForExit(timeout: 10)
     #expect(status == 0)
@@ -78,7 +55,7 @@ import Testing
   @Test func badHTTPGetsA4xxOrACloseAndSearchGoesOn() throws {
     let daemon = try Daemon(["--admin-listen", "127.0.0.1:0", "--request-timeout", "1"])
     defer { daemon.stop() }
-    let port = try adminPort(daemon)
+    let port = try daemon.adminPort()
     let bystander = try daemon.servedBystander()
     let cases: [([UInt8], String)] = [
       (Array("POST /metrics HTTP/1.1\r\n\r\n".utf8), "HTTP/1.1 405 "),
@@ -90,7 +67,7 @@ import Testing
       (Array("GET /nope HTTP/1.1\r\n\r\n".utf8), "HTTP/1.1 404 "),
     ]
     for (request, status) in cases {
-      let reply = try http(port, request)
+      let reply = try AdminHTTP.exchange(port, request)
       #expect(reply.hasPrefix(status), "\(String(decoding: request.prefix(30), as: UTF8.self)): \(reply.prefix(60))")
     }
     // A thousand slow heads at once: each answered 408 at request-timeout, search unharmed.
@@ -119,7 +96,7 @@ import Testing
   @Test func prometheusScrapesEveryReplica() throws {
     let daemons = try (0..<3).map { _ in try Daemon(["--admin-listen", "127.0.0.1:0"]) }
     defer { daemons.forEach { $0.stop() } }
-    let ports = try daemons.map { try adminPort($0) }
+    let ports = try daemons.map { try $0.adminPort() }
     for (i, d) in daemons.enumerated() {
       #expect(try searchctl(["bench", "-p", "\(d.appPort)", "-n", "\(100 * (i + 1))", "-c", "2"]).status == 0)
     }

@@ -27,6 +27,34 @@ import Testing
     try #require(try daemon.stats()["proxy_failures"] as? [String: Int])
   }
 
+  /// A systemd socket named `echo-proxy` (systemd-socket-activate passes it as systemd
+  /// would): the bytes that arrive in the same read as the header are echoed, not dropped.
+  @Test func bytesThatComeWithTheHeaderAreEchoedOnAnEchoProxySocket() throws {
+    let port = try unusedPort()
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
+    p.arguments = [
+      "-l", "127.0.0.1:\(port)", "--fdname=echo-proxy", Binaries.searchd.path, "--log-target", "stderr", "--threads",
+      "1",
+    ]
+    var env = ProcessInfo.processInfo.environment
+    for k in ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET"] { env[k] = nil }
+    p.environment = env
+    let log = LineCollector()
+    try log.start(p)
+    defer {
+      kill(p.processIdentifier, SIGTERM)
+      p.waitUntilExit()
+    }
+    #expect(log.waitFor("Listening on", timeout: 10) != nil, "\(log.text)")
+    // Sent before searchd even runs (it is started by this connection), so the header and
+    // the first bytes are in the socket together when searchd reads the header.
+    let c = try TestClient(port: port)
+    try c.send(Array("PROXY TCP4 192.0.2.7 127.0.0.1 5555 65433\r\nhello, echo".utf8))
+    try c.socket.shutdown(.write)
+    #expect(String(decoding: try c.readAll(timeout: 10), as: UTF8.self) == "hello, echo", "\(log.text)")
+  }
+
   @Test func theClientAddressFromAV1OrV2HeaderIsThePeerEverywhere() throws {
     let daemon = try Daemon(["--proxy-listen", "127.0.0.1:0"])
     defer { daemon.stop() }
