@@ -53,7 +53,8 @@ import Testing
   }
 
   @Test func badHTTPGetsA4xxOrACloseAndSearchGoesOn() throws {
-    let daemon = try Daemon(["--admin-listen", "127.0.0.1:0", "--request-timeout", "1"])
+    let daemon = try Daemon(
+      ["--admin-listen", "127.0.0.1:0", "--request-timeout", "1", "--admin-max-connections", "1024"])
     defer { daemon.stop() }
     let port = try daemon.adminPort()
     let bystander = try daemon.servedBystander()

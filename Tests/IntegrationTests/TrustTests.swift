@@ -234,8 +234,11 @@ import Testing
 
   // MARK: 5. The admin listener under a full server
 
+  /// max-connections full of search clients: /healthz, /readyz and /metrics still 200.
+  /// The admin listener's own limit turns its excess away with a 503, and only it.
   @Test func theAdminListenerAnswersWhileTheSearchListenersAreFull() throws {
-    let daemon = try Daemon(["--max-connections", "8", "--admin-listen", "127.0.0.1:0"])
+    let daemon = try Daemon(
+      ["--max-connections", "8", "--admin-listen", "127.0.0.1:0", "--admin-max-connections", "2"])
     defer { daemon.stop() }
     let port = try daemon.adminPort()
     let clients = try (0..<8).map { _ in try TestClient(port: daemon.appPort) }
@@ -249,6 +252,23 @@ import Testing
       let reply = try AdminHTTP.get(port, path)
       #expect(reply.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(path): \(reply.prefix(200))")
     }
+    let slow = try (0..<2).map { _ in try TestClient(port: port) }
+    for c in slow { try c.send(Array("GET /healthz HTTP/1.1\r\n".utf8)) }
+    // Both counted before the third comes: wait until the daemon shows 2 admin connections.
+    let deadline = Date().addingTimeInterval(5)
+    var third = ""
+    repeat {
+      third = try AdminHTTP.get(port, "/healthz")
+    } while !third.hasPrefix("HTTP/1.1 503 ") && Date() < deadline
+    #expect(third.hasPrefix("HTTP/1.1 503 ") && third.contains("admin-max-connections"), "\(third)")
+    try clients[0].send(Request.encodeSearch("ring"))
+    #expect(replyFields(try clients[0].readMessage()!).result != nil, "search goes on")
+    for c in slow { c.close() }
+    var after = ""
+    repeat {
+      after = try AdminHTTP.get(port, "/healthz")
+    } while !after.hasPrefix("HTTP/1.1 200 ") && Date() < deadline.addingTimeInterval(5)
+    #expect(after.hasPrefix("HTTP/1.1 200 "), "\(after)")
   }
 
   // MARK: 6. Empty values
