@@ -1,6 +1,7 @@
 // The C surface searchd needs from Linux and libsystemd. Everything here is
 // either a header Swift imports as-is, or a one-statement forwarder for what
-// Swift's importer cannot reach.
+// Swift's importer cannot reach, except the SIGBUS guard (mapping_guard.c),
+// which must be C because it is a signal handler.
 #ifndef CSHIMS_H
 #define CSHIMS_H
 
@@ -26,5 +27,13 @@ int CShims_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 
 /// mremap, likewise; flags as Linux defines them (MREMAP_MAYMOVE is 1).
 void *CShims_mremap(void *old, size_t old_size, size_t new_size, int flags);
+
+/// Guards a read-only file mapping: a page lost to a truncation reads as zeros instead
+/// of raising SIGBUS. 0 on success; -1 when every slot is taken (the mapping is then
+/// simply unguarded). Unguard before unmapping.
+int CShims_guard_mapping(const void *start, size_t length);
+void CShims_unguard_mapping(const void *start);
+/// Pages the guard has replaced with zeros since start.
+unsigned long CShims_guarded_pages_zeroed(void);
 
 #endif

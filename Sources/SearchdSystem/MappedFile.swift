@@ -1,3 +1,4 @@
+import CShims
 import Glibc
 
 /// A whole file mapped read-only and shared: its pages are the page cache's, so several
@@ -44,7 +45,12 @@ public final class MappedFile: @unchecked Sendable {
       throw .system(error)
     }
     bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: at), count: length)
+    // A file truncated under the mapping then reads as zeros past its end, not SIGBUS.
+    _ = CShims_guard_mapping(bytes.baseAddress, length)
   }
+
+  /// Pages of guarded mappings lost to a truncation and read as zeros since start.
+  public static var pagesZeroed: Int { Int(CShims_guarded_pages_zeroed()) }
 
   private static func kind(_ mode: mode_t) -> String {
     switch mode & S_IFMT {
@@ -58,7 +64,9 @@ public final class MappedFile: @unchecked Sendable {
   }
 
   deinit {
-    if let at = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: at), bytes.count) }
+    guard let at = bytes.baseAddress else { return }
+    CShims_unguard_mapping(at)
+    munmap(UnsafeMutableRawPointer(mutating: at), bytes.count)
   }
 
   /// Asks for the mapping to be made of 2 MiB pages where the page cache holds the file in

@@ -99,6 +99,10 @@ struct MetricsReport: Sendable {
       "searchd_index_file_modified", "gauge",
       "1 when the mapped index file was written to in place since it was loaded (/readyz then answers 503).")
     out.sample("searchd_index_file_modified", [:], stats.indexFileModified.load(ordering: .relaxed) ? 1 : 0)
+    out.family(
+      "searchd_index_pages_zeroed_total", "counter",
+      "Pages of the mapped index lost to a truncation in place, read as zeros (misses) instead of a SIGBUS.")
+    out.sample("searchd_index_pages_zeroed_total", [:], MappedFile.pagesZeroed)
     out.family("searchd_index_entries", "gauge", "Entries in the index served.")
     out.sample("searchd_index_entries", [:], table.count)
     out.family("searchd_index_bytes", "gauge", "Bytes of the index served (its file, or its image in memory).")

@@ -57,6 +57,7 @@ struct StatsReport: Sendable {
           "bytes": table.byteCount,
           "load_seconds": Double(table.buildNanoseconds) / 1e9,
           "file_modified": stats.indexFileModified.load(ordering: .relaxed),
+          "pages_zeroed": MappedFile.pagesZeroed,
         ] as [String: Any],
         "reloads": Dictionary(
           uniqueKeysWithValues: ReloadOutcome.allCases.map {
