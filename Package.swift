@@ -38,13 +38,22 @@ let package = Package(
     .target(name: "SearchdTLS", dependencies: ["COpenSSL"]),
     .plugin(name: "VersionStamp", capability: .buildTool(), path: "Sources/VersionStamp"),
     .target(name: "SearchdVersion", plugins: ["VersionStamp"]),
+    // searchd's flags, generated from the settings table at build time.
+    .executableTarget(name: "SettingFlagsGenerator", dependencies: ["SearchdConfig"]),
+    .plugin(
+      name: "SettingFlagsPlugin", capability: .buildTool(), dependencies: ["SettingFlagsGenerator"],
+      path: "Sources/SettingFlagsPlugin"),
     .target(name: "SearchdLoop", dependencies: ["SearchdSystem"], swiftSettings: releaseHotPath),
     .target(name: "SearchdWire"),
+    // Every setting, defined once (Settings.all), and what they make: ServerConfig.
+    .target(
+      name: "SearchdConfig",
+      dependencies: ["SearchdSystem", "SearchdWire", "SearchdTLS", .product(name: "Logging", package: "swift-log")]),
     .target(name: "SearchdIndex", dependencies: ["SearchdWire", "SearchdSystem"]),
     .target(
       name: "SearchdServer",
       dependencies: [
-        "SearchdLoop", "SearchdWire", "SearchdIndex", "SearchdSystem", "SearchdTLS", "SearchdVersion",
+        "SearchdLoop", "SearchdWire", "SearchdIndex", "SearchdSystem", "SearchdTLS", "SearchdVersion", "SearchdConfig",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Atomics", package: "swift-atomics"),
       ],
@@ -53,10 +62,11 @@ let package = Package(
     .executableTarget(
       name: "searchd",
       dependencies: [
-        "SearchdServer", "SearchdSystem", "SearchdIndex", "SearchdVersion", "SearchdTLS",
+        "SearchdServer", "SearchdConfig", "SearchdSystem", "SearchdIndex", "SearchdVersion", "SearchdTLS",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
-      ]
+      ],
+      plugins: ["SettingFlagsPlugin"]
     ),
     .executableTarget(
       name: "searchd-index",
@@ -78,12 +88,14 @@ let package = Package(
     .testTarget(name: "SearchdLoopTests", dependencies: ["SearchdLoop", "SearchdSystem"]),
     .testTarget(name: "SearchdWireTests", dependencies: ["SearchdWire", "TestSupport"]),
     .testTarget(name: "SearchdIndexTests", dependencies: ["SearchdIndex"]),
-    .testTarget(name: "SearchdServerTests", dependencies: ["SearchdServer", "SearchdWire", "SearchdIndex"]),
+    .testTarget(
+      name: "SearchdServerTests", dependencies: ["SearchdServer", "SearchdConfig", "SearchdWire", "SearchdIndex"]),
     .target(name: "TestSupport", dependencies: ["SearchdWire"], path: "Tests/TestSupport"),
     .testTarget(
       name: "IntegrationTests",
       dependencies: [
-        "TestSupport", "SearchdWire", "SearchdSystem", "SearchdServer", "searchd", "searchctl", "searchd-index",
+        "TestSupport", "SearchdWire", "SearchdSystem", "SearchdServer", "SearchdConfig", "searchd", "searchctl",
+        "searchd-index",
       ],
       exclude: ["Python", "Systemd/sandbox.sh"]
     ),

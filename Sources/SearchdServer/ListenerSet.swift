@@ -1,4 +1,5 @@
 import Glibc
+import SearchdConfig
 import SearchdSystem
 
 /// Opens the sockets to serve: the ones systemd passed, picked by name, or else

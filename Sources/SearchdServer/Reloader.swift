@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SearchdConfig
 import SearchdIndex
 import SearchdSystem
 import SearchdTLS

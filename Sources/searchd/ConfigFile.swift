@@ -1,4 +1,5 @@
 import Foundation
+import SearchdConfig
 import SearchdServer
 
 /// `/etc/searchd/searchd.conf`: one `key = value` per line, keys named as the long flags

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SearchdConfig
 import SearchdServer
 import SearchdSystem
 import SearchdVersion

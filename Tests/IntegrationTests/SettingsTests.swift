@@ -1,5 +1,5 @@
 import Foundation
-import SearchdServer
+import SearchdConfig
 import Testing
 
 /// `Settings.all` is the one definition of every setting: the flags, the config file

@@ -1,3 +1,4 @@
+import SearchdConfig
 import SearchdLoop
 import SearchdSystem
 import SearchdWire

@@ -1,4 +1,5 @@
 import Logging
+import SearchdConfig
 import SearchdIndex
 import SearchdLoop
 import SearchdWire

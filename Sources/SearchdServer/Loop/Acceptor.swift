@@ -1,4 +1,5 @@
 import Logging
+import SearchdConfig
 import SearchdLoop
 import SearchdSystem
 import SearchdWire

@@ -1,4 +1,5 @@
 import Atomics
+import SearchdConfig
 import SearchdSystem
 import SearchdTLS
 import SearchdVersion

@@ -1,4 +1,5 @@
 import Logging
+import SearchdConfig
 import SearchdTLS
 
 /// What a loop's TLS connections share: the current context (a reload swaps it), the

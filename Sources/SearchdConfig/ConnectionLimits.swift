@@ -28,7 +28,7 @@ public struct ConnectionLimits: Sendable, Equatable {
 }
 
 extension Duration {
-  var nanoseconds: UInt64 {
+  public var nanoseconds: UInt64 {
     let (s, atto) = components
     return UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, atto)) / 1_000_000_000
   }

@@ -17,6 +17,8 @@ public struct Setting: Sendable {
   public let valueName: String
   /// Given more than once, every value counts (`listen`); otherwise the last one does.
   public let repeatable: Bool
+  /// A yes/no setting: a pair of flags that take no value (`--x`, `--no-x`).
+  public let isSwitch: Bool
   /// `systemctl reload` (SIGHUP) applies a new value; otherwise it takes a restart.
   public let reloads: Bool
   /// The default as written in a config file; nil when there is none to write (unset,
@@ -54,7 +56,7 @@ public struct Setting: Sendable {
   ) {
     let initial = ServerConfig()[keyPath: field]
     self.init(
-      name, summary, valueName: valueName, repeatable: false, reloads: reloads,
+      name, summary, valueName: valueName, repeatable: false, isSwitch: Value.self == Bool.self, reloads: reloads,
       defaultText: defaultHelp == nil ? initial.settingText : nil, defaultHelp: defaultHelp ?? initial.settingText,
       texts: { [$0[keyPath: field].settingText] }
     ) { (texts, config) throws(SettingError) in
@@ -98,8 +100,8 @@ public struct Setting: Sendable {
 
   /// Every other initialiser ends here: what a setting is, and how it stores a value.
   private init(
-    _ name: String, _ summary: String, valueName: String, repeatable: Bool, reloads: Bool, defaultText: String?,
-    defaultHelp: String, texts: @escaping @Sendable (ServerConfig) -> [String],
+    _ name: String, _ summary: String, valueName: String, repeatable: Bool, isSwitch: Bool = false, reloads: Bool,
+    defaultText: String?, defaultHelp: String, texts: @escaping @Sendable (ServerConfig) -> [String],
     store: @escaping @Sendable (_ texts: [String], inout ServerConfig) throws(SettingError) -> Void
   ) {
     self.texts = texts
@@ -107,6 +109,7 @@ public struct Setting: Sendable {
     self.summary = summary
     self.valueName = valueName
     self.repeatable = repeatable
+    self.isSwitch = isSwitch
     self.reloads = reloads
     self.defaultText = defaultText
     self.defaultHelp = defaultHelp
