@@ -35,7 +35,8 @@ final class IndexFileWatch: @unchecked Sendable {
     path = table.source
     do {
       let w = try FileWatch(path: path)
-      try loop.register(w.descriptor, interest: .readable, handler: ClosureHandler { [unowned self] _ in self.changed() })
+      try loop.register(
+        w.descriptor, interest: .readable, handler: ClosureHandler { [unowned self] _ in self.changed() })
       watch = w
     } catch {
       logger.warning(

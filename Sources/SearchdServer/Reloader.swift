@@ -123,7 +123,9 @@ final class Reloader: Sendable {
     } catch {
       logger.error(
         "TLS reload failed, the old certificate goes on serving: \(error.detailed)",
-        metadata: ["message_id": "\(MessageID.tlsReloadFailed)", "searchd_certificate": "\(settings.certificate ?? "")"])
+        metadata: [
+          "message_id": "\(MessageID.tlsReloadFailed)", "searchd_certificate": "\(settings.certificate ?? "")",
+        ])
       return false
     }
   }

@@ -127,7 +127,6 @@ import Testing
     #expect(r.stderr.contains(config))
   }
 
-
   @Test func statusShowsTheFigures() throws {
     let daemon = try Daemon()
     let port = "\(daemon.appPort)"
