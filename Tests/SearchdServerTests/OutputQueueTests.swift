@@ -78,13 +78,19 @@ import Testing
     }
     var q = OutputQueue()
     weak var watched: Owner?
+    weak var smallOwner: Owner?
     do {
+      let small = Owner()
+      smallOwner = small
+      q.append(
+        .hit(
+          text: UnsafeRawBufferPointer(rebasing: small.bytes[0..<10]), owner: Unmanaged<AnyObject>.passUnretained(small)
+        ))
       let owner = Owner()
       watched = owner
-      let unmanaged = Unmanaged<AnyObject>.passUnretained(owner)
-      q.append(.hit(text: UnsafeRawBufferPointer(rebasing: owner.bytes[0..<10]), owner: unmanaged))
-      q.append(.hit(text: UnsafeRawBufferPointer(owner.bytes), owner: unmanaged))
+      q.append(.hit(text: UnsafeRawBufferPointer(owner.bytes), owner: Unmanaged<AnyObject>.passUnretained(owner)))
     }
+    #expect(smallOwner == nil, "the small answer was copied: its owner is not kept")
     #expect(watched != nil, "the large answer keeps its owner")
     let small = Reply.result(String(repeating: "a", count: 10))
     let large = Reply.result(String(repeating: "a", count: 4096))

@@ -93,6 +93,9 @@ final class EchoConnection: EventHandler, ProtocolConnection {
     if writable { wanted.insert(.writable) }
     let needed = transport.interest(for: wanted)
     guard needed != interest else { return }
+    if interest.contains(.readable) && !wanted.contains(.readable) && output.pendingBytes >= limits.highWatermark {
+      context.stats.outputPaused.wrappingIncrement(ordering: .relaxed)
+    }
     interest = needed
     do { try context.loop.modify(descriptor, interest: needed) } catch {
       close(reason: "epoll_ctl failed: \(error.errno)")

@@ -119,6 +119,26 @@ final class TestClient: @unchecked Sendable {
     try SearchdSystemPoll.readable(socket.descriptor, timeout: timeout)
   }
 
+  /// How the peer ended the stream, read after whatever bytes it sent first: a FIN
+  /// (read returns 0) or a reset (ECONNRESET); nil if it did neither within `timeout`.
+  enum Ending { case fin, reset }
+  func ending(within timeout: Double) throws -> Ending? {
+    let deadline = Date().addingTimeInterval(timeout)
+    var scratch = [UInt8](repeating: 0, count: 65536)
+    while Date() < deadline {
+      guard try SearchdSystemPoll.readable(socket.descriptor, timeout: max(0.001, deadline.timeIntervalSinceNow)) else {
+        return nil
+      }
+      do {
+        let r = try scratch.withUnsafeMutableBytes { try socket.read(into: $0) }
+        if case .processed(0) = r { return .fin }
+      } catch let e as SystemError where e.errno == .connectionReset {
+        return .reset
+      }
+    }
+    return nil
+  }
+
   func close() { socket.close() }
 }
 
