@@ -95,8 +95,8 @@ bench: deps
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
 fuzz: deps
-	cd Fuzz && $(SWIFT) build $(FUZZ_FLAGS) --product FrameFuzz && $(SWIFT) build $(FUZZ_FLAGS) --product IndexFuzz \
-	  && $(SWIFT) build $(FUZZ_FLAGS) --product ProxyFuzz
+	cd Fuzz && export SEARCHD_FUZZ_BUILD=1 && $(SWIFT) build $(FUZZ_FLAGS) --product FrameFuzz \
+	  && $(SWIFT) build $(FUZZ_FLAGS) --product IndexFuzz && $(SWIFT) build $(FUZZ_FLAGS) --product ProxyFuzz
 	mkdir -p .build/fuzz-corpus .build/index-fuzz-corpus .build/proxy-fuzz-corpus
 	cd Fuzz && SWIFT_BACKTRACE=enable=no .build/release/FrameFuzz -max_total_time=$(FUZZ_SECONDS) \
 	  -max_len=4096 -dict=frame.dict -print_final_stats=1 ../.build/fuzz-corpus corpus

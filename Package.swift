@@ -8,6 +8,16 @@ import PackageDescription
 /// which every test runs (plain, ASan, TSan), keep the runtime ones.
 let releaseHotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
+/// The fuzzer build (`make fuzz`, the Fuzz/ package) links every executable it builds with
+/// libFuzzer's main, the flags generator included (a plugin's tool is built whether or not
+/// the target using it is); the fuzz targets need neither, so that build leaves both out.
+let fuzzing = Context.environment["SEARCHD_FUZZ_BUILD"] == "1"
+let settingFlags: [Target] =
+  fuzzing
+  ? []
+  : [
+  ]
+
 let package = Package(
   name: "searchd",
   products: [
@@ -15,10 +25,11 @@ let package = Package(
     .executable(name: "searchctl", targets: ["searchctl"]),
     .executable(name: "searchd-index", targets: ["searchd-index"]),
     // For the fuzzer package in Fuzz/, which must be built with flags the daemon must not see:
-    // the codec, the connection state machine it drives, and the index format.
+    // the codec, the connection state machine it drives (and its limits), and the index format.
     .library(name: "SearchdWire", targets: ["SearchdWire"]),
     .library(name: "SearchdServer", targets: ["SearchdServer"]),
     .library(name: "SearchdIndex", targets: ["SearchdIndex"]),
+    .library(name: "SearchdConfig", targets: ["SearchdConfig"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),
@@ -66,7 +77,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
-      plugins: ["SettingFlagsPlugin"]
+      plugins: fuzzing ? [] : ["SettingFlagsPlugin"]
     ),
     .executableTarget(
       name: "searchd-index",
@@ -99,6 +110,6 @@ let package = Package(
       ],
       exclude: ["Python", "Systemd/sandbox.sh"]
     ),
-  ],
+  ] + settingFlags,
   swiftLanguageModes: [.v6]
 )

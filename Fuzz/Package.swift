@@ -13,6 +13,7 @@ let package = Package(
       name: "FrameFuzz",
       dependencies: [
         .product(name: "SearchdWire", package: "searchd"), .product(name: "SearchdServer", package: "searchd"),
+        .product(name: "SearchdConfig", package: "searchd"),
       ]
     ),
     .executableTarget(name: "IndexFuzz", dependencies: [.product(name: "SearchdIndex", package: "searchd")]),

@@ -27,34 +27,52 @@ struct Status: ParsableCommand {
     options.output.line(Self.render(stats))
   }
 
-  /// A few aligned lines, like `systemctl status`.
+  /// Aligned lines, like `systemctl status`: every figure of the reply, so a counter the
+  /// daemon adds shows here with no change to searchctl (groups list their non-zero members).
   static func render(_ s: [String: Any]) -> String {
     func int(_ d: Any?, _ k: String) -> Int { ((d as? [String: Any])?[k] as? NSNumber)?.intValue ?? 0 }
+    func line(_ label: String, _ text: String) -> String {
+      (label + ":").padding(toLength: 16, withPad: " ", startingAt: 0) + text
+    }
     let conns = s["connections"]
     let index = s["index"] as? [String: Any]
-    let tls = s["tls"] as? [String: Any]
     var lines = [
-      "version:      \(s["version"] as? String ?? "?")",
-      "uptime:       \(Int((s["uptime_seconds"] as? NSNumber)?.doubleValue ?? 0)) s",
-      "connections:  \(int(conns, "current")) now, \(int(conns, "total")) total, \(int(conns, "rejected")) rejected, "
-        + "\(int(conns, "idle_kicks")) idle kicks, \(int(conns, "timeouts")) timeouts",
-      "requests:     " + pairs(s["requests"]),
-      "errors:       " + pairs(s["errors"]),
-      "index:        \(int(index, "entries")) entries from \(index?["source"] as? String ?? "?"), loaded in "
-        + String(format: "%.3f s", (index?["load_seconds"] as? NSNumber)?.doubleValue ?? 0)
-        + ((index?["file_modified"] as? Bool) == true ? " (FILE WRITTEN IN PLACE: replace it and reload)" : ""),
-      "reloads:      " + pairs(s["reloads"]),
-      "tls:          \(int(tls, "handshakes")) handshakes, \(int(tls, "resumed")) resumed, failures: "
-        + pairs(tls?["failures"]),
-      "proxy:        failures: " + pairs(s["proxy_failures"]),
-      "flow:         \(int(s, "output_paused")) output pauses, \(int(s, "request_yields")) yields, "
-        + "\(int(s, "emfile_events")) emfile, \(int(s, "echo_bytes")) echo bytes",
+      line("version", s["version"] as? String ?? "?"),
+      line("uptime", "\(Int((s["uptime_seconds"] as? NSNumber)?.doubleValue ?? 0)) s"),
+      line(
+        "connections",
+        "\(int(conns, "current")) now, \(int(conns, "total")) total, \(int(conns, "rejected")) rejected, "
+          + "\(int(conns, "idle_kicks")) idle kicks, \(int(conns, "timeouts")) timeouts, "
+          + "\(int(conns, "send_timeouts")) send timeouts"),
+      line(
+        "index",
+        "\(int(index, "entries")) entries from \(index?["source"] as? String ?? "?") (\(index?["format"] as? String ?? "?"), "
+          + "\(int(index, "bytes")) bytes), loaded in "
+          + String(format: "%.3f s", (index?["load_seconds"] as? NSNumber)?.doubleValue ?? 0)
+          + ((index?["file_modified"] as? Bool) == true ? " (FILE WRITTEN IN PLACE: replace it and reload)" : "")
+          + (int(index, "pages_zeroed") > 0 ? ", \(int(index, "pages_zeroed")) pages lost to a truncation" : "")),
     ]
+    let done: Set = ["version", "uptime_seconds", "connections", "index", "loops", "listeners"]
+    for key in s.keys.sorted() where !done.contains(key) {
+      let value = s[key]
+      if let group = value as? [String: Any] {
+        // A group of groups (tls: handshakes, resumed, failures by reason) reads flattened.
+        var flat: [String: Any] = [:]
+        for (k, v) in group {
+          if let inner = v as? [String: Any] { for (ik, iv) in inner { flat["\(k) \(ik)"] = iv } } else { flat[k] = v }
+        }
+        lines.append(line(key.replacingOccurrences(of: "_", with: " "), pairs(flat)))
+      } else if let n = value as? NSNumber, !(value is Bool) {
+        lines.append(line(key.replacingOccurrences(of: "_", with: " "), "\(n)"))
+      } else {
+        lines.append(line(key.replacingOccurrences(of: "_", with: " "), "\(value ?? "")"))
+      }
+    }
     for loop in (s["loops"] as? [[String: Any]]) ?? [] {
       lines.append(
-        "loop \(int(loop, "loop")):       \(int(loop, "connections")) connections, \(int(loop, "accepted")) accepted")
+        line("loop \(int(loop, "loop"))", "\(int(loop, "connections")) connections, \(int(loop, "accepted")) accepted"))
     }
-    if let l = s["listeners"] as? [String] { lines.append("listeners:    " + l.joined(separator: " ")) }
+    if let l = s["listeners"] as? [String] { lines.append(line("listeners", l.joined(separator: " "))) }
     return lines.joined(separator: "\n")
   }
 

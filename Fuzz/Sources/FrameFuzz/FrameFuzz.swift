@@ -1,3 +1,4 @@
+import SearchdConfig
 import SearchdIndex
 import SearchdServer
 import SearchdWire

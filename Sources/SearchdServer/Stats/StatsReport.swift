@@ -4,75 +4,48 @@ import SearchdSystem
 import SearchdVersion
 import SearchdWire
 
-/// The `stats` reply: `{"result": "<summary>", "stats": {...}}`. Not on the hot path,
-/// so Foundation's serializer is fine here.
+/// The `stats` reply: `{"result": "<summary>", "stats": {...}}`, every figure of
+/// `CounterTable` where it says, and the facts that are not counters (the index's source
+/// and format, the listeners). Not on the hot path, so Foundation's serializer is fine here.
 struct StatsReport: Sendable {
   let stats: ServerStats
   let loopStats: [LoopStats]
   let listeners: [ServiceListener]
 
   func render(_ table: LookupTable) -> [UInt8] {
-    let uptime = Double(MonotonicClock.nanoseconds() - stats.startedAt) / 1e9
-    let current = stats.connectionsCurrent.load(ordering: .relaxed)
-    var requests: [String: Int] = [:]
-    for k in ServerStats.RequestKind.allCases { requests[k.rawValue] = stats.requests(k) }
-    var errors: [String: Int] = [:]
-    for c in WireError.Code.allCases { errors[c.rawValue] = stats.errors(c) }
-    let object: [String: Any] = [
-      "result": "up \(Int(uptime)) s, \(current) connections, \(stats.requestsServed) requests, "
-        + "\(table.count) index entries",
-      "stats": [
-        "version": SearchdVersion.current,
-        "uptime_seconds": uptime,
-        "connections": [
-          "current": current,
-          "total": stats.connectionsTotal.load(ordering: .relaxed),
-          "rejected": stats.connectionsRejected.load(ordering: .relaxed),
-          "idle_kicks": stats.idleKicks.load(ordering: .relaxed),
-          "timeouts": stats.timeouts.load(ordering: .relaxed),
-          "send_timeouts": stats.sendTimeouts.load(ordering: .relaxed),
-        ],
-        "requests": requests,
-        "errors": errors,
-        "echo_bytes": stats.echoBytes.load(ordering: .relaxed),
-        "emfile_events": stats.emfileEvents.load(ordering: .relaxed),
-        "output_paused": stats.outputPaused.load(ordering: .relaxed),
-        "request_yields": stats.requestYields.load(ordering: .relaxed),
-        "proxy_failures": Dictionary(
-          uniqueKeysWithValues: ProxyFailure.allCases.map {
-            ($0.rawValue, stats.proxyFailures[$0.index].load(ordering: .relaxed))
-          }),
-        "tls": [
-          "handshakes": stats.tlsHandshakes.load(ordering: .relaxed),
-          "resumed": stats.tlsResumed.load(ordering: .relaxed),
-          "failures": Dictionary(
-            uniqueKeysWithValues: TLSFailure.allCases.map {
-              ($0.rawValue, stats.tlsFailures[$0.index].load(ordering: .relaxed))
-            }),
-        ] as [String: Any],
-        "index": [
-          "entries": table.count,
-          "source": table.source,
-          "format": table.format.rawValue,
-          "bytes": table.byteCount,
-          "load_seconds": Double(table.buildNanoseconds) / 1e9,
-          "file_modified": stats.indexFileModified.load(ordering: .relaxed),
-          "pages_zeroed": MappedFile.pagesZeroed,
-        ] as [String: Any],
-        "reloads": Dictionary(
-          uniqueKeysWithValues: ReloadOutcome.allCases.map {
-            ($0.rawValue, stats.reloads[$0.index].load(ordering: .relaxed))
-          }),
-        "loops": loopStats.enumerated().map { n, l in
-          [
-            "loop": n, "connections": l.connections.load(ordering: .relaxed),
-            "accepted": l.accepted.load(ordering: .relaxed),
-          ]
-        },
-        "listeners": listeners.map(\.description),
-      ] as [String: Any],
+    let figures = CounterFamily.Figures(
+      stats: stats, loopStats: loopStats, listeners: listeners, table: table, version: SearchdVersion.current)
+    var object: [String: Any] = [
+      "index": ["source": table.source, "format": table.format.rawValue],
+      "listeners": listeners.map(\.description),
     ]
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    for family in CounterTable.families {
+      guard let (path, value) = family.stats else { continue }
+      Self.insert(value(figures), at: path[...], into: &object)
+    }
+    let uptime = Double(MonotonicClock.nanoseconds() - stats.startedAt) / 1e9
+    let reply: [String: Any] = [
+      "result": "up \(Int(uptime)) s, \(stats.connectionsCurrent.load(ordering: .relaxed)) connections, "
+        + "\(stats.requestsServed) requests, \(table.count) index entries",
+      "stats": object,
+    ]
+    let data = (try? JSONSerialization.data(withJSONObject: reply, options: [.sortedKeys])) ?? Data("{}".utf8)
     return Message.encode(contentType: Message.jsonType, contentEncoding: "utf-8", content: Array(data))
+  }
+
+  /// Puts `value` at `path`, merging objects that meet there.
+  private static func insert(_ value: Any, at path: ArraySlice<String>, into object: inout [String: Any]) {
+    guard let key = path.first else { return }
+    if path.count == 1 {
+      if let new = value as? [String: Any], let old = object[key] as? [String: Any] {
+        object[key] = old.merging(new) { _, n in n }
+      } else {
+        object[key] = value
+      }
+      return
+    }
+    var inner = object[key] as? [String: Any] ?? [:]
+    insert(value, at: path.dropFirst(), into: &inner)
+    object[key] = inner
   }
 }

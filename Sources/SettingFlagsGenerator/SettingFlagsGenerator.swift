@@ -3,8 +3,25 @@ import SearchdConfig
 
 /// Writes searchd's `SettingFlags`, one command-line option per entry of `Settings.all`,
 /// so a setting's name is written once (in the table) and every flag is derived from it.
-/// Run by the SettingFlagsPlugin at build time; its output is never committed.
-let lines = Settings.all.map { setting -> (declaration: String, given: String) in
+/// Run by the SettingFlagsPlugin at build time; its output is never committed. (`@main`,
+/// not top-level code: the fuzzer build compiles every executable as a library.)
+@main
+enum SettingFlagsGenerator {
+  static func main() {
+    guard CommandLine.arguments.count == 2 else {
+      FileHandle.standardError.write(Data("usage: SettingFlagsGenerator OUTPUT.swift\n".utf8))
+      exit(64)
+    }
+    do {
+      try Data(source.utf8).write(to: URL(fileURLWithPath: CommandLine.arguments[1]), options: .atomic)
+    } catch {
+      FileHandle.standardError.write(Data("SettingFlagsGenerator: \(error)\n".utf8))
+      exit(1)
+    }
+  }
+}
+
+private let lines = Settings.all.map { setting -> (declaration: String, given: String) in
   let property = setting.name.split(separator: "-").enumerated().map { i, part in
     i == 0 ? String(part) : part.prefix(1).uppercased() + part.dropFirst()
   }.joined()
@@ -28,7 +45,7 @@ let lines = Settings.all.map { setting -> (declaration: String, given: String) i
   )
 }
 
-let source = """
+private let source = """
   // Generated from Settings.all by SettingFlagsGenerator at build time: not committed.
   import ArgumentParser
   import SearchdConfig
@@ -47,13 +64,3 @@ let source = """
   }
 
   """
-guard CommandLine.arguments.count == 2 else {
-  FileHandle.standardError.write(Data("usage: SettingFlagsGenerator OUTPUT.swift\n".utf8))
-  exit(64)
-}
-do {
-  try Data(source.utf8).write(to: URL(fileURLWithPath: CommandLine.arguments[1]), options: .atomic)
-} catch {
-  FileHandle.standardError.write(Data("SettingFlagsGenerator: \(error)\n".utf8))
-  exit(1)
-}
