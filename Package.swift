@@ -15,8 +15,7 @@ let fuzzing = Context.environment["SEARCHD_FUZZ_BUILD"] == "1"
 let settingFlags: [Target] =
   fuzzing
   ? []
-  : [
-  ]
+  : []
 
 let package = Package(
   name: "searchd",
