@@ -6,22 +6,13 @@ import Testing
 /// Compiled index files end to end: `searchd-index` builds and inspects them, searchd maps
 /// them, refuses bad ones, and swaps them on SIGHUP under load.
 @Suite(.timeLimit(.minutes(10))) struct IndexFileTests {
-  private let folder: URL = {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("searchd-index-\(UUID())")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }()
+  private let folder = TestFolder("searchd-index")
 
-  private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+  private func path(_ name: String) -> String { folder.path(name) }
 
   /// A JSON index holding `entries`, compiled to `name`.sdx; the compiled file's path.
   private func compiled(_ name: String, _ entries: [String: String]) throws -> String {
-    let json = path("\(name).json")
-    try JSONSerialization.data(withJSONObject: entries).write(to: URL(fileURLWithPath: json))
-    let r = try runProcess(Binaries.searchdIndex, ["build", json, path("\(name).sdx")], timeout: 60)
-    #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stdout.contains("\(entries.count) entries"))
-    return path("\(name).sdx")
+    try folder.compiled("\(name).sdx", entries)
   }
 
   private func flipping(_ file: String, at offset: Int) throws -> String {
@@ -35,7 +26,7 @@ import Testing
   private let big = String(repeating: "0123456789", count: 600)
 
   @Test func buildGetAndInfo() throws {
-    defer { try? FileManager.default.removeItem(at: folder) }
+    defer { folder.remove() }
     let sdx = try compiled("a", ["neo": "The One", "caf\u{E9}": "nfc \u{1F430}", "big": big])
     let get = try runProcess(Binaries.searchdIndex, ["get", sdx, "caf\u{E9}"])
     #expect(get.status == 0)
@@ -63,7 +54,7 @@ import Testing
   }
 
   @Test func buildRefusesABadJSONFileAndLeavesTheOldIndex() throws {
-    defer { try? FileManager.default.removeItem(at: folder) }
+    defer { folder.remove() }
     let sdx = try compiled("a", ["neo": "The One"])
     let bad = path("bad.json")
     try Data(#"{"neo": 1}"#.utf8).write(to: URL(fileURLWithPath: bad))
@@ -76,7 +67,7 @@ import Testing
 
   /// Hits come from the mapping byte for byte, a large one too (queued by reference).
   @Test func searchdServesACompiledIndex() throws {
-    defer { try? FileManager.default.removeItem(at: folder) }
+    defer { folder.remove() }
     let sdx = try compiled("a", ["neo": "The One", "big": big, "quote": "say \"hi\"\n"])
     let daemon = try Daemon(["--index", sdx])
     defer { daemon.stop() }
@@ -92,7 +83,7 @@ import Testing
 
   @Test(arguments: ["truncated", "body", "header", "foreign"])
   func searchdRefusesABadIndexFileAtStart(_ damage: String) throws {
-    defer { try? FileManager.default.removeItem(at: folder) }
+    defer { folder.remove() }
     let sdx = try compiled("a", ["neo": "The One", "big": big])
     let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: sdx)))
     let bad: String
@@ -123,7 +114,7 @@ import Testing
   /// old file (replaced by build's rename) is unmapped once no loop holds it. A corrupt
   /// file is refused and the index serving goes on.
   @Test func reloadSwapsCompiledIndexesUnderLoadAndUnmapsTheOld() throws {
-    defer { try? FileManager.default.removeItem(at: folder) }
+    defer { folder.remove() }
     let sdx = try compiled("a", ["neo": "first"])
     let daemon = try Daemon(["--index", sdx])
     defer { daemon.stop() }

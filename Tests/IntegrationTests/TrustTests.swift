@@ -7,26 +7,12 @@ import Testing
 /// allow-list, reloads in quick succession or of files that are gone or not files, the
 /// admin listener under a full server, empty values, and writes into the mapped index.
 @Suite(.timeLimit(.minutes(5))) struct TrustTests {
-  private let folder: URL = {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("searchd-trust-\(UUID())")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }()
+  private let folder = TestFolder("searchd-trust")
 
-  private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
-
-  private func write(_ text: String, to name: String) throws -> String {
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path(name)))
-    return path(name)
-  }
-
-  /// `entries` compiled by searchd-index into `name`; its path.
+  private func path(_ name: String) -> String { folder.path(name) }
+  private func write(_ text: String, to name: String) throws -> String { try folder.write(text, to: name) }
   private func compiled(_ name: String, _ entries: [String: String]) throws -> String {
-    let json = path("\(name).json")
-    try JSONSerialization.data(withJSONObject: entries).write(to: URL(fileURLWithPath: json))
-    let r = try runProcess(Binaries.searchdIndex, ["build", json, path(name)], timeout: 60)
-    #expect(r.status == 0, "\(r.stderr)")
-    return path(name)
+    try folder.compiled(name, entries)
   }
 
   /// A JSON index of `count` generated keys and `extra`, big enough that loading it takes
@@ -68,7 +54,7 @@ import Testing
   /// `optional` with a list: mallory (same CA, not listed) and a client with no
   /// certificate at all are both refused, for search and for stats; alice is served.
   @Test func anAllowListRefusesAClientWithoutACertificate() throws {
-    defer { try? FileManager.default.removeItem(at: folder) }
+    defer { folder.remove() }
     let certs = try Certificates()
     try certs.issue("alice", cn: "alice", by: "ca")
     try certs.issue("mallory", cn: "mallory", by: "ca")
@@ -115,7 +101,7 @@ import Testing
   /// A slow reload (a big JSON file) then a fast one 20 ms later: the second SIGHUP's
   /// file is the one left serving, installed after the first.
   @Test func backToBackReloadsEndOnTheLastSIGHUPsFile() throws {
-    defer { try? FileManager.default.removeItem(at: folder) }
+    defer { folder.remove() }
     let live = try compiled("live.idx", ["which": "first"])
     let big = try bigJSON("big.json", count: 300_000, extra: ["which": "big"])
     let small = try compiled("small.idx", ["which": "small"])
@@ -135,7 +121,7 @@ import Testing
   /// The config file removed, then SIGHUP: every setting and the index stay, and the
   /// reload is an error naming the file (not "serving the built-in index").
   @Test func aReloadWhoseConfigFileIsGoneKeepsEverything() throws {
-    defer { try? FileManager.default.removeItem(at: folder) }
+    defer { folder.remove() }
     let index = try write(#"{"neo": "from the file"}"#, to: "index.json")
     let config = try write("index = \(index)\n", to: "searchd.conf")
     let daemon = try Daemon(["--config", config, "--admin-listen", "127.0.0.1:0"])
@@ -154,7 +140,7 @@ import Testing
   /// Each reload outcome is logged with the file and the reason, and counted: a missing
   /// index, a FIFO in its place, then a good file again.
   @Test func everyReloadOutcomeIsLoggedWithItsFileAndCounted() throws {
-    defer { try? FileManager.default.removeItem(at: folder) }
+    defer { folder.remove() }
     let live = try compiled("live.idx", ["neo": "first"])
     let daemon = try Daemon(["--index", live, "--admin-listen", "127.0.0.1:0"])
     defer { daemon.stop() }
@@ -181,7 +167,7 @@ import Testing
 
   /// A SIGHUP whose config file changes settings a reload cannot apply says which.
   @Test func aReloadNamesTheSettingsOnlyARestartApplies() throws {
-    defer { try? FileManager.default.removeItem(at: folder) }
+    defer { folder.remove() }
     let config = try write("idle-timeout = 30\n", to: "searchd.conf")
     let daemon = try Daemon(["--config", config])
     defer { daemon.stop() }
@@ -194,7 +180,7 @@ import Testing
   // MARK: 4. Files that are not files
 
   @Test func aFIFOAsTheIndexIsRefusedAtStartWithoutBlocking() throws {
-    defer { try? FileManager.default.removeItem(at: folder) }
+    defer { folder.remove() }
     let fifo = path("index.fifo")
     #expect(mkfifo(fifo, 0o600) == 0)
     let r = try runProcess(Binaries.searchd, ["--listen", "127.0.0.1:0", "--index", fifo], timeout: 20)
@@ -207,7 +193,7 @@ import Testing
 
   /// SIGTERM while a big index is still loading ends searchd at once, before it serves.
   @Test func aStopSignalDuringTheFirstIndexLoadEndsSearchdPromptly() throws {
-    defer { try? FileManager.default.removeItem(at: folder) }
+    defer { folder.remove() }
     let big = try bigJSON("big.json", count: 2_000_000, extra: [:])
     let p = Process()
     p.executableURL = Binaries.searchd
@@ -275,7 +261,7 @@ import Testing
 
   @Test(arguments: ["index =", "tls-certificate =", "tls-allowed-clients =", "index = \"\""])
   func anEmptyValueIsRefusedNamingTheFileAndLine(_ line: String) throws {
-    defer { try? FileManager.default.removeItem(at: folder) }
+    defer { folder.remove() }
     let config = try write("# searchd\n\(line)\n", to: "empty.conf")
     let r = try runProcess(Binaries.searchd, ["--listen", "127.0.0.1:0", "--config", config], timeout: 20)
     let name = line.split(separator: " ")[0]
@@ -297,7 +283,7 @@ import Testing
   /// reloading clears it.
   @Test(arguments: ["truncate", "copy"])
   func writingIntoTheMappedIndexIsSeenAtOnce(_ how: String) throws {
-    defer { try? FileManager.default.removeItem(at: folder) }
+    defer { folder.remove() }
     let live = try compiled("live.idx", ["neo": "first"])
     let other = try compiled("other.idx", ["neo": "second", "trinity": "third"])
     let daemon = try Daemon(["--index", live, "--admin-listen", "127.0.0.1:0"])
