@@ -16,14 +16,19 @@ import Testing
   }
 
   /// A JSON index of `count` generated keys and `extra`, big enough that loading it takes
-  /// a debug build a while.
+  /// a debug build a while. Written by Python: quick whatever the tests' build (sanitizers).
   private func bigJSON(_ name: String, count: Int, extra: [String: String]) throws -> String {
-    var text = "{"
-    text.reserveCapacity(count * 40)
-    for i in 0..<count { text += "\"key-\(i)\": \"value number \(i) of the big index\", " }
-    for (k, v) in extra { text += "\"\(k)\": \"\(v)\", " }
-    text += "\"last\": \"entry\"}"
-    return try write(text, to: name)
+    let script = """
+      import json, sys
+      entries = {f"key-{i}": f"value number {i} of the big index" for i in range(int(sys.argv[2]))}
+      entries.update(json.loads(sys.argv[3]))
+      open(sys.argv[1], "w").write(json.dumps(entries))
+      """
+    let extraJSON = String(decoding: try JSONSerialization.data(withJSONObject: extra), as: UTF8.self)
+    let r = try runProcess(
+      URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, path(name), "\(count)", extraJSON], timeout: 60)
+    #expect(r.status == 0, "\(r.stderr)")
+    return path(name)
   }
 
   private func search(_ daemon: Daemon, _ key: String) throws -> String? {
