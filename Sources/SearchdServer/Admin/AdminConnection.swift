@@ -10,7 +10,7 @@ import SearchdWire
 final class AdminConnection: EventHandler, ProtocolConnection {
   private let socket: Socket
   let descriptor: Int32
-  private unowned(unsafe) let context: ConnectionContext
+  private unowned let context: ConnectionContext
   private let routes: AdminRoutes
   private let deadline: UInt64
   private var input: [UInt8] = []

@@ -47,8 +47,8 @@ final class ProxyPreamble: EventHandler, ServedConnection {
   private let readsPast: Bool
   /// The header so far, when it comes in pieces (rare: a balancer sends it in one).
   private var received: [UInt8] = []
-  // unowned(unsafe): the loop's worker outlives every connection it serves.
-  private unowned(unsafe) let delegate: ProxyPreambleDelegate
+  /// The loop's factory, which its worker owns for as long as any connection lives.
+  private unowned let delegate: ProxyPreambleDelegate
 
   /// Room for a first request read with the header; more stays in the socket.
   private static let readAhead = 4096

@@ -9,7 +9,8 @@ import SearchdTLS
 final class TLSTransport: Transport {
   private let socket: Socket
   private let session: TLSSession
-  private unowned(unsafe) let tls: TLSLoop
+  /// Held strongly: the loop's TLS share holds no connection, so no cycle.
+  private let tls: TLSLoop
   private let id: UInt64
   private let peer: SocketAddress?
   private let deadline: UInt64
