@@ -1,11 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// The hot path's modules drop the runtime exclusivity checks in release builds only: a
-/// connection's turn touches its state and its loop's through class properties some thirty
-/// times, each checked through thread-local storage, about 3% of the daemon's CPU at one
-/// request per wakeup (perf, BENCHMARKS.md). The compile-time checks stay, and debug builds,
-/// which every test runs (plain, ASan, TSan), keep the runtime ones.
+/// The hot path's modules drop the runtime exclusivity checks in release builds only (rule 3,
+/// docs/PERFORMANCE.md); the tests' debug builds keep them.
 let releaseHotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 /// The fuzzer build (`make fuzz`, the Fuzz/ package) links every executable it builds with

@@ -29,8 +29,7 @@ extension Interest {
 
   /// Reads epoll's reports as handlers act on them: a hang-up or an error is both readable
   /// and writable, so whichever call the handler makes next reports it. The loop holds
-  /// one: its masks are computed from the imported epoll constants, which as statics would
-  /// cost a once-check on every event (perf).
+  /// one, with its masks (rule 1, docs/PERFORMANCE.md).
   struct Translation {
     private let readableMask =
       EpollEvents.readable.rawValue | EpollEvents.readHangup.rawValue
@@ -39,8 +38,7 @@ extension Interest {
       EpollEvents.writable.rawValue | EpollEvents.hangup.rawValue
       | EpollEvents.error.rawValue
 
-    // Masks, not `isDisjoint(with: [...])`: that builds the set from an array literal
-    // through the generic SetAlgebra initialiser on every event (perf).
+    // Masks, not `isDisjoint(with: [...])`: rule 6 (docs/PERFORMANCE.md).
     @inline(__always) func interest(_ ready: EpollEvents) -> Interest {
       let r = ready.rawValue
       var raw: UInt8 = 0

@@ -26,14 +26,10 @@ public final class TLSContext: @unchecked Sendable {
     _ = SSL_CTX_set_options(
       ctx,
       searchd_SSL_OP_NO_RENEGOTIATION() | searchd_SSL_OP_NO_COMPRESSION() | searchd_SSL_OP_IGNORE_UNEXPECTED_EOF())
-    // Writes may be partial (a record at a time) and retried from a buffer that moved (the
-    // output queue regathers them). Record buffers are given back by `releaseBuffers()`
-    // once a connection is idle, not after every record as SSL_MODE_RELEASE_BUFFERS does:
-    // that mode cost about six allocations a request at one in flight (make allocs).
+    // Writes may be partial and retried from a buffer that moved (the output queue
+    // regathers them). Rule 5 (docs/PERFORMANCE.md): buffers freed when idle, not per record.
     _ = searchd_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
-    // Read what the socket has in one read(2), not a record header and then its body in
-    // two (perf: three reads a request at one in flight, for plaintext's one). Records
-    // read ahead count as buffered input (SSL_has_pending), so none waits for epoll.
+    // Rule 4: a record in one read(2); what is read ahead counts as buffered input.
     searchd_SSL_CTX_set_read_ahead(ctx, 1)
   }
 

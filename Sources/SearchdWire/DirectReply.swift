@@ -93,9 +93,7 @@ public enum DirectReply {
   }
 
   // MARK: the fixed parts
-  // Literals rather than values computed from `Reply` at first use: a computed static costs
-  // a once-check (`swift_once`) on every read, several a reply, where a literal is laid
-  // down in the binary. DirectReplyTests holds each to the bytes `Reply` makes.
+  // Literals by rule 1 (docs/PERFORMANCE.md); DirectReplyTests holds each to `Reply`'s bytes.
 
   /// A reply's header up to its content length's digits, keys in the reference's order.
   #if _endian(big)

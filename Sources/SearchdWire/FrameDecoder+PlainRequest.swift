@@ -78,9 +78,8 @@ extension FrameDecoder {
   }
 
   /// The plain request at the start of `bytes` (the unread input of a decoder between
-  /// messages: check `isAtBoundary` first), if one is there whole. Static, so a batch
-  /// needs no access to the decoder itself (a method on a decoder stored in a
-  /// connection's state copied it on every call: perf).
+  /// messages: check `isAtBoundary` first), if one is there whole. Static by rule 2
+  /// (docs/PERFORMANCE.md): a method copied the decoder on every call.
   public static func plainRequest(
     in bytes: UnsafeRawBufferPointer, limits: WireLimits, memo: inout HeaderMemo
   ) -> PlainRequest? {
@@ -134,9 +133,8 @@ extension FrameDecoder {
   }
 
   /// The content exactly as the tutorial's client (Python's json.dumps) writes it — one
-  /// memcmp and a scan of the value instead of the general scan (perf: the scan was a
-  /// tenth of the daemon's CPU at 16 requests in flight). Accepts only what the general
-  /// scan accepts; anything else is left to it.
+  /// memcmp and a scan of the value (rule 7, docs/PERFORMANCE.md). Accepts only what the
+  /// general scan accepts; anything else is left to it.
   fileprivate static func tutorialContent(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Range<Int>?
   {
     let prefix: StaticString = #"{"action": "search", "value": ""#

@@ -22,8 +22,7 @@ public struct InputBuffer: Sendable {
 
   /// Lets `body` write up to `count` bytes (e.g. a read(2)) straight into the buffer;
   /// it returns how many it wrote.
-  // Inlinable, so it is specialised where it is called: unspecialised, each read looked
-  // up generic metadata at run time (perf).
+  // Inlinable, so it is specialised where it is called (rule 6, docs/PERFORMANCE.md).
   @inlinable public mutating func write<E: Error>(
     upTo count: Int, _ body: (UnsafeMutableRawBufferPointer) throws(E) -> Int
   ) throws(E) -> Int {

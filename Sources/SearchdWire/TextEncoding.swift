@@ -53,9 +53,8 @@ public enum TextEncoding: Sendable, Equatable {
   /// mark decides the order where the name does not, and is not part of the text; without
   /// either, this host's order (little-endian), as Python's codecs.
   public func transcodeToUTF8(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
-    // Written in place into room for the longest result (3 UTF-8 bytes per UTF-16 unit,
-    // 4 per UTF-32 unit), then cut to length: a checked append per byte was most of
-    // the cost of a UTF-16 request (perf).
+    // Into room for the longest result (3 UTF-8 bytes per UTF-16 unit, 4 per UTF-32),
+    // then cut to length (rule 7, docs/PERFORMANCE.md).
     let room = bytes.count * 2
     if out.count < room { out.append(contentsOf: repeatElement(0, count: room - out.count)) }
     let written = out.withUnsafeMutableBytes { transcode(bytes, into: $0) }

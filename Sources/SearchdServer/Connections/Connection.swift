@@ -11,9 +11,7 @@ final class Connection: EventHandler, ProtocolConnection {
   let id: UInt64
   let descriptor: Int32
   private var state: ConnectionState
-  // unowned(unsafe): the loop's worker owns the context and every connection, and
-  // outlives them all; the checked kind cost an atomic retain and release on each
-  // request (perf).
+  // The worker outlives it (ARCHITECTURE.md, "Who owns what"); unsafe by rule 2.
   private unowned(unsafe) let context: ConnectionContext
   private var interest: Interest = .readable
   private var pausedCounted = false
@@ -200,7 +198,7 @@ final class Connection: EventHandler, ProtocolConnection {
   /// The one place a request is answered and logged, whichever way it was decoded.
   @inline(__always) private func respond(_ handler: inout RequestHandler, _ query: Query) -> Answer {
     guard context.logsRequests else {
-      // The common requests straight to their answers, with nothing else to carry (perf).
+      // The common requests straight to their answers, with nothing else to carry.
       switch query {
       case .search(let q): return handler.search(q)
       case .binary(let c): return handler.binary(c)

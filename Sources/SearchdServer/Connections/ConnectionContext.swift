@@ -27,8 +27,7 @@ final class ConnectionContext {
   /// An output queue grown by a burst of replies is freed rather than kept.
   var outputs = BufferPool<OutputQueue>(largest: 1 << 16)
   /// What serving a batch needs of the loop, in one stored property: one exclusive access
-  /// per batch. Taken per request, the runtime's access check on a class's stored property
-  /// cost more than the index lookup (perf).
+  /// per batch (rule 3, docs/PERFORMANCE.md).
   struct Serving {
     var handler: RequestHandler
     /// The decoder's memo of the last plain header, shared by the loop's connections.

@@ -228,8 +228,7 @@ public struct ConnectionState {
   }
 
   /// What to do now that the last event has been taken in.
-  // Inlined: called on a class's stored state, an outlined call would copy the whole
-  // struct (a retain and release of each of its buffers) every turn (perf).
+  // Inlined by rule 2 (docs/PERFORMANCE.md): outlined, it copied the whole state each turn.
   @inline(__always) public func nextAction() -> Action {
     if !output.isEmpty { return .flush }
     if let failure { return .close(.protocolError(failure.code)) }

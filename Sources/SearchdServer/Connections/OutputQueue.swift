@@ -7,10 +7,8 @@ import SearchdWire
 /// is queued by reference (a hit reply straight from the index, zero-copy, its owner kept
 /// alive) and gathered into the same sendmsg.
 ///
-/// Why copy at all: at 16 pipelined requests per connection, perf put most of searchd's CPU
-/// in the kernel, where each iovec costs its own copy-and-check pass, and each queued array
-/// cost a retain and a release; one memcpy of ~100 bytes is cheaper than both (measured
-/// with `bench.py compare -P 16`). Above `copyLimit` the copy costs more than the iovec.
+/// Why copy at all: rule 2 (docs/PERFORMANCE.md); above `copyLimit` the copy costs more
+/// than the iovec.
 public struct OutputQueue {
   /// The largest reply that is copied rather than queued by reference.
   public static let copyLimit = 1024
@@ -30,8 +28,7 @@ public struct OutputQueue {
     var isCopied: Bool { borrowed == nil && shared.isEmpty }
   }
 
-  /// Room for a reply is made from these zeros; held here, not read from the static on
-  /// each reply, where the lazy global's once-only check cost a call per reply.
+  /// Room for a reply is made from these zeros, held here by rule 1 (docs/PERFORMANCE.md).
   private let zeros: [UInt8]
   private var segments: [Segment] = []
   private var head = 0

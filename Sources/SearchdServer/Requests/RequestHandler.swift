@@ -30,8 +30,7 @@ public struct RequestHandler: Sendable {
   }
 
   /// The answer to `query`. `trusted`: the peer is local, so admin actions are allowed.
-  /// (Errors are returned, not reported through a callback: a closure capturing the
-  /// connection cost a retain and a release per request, perf.)
+  /// Errors are returned, not reported through a callback (rule 2, docs/PERFORMANCE.md).
   public func answer(_ query: Query, trusted: Bool) -> Answered {
     switch query {
     case .search(let q): return Answered(answer: search(q), action: "search", error: nil)

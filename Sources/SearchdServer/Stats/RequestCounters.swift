@@ -68,9 +68,7 @@ extension ServerStats.RequestKind {
 }
 
 extension WireError.Code {
-  // A switch, not a search of allCases kept in a static: the optimiser hoisted that
-  // static's once-only initialisation check into the request loop (perf: swift_once, 1% of
-  // a request), errors or not. The compiler holds this switch to every case.
+  // Rule 1 (docs/PERFORMANCE.md): a switch, not a static; the compiler holds it to every case.
   fileprivate var slot: Int {
     switch self {
     case .badHeaderLength: return 0
