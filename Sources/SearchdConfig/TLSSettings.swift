@@ -46,10 +46,11 @@ public struct TLSSettings: Sendable {
     if clientCA == nil && !(allowedClients.names.isEmpty && adminClients.names.isEmpty) {
       throw SettingError("tls-allowed-clients and tls-admin-clients need tls-client-ca")
     }
-    // A server that asks for no certificate cannot tell who is on the list.
-    if !allowedClients.names.isEmpty && effectiveVerify == .none {
+    // A server that asks for no certificate cannot tell who is on either list.
+    for (list, name) in [(allowedClients, "tls-allowed-clients"), (adminClients, "tls-admin-clients")]
+    where !list.names.isEmpty && effectiveVerify == .none {
       throw SettingError(
-        "tls-allowed-clients cannot be enforced with tls-verify-clients none: no certificate is asked for; "
+        "\(name) cannot be enforced with tls-verify-clients none: no certificate is asked for; "
           + "use optional or required")
     }
   }

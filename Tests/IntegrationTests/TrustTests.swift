@@ -88,16 +88,17 @@ import Testing
 
   /// `none` asks for no certificate, so no list can be enforced: refused at start,
   /// naming both settings, as a configuration error.
-  @Test func anAllowListThatCannotBeEnforcedStopsTheStart() throws {
+  @Test(arguments: ["tls-allowed-clients", "tls-admin-clients"])
+  func anAllowListThatCannotBeEnforcedStopsTheStart(_ list: String) throws {
     let certs = try Certificates()
     let r = try runProcess(
       Binaries.searchd,
       certs.serverFlags + [
         "--listen", "127.0.0.1:0", "--tls-client-ca", certs.path("ca"), "--tls-verify-clients", "none",
-        "--tls-allowed-clients", "alice",
+        "--\(list)", "alice",
       ], timeout: 20)
     #expect(r.status == 78, "\(r.stderr)")
-    #expect(r.stderr.contains("tls-allowed-clients") && r.stderr.contains("tls-verify-clients none"), "\(r.stderr)")
+    #expect(r.stderr.contains(list) && r.stderr.contains("tls-verify-clients none"), "\(r.stderr)")
     #expect(!r.stderr.contains("ready"))
   }
 
@@ -194,6 +195,22 @@ import Testing
     let config = try write("index = \(folder.path)\n", to: "dir.conf")
     let dir = try runProcess(Binaries.searchd, ["--listen", "127.0.0.1:0", "--config", config], timeout: 20)
     #expect(dir.status == 78 && dir.stderr.contains("a directory, not a regular file"), "\(dir.stderr)")
+  }
+
+  /// SIGTERM while a reload is still loading a big index ends searchd at once too.
+  @Test func aStopSignalDuringAReloadsIndexLoadEndsSearchdPromptly() throws {
+    defer { folder.remove() }
+    let live = try write(#"{"neo": "small"}"#, to: "live.json")
+    let big = try bigJSON("big.json", count: 2_000_000, extra: [:])
+    let daemon = try Daemon(["--index", live])
+    #expect(rename(big, live) == 0)
+    daemon.signal(SIGHUP)
+    usleep(100_000)
+    let sent = Date()
+    daemon.signal(SIGTERM)
+    let status = daemon.waitForExit(timeout: 5)
+    #expect(status == 0, "exit \(String(describing: status)) \(Date().timeIntervalSince(sent)) s after SIGTERM")
+    #expect(!daemon.logText.contains("reloaded the index"), "the signal came during the load")
   }
 
   /// SIGTERM while a big index is still loading ends searchd at once, before it serves.
