@@ -3,7 +3,7 @@ import Glibc
 import Testing
 
 /// `searchctl bench` runs briefly and verifies every reply (its speed is `make bench`'s business).
-@Suite(.timeLimit(.minutes(2))) struct BenchTests {
+@Suite(.timeLimit(.minutes(5))) struct BenchTests {
   @Test(arguments: [
     ["-c", "8", "-n", "4000", "-P", "4"],
     ["-c", "4", "-n", "300", "--mode", "per-connection"],

@@ -3,7 +3,7 @@ import Glibc
 import Testing
 
 /// The tutorial's echo server and multi-connection client, production-grade.
-@Suite(.timeLimit(.minutes(2))) struct EchoTests {
+@Suite(.timeLimit(.minutes(5))) struct EchoTests {
   @Test func fiftyConnectionsAtOnceEachGetEveryByteBack() throws {
     let daemon = try Daemon(echo: true)
     let clients = try (0..<50).map { _ in try TestClient(port: daemon.echoPort) }

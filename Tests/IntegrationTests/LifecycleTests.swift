@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// Start-up errors, signals and shutdown, as an operator meets them.
-@Suite(.timeLimit(.minutes(2))) struct LifecycleTests {
+@Suite(.timeLimit(.minutes(5))) struct LifecycleTests {
   @Test(arguments: [SIGTERM, SIGINT])
   func stopSignalAnswersEveryRequestReceivedThenExitsZero(_ sig: Int32) throws {
     let daemon = try Daemon()

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// The real daemon over real sockets: the captured vectors, keep-alive, pipelining.
-@Suite(.timeLimit(.minutes(2))) struct ProtocolTests {
+@Suite(.timeLimit(.minutes(5))) struct ProtocolTests {
   @Test func everyVectorIsAnsweredByteForByte() throws {
     let daemon = try Daemon()
     for v in protocolVectors {

@@ -3,7 +3,7 @@ import SearchdSystem
 import Testing
 
 /// searchctl as a user runs it: output and exit status.
-@Suite(.timeLimit(.minutes(2))) struct SearchctlTests {
+@Suite(.timeLimit(.minutes(5))) struct SearchctlTests {
   @Test func hitMissBinaryAndExitStatuses() throws {
     let daemon = try Daemon()
     let port = "\(daemon.appPort)"

@@ -4,7 +4,7 @@ import Testing
 
 /// `Settings.all` is the one definition of every setting: the flags, the config file
 /// template and the README's table must say the same, and every flag must reach it.
-@Suite(.timeLimit(.minutes(2))) struct SettingsTests {
+@Suite(.timeLimit(.minutes(5))) struct SettingsTests {
   private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
