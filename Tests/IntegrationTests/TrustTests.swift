@@ -109,7 +109,7 @@ import Testing
   @Test func backToBackReloadsEndOnTheLastSIGHUPsFile() throws {
     defer { folder.remove() }
     let live = try compiled("live.idx", ["which": "first"])
-    let big = try bigJSON("big.json", count: 300_000, extra: ["which": "big"])
+    let big = try bigJSON("big.json", count: 200_000, extra: ["which": "big"])
     let small = try compiled("small.idx", ["which": "small"])
     let daemon = try Daemon(["--index", live])
     defer { daemon.stop() }
@@ -197,11 +197,11 @@ import Testing
     #expect(dir.status == 78 && dir.stderr.contains("a directory, not a regular file"), "\(dir.stderr)")
   }
 
-  /// SIGTERM while a reload is still loading a big index ends searchd at once too.
+  /// SIGTERM while a reload is still loading a big index (800,000 keys) ends searchd at once too.
   @Test func aStopSignalDuringAReloadsIndexLoadEndsSearchdPromptly() throws {
     defer { folder.remove() }
     let live = try write(#"{"neo": "small"}"#, to: "live.json")
-    let big = try bigJSON("big.json", count: 2_000_000, extra: [:])
+    let big = try bigJSON("big.json", count: 800_000, extra: [:])
     let daemon = try Daemon(["--index", live])
     #expect(rename(big, live) == 0)
     daemon.signal(SIGHUP)
@@ -216,7 +216,7 @@ import Testing
   /// SIGTERM while a big index is still loading ends searchd at once, before it serves.
   @Test func aStopSignalDuringTheFirstIndexLoadEndsSearchdPromptly() throws {
     defer { folder.remove() }
-    let big = try bigJSON("big.json", count: 2_000_000, extra: [:])
+    let big = try bigJSON("big.json", count: 800_000, extra: [:])
     let p = Process()
     p.executableURL = Binaries.searchd
     p.arguments = ["--listen", "127.0.0.1:0", "--index", big, "--log-target", "stderr", "--threads", "1"]

@@ -11,8 +11,8 @@ final class Connection: EventHandler, ProtocolConnection {
   let id: UInt64
   let descriptor: Int32
   private var state: ConnectionState
-  // The worker outlives it (ARCHITECTURE.md, "Who owns what"); unsafe by rule 2.
-  private unowned(unsafe) let context: ConnectionContext
+  // Strong: the cycle through the registry ends at close (ARCHITECTURE.md, "Who owns what").
+  private let context: ConnectionContext
   private var interest: Interest = .readable
   private var pausedCounted = false
   private var yieldCounted = false
