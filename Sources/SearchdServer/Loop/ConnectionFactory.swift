@@ -45,13 +45,7 @@ final class ConnectionFactory: ProxyPreambleDelegate {
       socket: socket, peer: peer, served: served,
       deadline: context.now + shared.config.connection.requestTimeout.nanoseconds, allowLocal: proxy.allowLocal,
       delegate: self)
-    do {
-      try registry.add(preamble, on: served)
-    } catch {
-      logger.error("cannot watch a new connection", metadata: ["searchd_error": "\(error)"])
-      socket.close()
-      return
-    }
+    guard register(preamble, socket: socket, on: served) else { return }
     // A balancer sends the header as it connects: it is usually there by the accept, so
     // it is read now rather than after another trip through epoll.
     preamble.handleEvents(.readable)
@@ -95,13 +89,7 @@ final class ConnectionFactory: ProxyPreambleDelegate {
   private func serve(_ socket: Socket, peer: SocketAddress?, served: ServiceListener) {
     let id = shared.nextConnectionID()
     guard let conn = connection(socket, id: id, peer: peer, served: served) else { return socket.close() }
-    do {
-      try registry.add(conn, on: served)
-    } catch {
-      logger.error("cannot watch a new connection", metadata: ["searchd_error": "\(error)"])
-      socket.close()
-      return
-    }
+    guard register(conn, socket: socket, on: served) else { return }
     logAccepted(id, peer: peer, served: served)
   }
 
@@ -131,6 +119,19 @@ final class ConnectionFactory: ProxyPreambleDelegate {
       }
     }
     return conn
+  }
+
+  /// Hands a new connection to the registry; if the loop cannot watch it, it is logged and
+  /// closed, and false says the caller has nothing left to do.
+  private func register(_ conn: ServedConnection & EventHandler, socket: Socket, on served: ServiceListener) -> Bool {
+    do {
+      try registry.add(conn, on: served)
+      return true
+    } catch {
+      logger.error("cannot watch a new connection", metadata: ["searchd_error": "\(error)"])
+      socket.close()
+      return false
+    }
   }
 
   private func logAccepted(_ id: UInt64, peer: SocketAddress?, served: ServiceListener) {
