@@ -13,9 +13,13 @@ SHAREDIR = $(DESTDIR)$(PREFIX)/share
 CONFDIR = $(DESTDIR)/etc/searchd
 ZSHDIR = $(SHAREDIR)/zsh/site-functions
 # Extra build flags for the binaries `make install` installs (`make deb` links the Swift
-# runtime in); the manual pages come from the default build, whose help text is the same.
+# runtime in); the manual pages come from the debug build, whose help text is the same and
+# which `make test` has already built.
 BIN_FLAGS ?=
 BIN_PATH = $$($(SWIFT) build -c $(CONFIG) $(BIN_FLAGS) --show-bin-path)
+# The .deb's binaries: the Swift runtime linked in, in their own scratch path so the usual
+# builds are not relinked. `make allocs` counts these, the binaries users run.
+STATIC_FLAGS = --static-swift-stdlib --scratch-path .build-static -Xlinker -z -Xlinker now
 # The release, read by the binaries (through the VersionStamp build plugin) and the package.
 VERSION := $(shell cat VERSION)
 
@@ -74,11 +78,11 @@ test: deps lint
 	$(MAKE) --no-print-directory sanitize
 	$(MAKE) --no-print-directory allocs
 
-# A release build answers search hits, misses and binary requests (100 bytes and 4 KiB, one
+# The .deb's release build answers search hits, misses and binary requests (100 bytes and 4 KiB, one
 # and 16 in flight) without allocating: counted with an LD_PRELOAD malloc counter over
 # 200,000 requests each, and failed above 0.05 allocations per request for any of them.
 allocs: deps
-	python3 Benchmarks/bench.py allocs --max 0.05
+	SEARCHD_BUILD_FLAGS="$(STATIC_FLAGS)" python3 Benchmarks/bench.py allocs --max 0.05
 
 # The benchmark matrix against the C server, SwiftNIO, Redis and Python, written to
 # BENCHMARKS.md. BENCH_SECONDS per run, BENCH_RUNS runs per figure.
@@ -148,9 +152,9 @@ install: deps
 	# An admin's edited config is never overwritten.
 	[ -e $(CONFDIR)/searchd.conf ] || install -m 644 systemd/searchd.conf $(CONFDIR)/searchd.conf
 	# A blank line in mdoc is a groff warning (the help's paragraphs): .Pp is mdoc's paragraph.
-	$(SWIFT) package plugin generate-manual --configuration $(CONFIG) --section 8 >/dev/null
+	$(SWIFT) package plugin generate-manual --configuration debug --section 8 >/dev/null
 	sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/searchd/searchd.8 > $(MANDIR)/man8/searchd.8
-	$(SWIFT) package plugin generate-manual --configuration $(CONFIG) --section 1 >/dev/null
+	$(SWIFT) package plugin generate-manual --configuration debug --section 1 >/dev/null
 	for page in searchctl searchd-index; do \
 	  sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/$$page/$$page.1 > $(MANDIR)/man1/$$page.1; \
 	done
@@ -173,8 +177,7 @@ uninstall:
 	    $(SHAREDIR)/fish/vendor_completions.d/$$tool.fish; \
 	done
 
-# searchd_VERSION_ARCH.deb in .build/deb: the binaries built with the Swift runtime linked in
-# (in .build-static, so the usual builds are not relinked), staged by `make install` with
+# searchd_VERSION_ARCH.deb in .build/deb: the binaries built with STATIC_FLAGS, staged by `make install` with
 # Debian's paths, packaged by debhelper from deploy/debian, then checked by lintian, whose
 # errors fail the build (the warnings kept, and why: deploy/debian/README.md).
 DEB_DIR = .build/deb
@@ -183,7 +186,7 @@ DEB_STAGE = $(CURDIR)/$(DEB_DIR)/src/stage
 deb: deps
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
 	$(MAKE) --no-print-directory install DESTDIR=$(DEB_STAGE) PREFIX=/usr CONFIG=release \
-	  BIN_FLAGS="--static-swift-stdlib --scratch-path .build-static -Xlinker -z -Xlinker now" \
+	  BIN_FLAGS="$(STATIC_FLAGS)" \
 	  UNITDIR=$(DEB_STAGE)/lib/systemd/system ZSHDIR=$(DEB_STAGE)/usr/share/zsh/vendor-completions >/dev/null
 	cp -r deploy/debian $(DEB_DIR)/src/debian
 	rm $(DEB_DIR)/src/debian/README.md

@@ -9,11 +9,6 @@ let releaseHotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchec
 /// libFuzzer's main, the flags generator included (a plugin's tool is built whether or not
 /// the target using it is); the fuzz targets need neither, so that build leaves both out.
 let fuzzing = Context.environment["SEARCHD_FUZZ_BUILD"] == "1"
-let settingFlags: [Target] =
-  fuzzing
-  ? []
-  : []
-
 let package = Package(
   name: "searchd",
   products: [
@@ -26,6 +21,8 @@ let package = Package(
     .library(name: "SearchdServer", targets: ["SearchdServer"]),
     .library(name: "SearchdIndex", targets: ["SearchdIndex"]),
     .library(name: "SearchdConfig", targets: ["SearchdConfig"]),
+    // The reference rules the request reader is tested against, for the fuzzer's oracle too.
+    .library(name: "SearchdTestSupport", targets: ["TestSupport"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),
@@ -106,6 +103,6 @@ let package = Package(
       ],
       exclude: ["Python", "Systemd/sandbox.sh"]
     ),
-  ] + settingFlags,
+  ],
   swiftLanguageModes: [.v6]
 )

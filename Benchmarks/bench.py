@@ -48,8 +48,10 @@ def sh(cmd, **kw):
 
 def build():
     os.makedirs(OUT, exist_ok=True)
-    sh(["swift", "build", "-c", "release"], cwd=ROOT)
-    bins = sh(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT).strip()
+    # SEARCHD_BUILD_FLAGS: `make allocs` counts the .deb's build (the Makefile's STATIC_FLAGS).
+    flags = os.environ.get("SEARCHD_BUILD_FLAGS", "").split()
+    sh(["swift", "build", "-c", "release", *flags], cwd=ROOT)
+    bins = sh(["swift", "build", "-c", "release", *flags, "--show-bin-path"], cwd=ROOT).strip()
     for name, src, extra, libs in [("c-server", "c-server/server.c", [], ["-lssl", "-lcrypto"]),
                                    ("loadgen", "c-loadgen/loadgen.c", [], []),
                                    ("count.so", "malloc-count/count.c", ["-shared", "-fPIC"], []),

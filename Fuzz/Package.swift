@@ -14,6 +14,7 @@ let package = Package(
       dependencies: [
         .product(name: "SearchdWire", package: "searchd"), .product(name: "SearchdServer", package: "searchd"),
         .product(name: "SearchdConfig", package: "searchd"),
+        .product(name: "SearchdTestSupport", package: "searchd"),
       ]
     ),
     .executableTarget(name: "IndexFuzz", dependencies: [.product(name: "SearchdIndex", package: "searchd")]),

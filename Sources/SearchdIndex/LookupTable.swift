@@ -78,7 +78,8 @@ public final class LookupTable: @unchecked Sendable {
 
   /// The value an entry's text holds.
   public static func value(ofText text: UnsafeRawBufferPointer) -> String? {
-    (try? JSONParser.parse([UInt8(ascii: "\"")] + text + [UInt8(ascii: "\"")]))?.stringValue
+    var utf8: [UInt8] = []
+    return JSONParser.unescape(text, into: &utf8) ? String(decoding: utf8, as: UTF8.self) : nil
   }
 }
 

@@ -1,6 +1,6 @@
-/// A message's JSON header, checked against the protocol's rules.
+/// A message's JSON header as a client sees it (`FrameReader` reads and checks it).
 public struct Header: Equatable, Sendable {
-  /// The header's keys, spelled once for the parser and the plain-search accelerator.
+  /// The header's keys, spelled once.
   public enum Key {
     public static let byteorder: StaticString = "byteorder"
     public static let contentType: StaticString = "content-type"
@@ -8,6 +8,7 @@ public struct Header: Equatable, Sendable {
     public static let contentLength: StaticString = "content-length"
   }
 
+  /// In the order a missing one is reported, which is also `FrameHead.stringFields`' bits.
   public static let requiredKeys = [Key.byteorder, Key.contentType, Key.contentEncoding, Key.contentLength].map {
     "\($0)"
   }
@@ -27,38 +28,4 @@ public struct Header: Equatable, Sendable {
   }
 
   public var isJSON: Bool { contentType == Message.jsonType }
-
-  /// Parses and checks header bytes. Every failure here loses the framing, so all are fatal.
-  public static func parse(_ bytes: some Collection<UInt8>, limits: WireLimits) throws(WireError) -> Header {
-    let value: JSONValue
-    do {
-      value = try JSONParser.parse(bytes, maxDepth: limits.maxJSONDepth)
-    } catch .invalidUTF8 {
-      throw .framing(.badHeader, "the JSON header is not valid UTF-8")
-    } catch .tooDeep {
-      throw .framing(.badHeader, "the JSON header nests too deep")
-    } catch {
-      throw .framing(.badHeader, "the JSON header is not valid JSON")
-    }
-    guard case .object(let members) = value else {
-      throw .framing(.badHeader, "the JSON header is not an object")
-    }
-    var seen = Set<String>()
-    for m in members where !seen.insert(m.key).inserted {
-      // Two parsers may pick different duplicates: a request-smuggling hazard, so refuse.
-      throw .framing(.badHeader, "duplicate header \"\(m.key)\"")
-    }
-    for key in requiredKeys where value[key] == nil {
-      throw .framing(.missingHeader, "missing required header \"\(key)\"")
-    }
-    guard case .number(let n) = value["\(Key.contentLength)"]!, let length = n.integer, length >= 0 else {
-      throw .framing(.badContentLength, "content-length must be a non-negative integer")
-    }
-    if let refusal = limits.refusal(contentLength: length) { throw refusal }
-    return Header(
-      contentLength: length,
-      byteorder: value["\(Key.byteorder)"]!.stringValue,
-      contentType: value["\(Key.contentType)"]!.stringValue,
-      contentEncoding: value["\(Key.contentEncoding)"]!.stringValue)
-  }
 }

@@ -1,11 +1,6 @@
 /// Strings: read in place when they hold no escapes, resolved into scratch space when
 /// they do, always checked to be UTF-8.
 extension JSONParser {
-  mutating func parseString() throws(Failure) -> String {
-    var scratch: [UInt8] = []
-    return String(decoding: try parseStringBytes(scratch: &scratch), as: UTF8.self)
-  }
-
   /// A string's UTF-8 bytes, validated: where they lie when the string has no escapes,
   /// else resolved into `scratch`. Valid until `scratch` or the input changes.
   mutating func parseStringBytes(scratch: inout [UInt8]) throws(Failure) -> UnsafeRawBufferPointer {

@@ -1,37 +1,28 @@
-/// A strict RFC 8259 parser over UTF-8 bytes with a nesting limit, written for
-/// this protocol's small documents: no Foundation on the request path, and
-/// control over what Foundation hides (duplicate keys, integer literals).
+import Glibc
+
+/// The one JSON grammar searchd reads (strict RFC 8259 over UTF-8, with a nesting limit):
+/// a top-level object walked member by member in place, building nothing. The frame
+/// header, the request content and JSON index files are all read through it.
 public struct JSONParser {
   public enum Failure: Error, Equatable, Sendable {
     case invalidUTF8
     case syntax(offset: Int)
     case tooDeep
-    /// `forEachMember` was given something other than an object.
+    /// The document is valid JSON but not an object.
     case notAnObject
   }
 
-  /// `maxDepth`: Python's and Foundation's limit by default, so all three agree on what
-  /// nests too deep.
-  public static func parse(
-    _ bytes: some Collection<UInt8>, maxDepth: Int = WireLimits.default.maxJSONDepth
-  ) throws(Failure)
-    -> JSONValue
-  {
-    let array = Array(bytes)
-    return try array.withUnsafeBufferPointer { (buf) throws(Failure) in
-      var p = JSONParser(bytes: buf, maxDepth: maxDepth)
-      p.skipWhitespace()
-      let value = try p.parseValue(depth: 0)
-      p.skipWhitespace()
-      guard p.index == buf.count else { throw .syntax(offset: p.index) }
-      return value
-    }
+  /// A member's value as the walk saw it: a string's UTF-8 (escapes resolved), a number's
+  /// literal, or anything else (checked, then skipped). Valid during the callback only.
+  public enum Member {
+    case string(UnsafeRawBufferPointer)
+    case number(literal: UnsafeRawBufferPointer, isInteger: Bool)
+    case other
   }
 
-  /// A top-level object read member by member without building it, for documents of
-  /// millions of members (an index): `body` gets each key's and string value's UTF-8 bytes
-  /// (escapes resolved, validated; valid only during the call), nil for a value that is not
-  /// a string (it is skipped), and the offset read up to; it returns false to stop.
+  /// A top-level object of string values, for documents of millions of members (an index):
+  /// `body` gets each key, its value (nil when not a string) and the offset read up to; it
+  /// returns false to stop.
   public static func forEachMember(
     ofObject raw: UnsafeRawBufferPointer,
     _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer?, _ offset: Int) -> Bool
@@ -39,25 +30,26 @@ public struct JSONParser {
     var keyScratch: [UInt8] = []
     var valueScratch: [UInt8] = []
     try forEachMember(
-      ofObject: raw, maxDepth: WireLimits.default.maxJSONDepth, keyScratch: &keyScratch, valueScratch: &valueScratch,
-      body)
+      ofObject: raw, maxDepth: WireLimits.default.maxJSONDepth, keyScratch: &keyScratch, valueScratch: &valueScratch
+    ) { key, value, offset in
+      if case .string(let s) = value { return body(key, s, offset) }
+      return body(key, nil, offset)
+    }
   }
 
-  /// As above, nesting at most `maxDepth` deep, with scratch buffers the caller keeps (a
-  /// reader of many documents then allocates nothing once they have grown). `knownUTF8`:
-  /// the caller has checked the whole document is UTF-8, so its strings are not checked
-  /// again (escapes cannot make valid UTF-8 invalid).
+  /// The walk, nesting at most `maxDepth` deep, with scratch buffers the caller keeps (so a
+  /// reader of many documents allocates nothing once they have grown). `knownUTF8`: the
+  /// whole document is known to be UTF-8, so strings are not checked one by one. A document
+  /// that is not an object is read whole first: bad JSON is `syntax`, good JSON `notAnObject`.
   public static func forEachMember(
     ofObject raw: UnsafeRawBufferPointer, maxDepth: Int, knownUTF8: Bool = false, keyScratch: inout [UInt8],
-    valueScratch: inout [UInt8],
-    _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer?, _ offset: Int) -> Bool
+    valueScratch: inout [UInt8], _ body: (_ key: UnsafeRawBufferPointer, _ value: Member, _ offset: Int) -> Bool
   ) throws(Failure) {
     let bytes = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
     var p = JSONParser(bytes: bytes, maxDepth: maxDepth, knownUTF8: knownUTF8)
     p.skipWhitespace()
     guard p.peek == UInt8(ascii: "{") else {
       if p.index == bytes.count { throw .syntax(offset: p.index) }
-      // Anything else that parses is the wrong kind of document; what does not, bad JSON.
       try p.skipValue(depth: 0, scratch: &valueScratch)
       p.skipWhitespace()
       guard p.index == bytes.count else { throw .syntax(offset: p.index) }
@@ -77,12 +69,16 @@ public struct JSONParser {
         guard p.peek == UInt8(ascii: ":") else { throw .syntax(offset: p.index) }
         p.index += 1
         p.skipWhitespace()
-        let value: UnsafeRawBufferPointer?
-        if p.peek == UInt8(ascii: "\"") {
-          value = try p.parseStringBytes(scratch: &valueScratch)
-        } else {
+        let start = p.index
+        let value: Member
+        switch p.peek ?? 0 {
+        case UInt8(ascii: "\""): value = .string(try p.parseStringBytes(scratch: &valueScratch))
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+          let isInteger = try p.scanNumber()
+          value = .number(literal: UnsafeRawBufferPointer(rebasing: raw[start..<p.index]), isInteger: isInteger)
+        default:
           try p.skipValue(depth: 1, scratch: &valueScratch)
-          value = nil
+          value = .other
         }
         if !body(key, value, p.index) { return }
         p.skipWhitespace()
@@ -102,7 +98,6 @@ public struct JSONParser {
   let bytes: UnsafeBufferPointer<UInt8>
   private let maxDepth: Int
   var index = 0
-
   /// The whole input is known to be UTF-8: strings are not checked one by one.
   let knownUTF8: Bool
 
@@ -126,30 +121,7 @@ public struct JSONParser {
     }
   }
 
-  private mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
-    guard let c = peek else { throw .syntax(offset: index) }
-    switch c {
-    case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
-    case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
-    case UInt8(ascii: "\""): return .string(try parseString())
-    case UInt8(ascii: "t"):
-      try expect("true")
-      return .bool(true)
-    case UInt8(ascii: "f"):
-      try expect("false")
-      return .bool(false)
-    case UInt8(ascii: "n"):
-      try expect("null")
-      return .null
-    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-      return .number(try parseNumber())
-    default:
-      throw .syntax(offset: index)
-    }
-  }
-
-  /// Checks one value as `parseValue` reads it, building nothing (a string's escapes are
-  /// resolved into `scratch`).
+  /// Checks one value, building nothing (a string's escapes are resolved into `scratch`).
   private mutating func skipValue(depth: Int, scratch: inout [UInt8]) throws(Failure) {
     guard let c = peek else { throw .syntax(offset: index) }
     switch c {
@@ -191,66 +163,6 @@ public struct JSONParser {
     }
   }
 
-  private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
-    guard depth <= maxDepth else { throw .tooDeep }
-    index += 1
-    var members: [JSONMember] = []
-    skipWhitespace()
-    if peek == UInt8(ascii: "}") {
-      index += 1
-      return .object(members)
-    }
-    while true {
-      skipWhitespace()
-      guard peek == UInt8(ascii: "\"") else { throw .syntax(offset: index) }
-      let key = try parseString()
-      skipWhitespace()
-      guard peek == UInt8(ascii: ":") else { throw .syntax(offset: index) }
-      index += 1
-      skipWhitespace()
-      let value = try parseValue(depth: depth)
-      members.append(JSONMember(key: key, value: value))
-      skipWhitespace()
-      switch peek {
-      case UInt8(ascii: ","): index += 1
-      case UInt8(ascii: "}"):
-        index += 1
-        return .object(members)
-      default: throw .syntax(offset: index)
-      }
-    }
-  }
-
-  private mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
-    guard depth <= maxDepth else { throw .tooDeep }
-    index += 1
-    var elements: [JSONValue] = []
-    skipWhitespace()
-    if peek == UInt8(ascii: "]") {
-      index += 1
-      return .array(elements)
-    }
-    while true {
-      skipWhitespace()
-      elements.append(try parseValue(depth: depth))
-      skipWhitespace()
-      switch peek {
-      case UInt8(ascii: ","): index += 1
-      case UInt8(ascii: "]"):
-        index += 1
-        return .array(elements)
-      default: throw .syntax(offset: index)
-      }
-    }
-  }
-
-  private mutating func parseNumber() throws(Failure) -> JSONNumber {
-    let start = index
-    let integer = try scanNumber()
-    let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-    return JSONNumber(literal: literal, isIntegerLiteral: integer)
-  }
-
   /// Reads past a number; whether it is an integer literal (no fraction, no exponent).
   private mutating func scanNumber() throws(Failure) -> Bool {
     var integer = true
@@ -278,9 +190,36 @@ public struct JSONParser {
   }
 
   private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+
+  /// An integer literal's value, if it fits an `Int` (`-0` is 0).
+  public static func integer(_ literal: UnsafeRawBufferPointer) -> Int? {
+    guard !literal.isEmpty else { return nil }
+    let negative = literal[0] == UInt8(ascii: "-")
+    var value = 0
+    for b in literal.dropFirst(negative ? 1 : 0) {
+      let (times, o1) = value.multipliedReportingOverflow(by: 10)
+      let (next, o2) =
+        negative ? times.subtractingReportingOverflow(Int(b &- 48)) : times.addingReportingOverflow(Int(b &- 48))
+      guard !o1, !o2 else { return nil }
+      value = next
+    }
+    return value
+  }
 }
 
 extension UInt8 {
   /// RFC 8259's four whitespace bytes, for every reader of JSON here.
   @inlinable public var isJSONWhitespace: Bool { self == 0x20 || self == 0x09 || self == 0x0A || self == 0x0D }
+}
+
+extension UnsafeRawBufferPointer {
+  /// Whether these bytes are `literal`'s UTF-8, byte for byte.
+  @inline(__always) public func equals(_ literal: StaticString) -> Bool {
+    count == literal.utf8CodeUnitCount && (count == 0 || memcmp(baseAddress!, literal.utf8Start, count) == 0)
+  }
+
+  /// Whether these bytes are `other`'s, byte for byte.
+  @inline(__always) public func equals(_ other: UnsafeRawBufferPointer) -> Bool {
+    count == other.count && (count == 0 || memcmp(baseAddress!, other.baseAddress!, count) == 0)
+  }
 }

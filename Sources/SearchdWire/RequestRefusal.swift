@@ -1,6 +1,6 @@
 /// The request-level errors of a well-framed JSON request whose reply depends on nothing
-/// but the error: defined once, for `Request.parse` to throw and for the accelerator to
-/// answer from replies made once (nothing allocated per request).
+/// but the error: `RequestReader` refuses with these, answered from replies made once
+/// (nothing allocated per request).
 public enum RequestRefusal: Int, CaseIterable, Sendable {
   /// Declared UTF-8 and not.
   case notUTF8

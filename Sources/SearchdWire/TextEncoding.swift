@@ -5,56 +5,62 @@ public enum TextEncoding: Sendable, Equatable {
   case utf16(bigEndian: Bool?), utf32(bigEndian: Bool?)
   case ascii, latin1
 
-  /// The canonical name of UTF-8, which the accelerator accepts without normalising.
-  public static let utf8Name: StaticString = "utf-8"
-
-  /// Python normalises codec names: case, `-`/`_`/space all alike.
-  public init?(name: String) {
-    let n = String(name.lowercased().map { $0 == "_" || $0 == " " ? "-" : $0 })
-    switch n {
-    case "utf-8", "utf8", "u8", "utf", "cp65001": self = .utf8
-    case "utf-8-sig", "utf8-sig": self = .utf8WithSignature
-    case "utf-16", "utf16", "u16": self = .utf16(bigEndian: nil)
-    case "utf-16-le", "utf-16le", "utf16le": self = .utf16(bigEndian: false)
-    case "utf-16-be", "utf-16be", "utf16be": self = .utf16(bigEndian: true)
-    case "utf-32", "utf32", "u32": self = .utf32(bigEndian: nil)
-    case "utf-32-le", "utf-32le", "utf32le": self = .utf32(bigEndian: false)
-    case "utf-32-be", "utf-32be", "utf32be": self = .utf32(bigEndian: true)
-    case "ascii", "us-ascii", "646": self = .ascii
-    case "latin-1", "latin1", "iso-8859-1", "iso8859-1", "l1", "8859", "cp819": self = .latin1
-    default: return nil
+  /// The encoding a header names, as Python normalises codec names (ASCII case, and
+  /// `-`, `_` and space alike); nil for one searchd does not read.
+  public init?(name: UnsafeRawBufferPointer) {
+    guard name.count <= 16 else { return nil }
+    let found = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { n -> TextEncoding? in
+      for (i, b) in name.enumerated() {
+        n[i] = b == UInt8(ascii: "_") || b == UInt8(ascii: " ") ? UInt8(ascii: "-") : (b >= 65 && b <= 90 ? b + 32 : b)
+      }
+      let normal = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(n)[..<name.count])
+      return Self.names.first { normal.equals($0.0) }?.1
     }
+    guard let found else { return nil }
+    self = found
   }
 
-  /// The content as UTF-8, or nil if it is not valid in this encoding.
-  public func decodeToUTF8(_ bytes: [UInt8]) -> [UInt8]? {
+  private static let names: [(StaticString, TextEncoding)] = [
+    ("utf-8", .utf8), ("utf8", .utf8), ("u8", .utf8), ("utf", .utf8), ("cp65001", .utf8),
+    ("utf-8-sig", .utf8WithSignature), ("utf8-sig", .utf8WithSignature),
+    ("utf-16", .utf16(bigEndian: nil)), ("utf16", .utf16(bigEndian: nil)), ("u16", .utf16(bigEndian: nil)),
+    ("utf-16-le", .utf16(bigEndian: false)), ("utf-16le", .utf16(bigEndian: false)),
+    ("utf16le", .utf16(bigEndian: false)), ("utf-16-be", .utf16(bigEndian: true)),
+    ("utf-16be", .utf16(bigEndian: true)), ("utf16be", .utf16(bigEndian: true)),
+    ("utf-32", .utf32(bigEndian: nil)), ("utf32", .utf32(bigEndian: nil)), ("u32", .utf32(bigEndian: nil)),
+    ("utf-32-le", .utf32(bigEndian: false)), ("utf-32le", .utf32(bigEndian: false)),
+    ("utf32le", .utf32(bigEndian: false)), ("utf-32-be", .utf32(bigEndian: true)),
+    ("utf-32be", .utf32(bigEndian: true)), ("utf32be", .utf32(bigEndian: true)),
+    ("ascii", .ascii), ("us-ascii", .ascii), ("646", .ascii),
+    ("latin-1", .latin1), ("latin1", .latin1), ("iso-8859-1", .latin1), ("iso8859-1", .latin1), ("l1", .latin1),
+    ("8859", .latin1), ("cp819", .latin1),
+  ]
+
+  /// The content as UTF-8: the bytes themselves where they already are (UTF-8 checked,
+  /// ASCII, a UTF-8 signature skipped), else transcoded into `out` (reused: nothing
+  /// allocated once it has grown); nil if they are not valid in this encoding. Valid
+  /// until `out` changes.
+  public func utf8(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) -> UnsafeRawBufferPointer? {
     switch self {
-    case .utf8:
-      return String(validating: bytes, as: UTF8.self) != nil ? bytes : nil
+    case .utf8: return UTF8Validation.isValid(bytes) ? bytes : nil
     case .utf8WithSignature:
-      let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
-      return String(validating: body, as: UTF8.self) != nil ? body : nil
-    case .ascii:
-      return bytes.allSatisfy { $0 < 0x80 } ? bytes : nil
-    case .latin1:
-      var out: [UInt8] = []
-      out.reserveCapacity(bytes.count)
-      for b in bytes { out.append(contentsOf: UTF8.encode(Unicode.Scalar(b))!) }
-      return out
-    case .utf16, .utf32:
-      var out: [UInt8] = []
-      let ok = bytes.withUnsafeBytes { transcodeToUTF8($0, into: &out) }
-      return ok ? out : nil
+      let bom = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+      let body = UnsafeRawBufferPointer(rebasing: bytes[(bom ? 3 : 0)...])
+      return UTF8Validation.isValid(body) ? body : nil
+    case .ascii: return bytes.allSatisfy { $0 < 0x80 } ? bytes : nil
+    case .latin1, .utf16, .utf32:
+      guard transcodeToUTF8(bytes, into: &out) else { return nil }
+      return out.withUnsafeBytes { $0 }
     }
   }
 
-  /// UTF-16 or UTF-32 content as UTF-8 into `out` (its capacity kept: a reused buffer
+  /// Latin-1, UTF-16 or UTF-32 content as UTF-8 into `out` (its capacity kept: a reused buffer
   /// allocates nothing once grown); false if it is not valid in this encoding. A byte-order
   /// mark decides the order where the name does not, and is not part of the text; without
   /// either, this host's order (little-endian), as Python's codecs.
   public func transcodeToUTF8(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
-    // Into room for the longest result (3 UTF-8 bytes per UTF-16 unit, 4 per UTF-32),
-    // then cut to length (rule 7, docs/PERFORMANCE.md).
+    // Into room for the longest result (2 UTF-8 bytes per Latin-1 byte, 3 per UTF-16
+    // unit, 4 per UTF-32), then cut to length (rule 7, docs/PERFORMANCE.md).
     let room = bytes.count * 2
     if out.count < room { out.append(contentsOf: repeatElement(0, count: room - out.count)) }
     let written = out.withUnsafeMutableBytes { transcode(bytes, into: $0) }
@@ -66,6 +72,9 @@ public enum TextEncoding: Sendable, Equatable {
   private func transcode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int? {
     var w = 0
     switch self {
+    case .latin1:
+      for b in bytes { Self.writeUTF8(UInt32(b), to: out, at: &w) }
+      return w
     case .utf16(let named):
       guard bytes.count % 2 == 0 else { return nil }
       let (start, big) = Self.byteOrder(bytes, named: named, width: 2)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SearchdWire
 
 struct Search: ParsableCommand {
@@ -48,8 +49,10 @@ struct SearchReply {
   var errorCode: String?
 
   init(_ frame: Frame) {
-    guard frame.header.isJSON, let value = try? JSONParser.parse(frame.content) else { return }
-    result = value["result"]?.stringValue
-    errorCode = value["error"]?.stringValue
+    guard frame.header.isJSON,
+      let value = (try? JSONSerialization.jsonObject(with: Data(frame.content))) as? [String: Any]
+    else { return }
+    result = value["result"] as? String
+    errorCode = value["error"] as? String
   }
 }

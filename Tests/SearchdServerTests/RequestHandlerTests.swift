@@ -10,26 +10,27 @@ import Testing
     table: .builtIn, limits: .default, counters: RequestCounters(),
     statsReport: { _ in Reply.result("stats") })
 
-  private func frame(_ bytes: [UInt8]) -> Frame {
-    var b = InputBuffer()
-    b.append(bytes)
-    var d = FrameDecoder()
-    guard case .frame(let f) = d.decode(&b) else { fatalError("not a frame") }
-    return f
+  /// `message` read by the daemon's reader and answered.
+  private func answer(_ message: [UInt8], _ h: RequestHandler? = nil, trusted: Bool) -> RequestHandler.Answered {
+    var reader = RequestReader()
+    return message.withUnsafeBytes { raw in
+      guard case .request(_, let query) = reader.next(in: raw) else { fatalError("not a request") }
+      return (h ?? handler).answer(query, trusted: trusted)
+    }
   }
 
   @Test func statsOnlyForLocalPeers() {
-    let request = frame(Request.encodeSearch("", action: "stats"))
-    let served = handler.answer(.frame(request), trusted: true)
+    let request = Request.encodeSearch("", action: "stats")
+    let served = answer(request, trusted: true)
     #expect(served.answer.copiedBytes == Reply.result("stats"))
     #expect(served.error == nil)
-    let refused = handler.answer(.frame(request), trusted: false)
+    let refused = answer(request, trusted: false)
     #expect(String(decoding: refused.answer.copiedBytes, as: UTF8.self).contains("not-permitted"))
     #expect(refused.error?.code == .notPermitted)
   }
 
   @Test func hitsAreServedFromTheTablesPreEncodedContent() {
-    let answered = handler.answer(.frame(frame(Request.encodeSearch("ring"))), trusted: false)
+    let answered = answer(Request.encodeSearch("ring"), trusted: false)
     guard case .hit = answered.answer else {
       Issue.record("a hit is answered from the table")
       return
@@ -38,13 +39,13 @@ import Testing
     #expect(answered.action == "search")
   }
 
-  /// Both ways in count a search once, in the one place that counts.
-  @Test func aSearchIsCountedOnceWhicheverWayItWasDecoded() {
+  /// A search is counted once, in the one place that counts.
+  @Test func aSearchIsCountedOnce() {
     let counters = RequestCounters()
     let h = RequestHandler(
       table: .builtIn, limits: .default, counters: counters, statsReport: { _ in [] })
     _ = Array("ring".utf8).withUnsafeBytes { h.answer(.search($0), trusted: false) }
-    _ = h.answer(.frame(frame(Request.encodeSearch("needle"))), trusted: false)
+    _ = answer(Request.encodeSearch("needle"), h, trusted: false)
     #expect(counters.requests(.searchHit) == 1)
     #expect(counters.requests(.searchMiss) == 1)
   }

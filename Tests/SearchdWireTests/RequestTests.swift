@@ -1,35 +1,38 @@
 import SearchdWire
+import TestSupport
 import Testing
 
 /// Content-level rules: these errors keep the connection open.
 @Suite(.timeLimit(.minutes(10))) struct RequestTests {
-  private func frame(_ content: [UInt8], type: String = "text/json", encoding: String = "utf-8") -> Frame {
-    Frame(
-      header: Header(contentLength: content.count, byteorder: "little", contentType: type, contentEncoding: encoding),
-      content: content)
+  private func frame(_ content: [UInt8], type: String = "text/json", encoding: String = "utf-8") -> [UInt8] {
+    Message.encode(contentType: type, contentEncoding: encoding, content: content)
   }
 
-  private func error(_ f: Frame) -> WireError? {
-    do {
-      _ = try Request.parse(f)
-      return nil
-    } catch {
-      #expect(!error.closesConnection)
-      return error
-    }
+  /// What the daemon's reader makes of one whole message.
+  private func asked(_ message: [UInt8]) -> Reference.Asked? {
+    var reader = RequestReader()
+    guard case .request(let length, let asked) = Reference.daemonRead(message, reader: &reader) else { return nil }
+    #expect(length == message.count)
+    return asked
+  }
+
+  private func error(_ message: [UInt8]) -> WireError? {
+    guard case .refused(let error)? = asked(message) else { return nil }
+    #expect(!error.closesConnection)
+    return error
   }
 
   @Test func search() throws {
-    #expect(try Request.parse(frame(Array(#"{"action": "search", "value": "x"}"#.utf8))) == .search(query: [0x78]))
+    #expect(asked(frame(Array(#"{"action": "search", "value": "x"}"#.utf8))) == .search([0x78]))
   }
 
   @Test func unknownActionIsNotAnError() throws {
-    #expect(try Request.parse(frame(Array(#"{"action": "find", "value": 1}"#.utf8))) == .unknownAction("find"))
+    #expect(asked(frame(Array(#"{"action": "find", "value": 1}"#.utf8))) == .unknownAction(Array("find".utf8)))
   }
 
   @Test func anyOtherContentTypeIsBinary() throws {
     #expect(
-      try Request.parse(frame([1, 2], type: "application/x-anything", encoding: "binary")) == .binary(content: [1, 2]))
+      asked(frame([1, 2], type: "application/x-anything", encoding: "binary")) == .binary([1, 2]))
   }
 
   @Test(arguments: ["not json", "", "{\"action\": \"search\", \"value\": \"\\ud800\"}"])
@@ -65,14 +68,14 @@ import Testing
     case "utf-8-sig": bytes = [0xEF, 0xBB, 0xBF] + Array(text.utf8)
     default: bytes = Array(text.utf8)
     }
-    #expect(try Request.parse(frame(bytes, encoding: name)) == .search(query: Array("morpheus".utf8)))
+    #expect(asked(frame(bytes, encoding: name)) == .search(Array("morpheus".utf8)))
   }
 
   @Test func oddLengthUTF16IsBadJSON() { #expect(error(frame([0x7B], encoding: "utf-16"))?.code == .badJSON) }
 
   @Test func duplicateContentKeysKeepTheLastAsPythonDoes() throws {
     #expect(
-      try Request.parse(frame(Array(#"{"action": "find", "action": "search", "value": "a", "value": "b"}"#.utf8)))
-        == .search(query: [0x62]))
+      asked(frame(Array(#"{"action": "find", "action": "search", "value": "a", "value": "b"}"#.utf8)))
+        == .search([0x62]))
   }
 }

@@ -2,14 +2,14 @@ import SearchdConfig
 import SearchdIndex
 import SearchdServer
 import SearchdWire
+import TestSupport
 
 /// One fuzz input: the first byte picks how the rest is split into reads, so partial
 /// reads are covered; the rest is the byte stream a peer sends. It drives the daemon's
-/// own connection state machine (decoder, accelerator, handler, output queue) and checks
-/// that the stream whole and in chunks gives the same bytes back and the same close,
-/// that those bytes are what decoding each message alone and answering it gives (so the
-/// accelerator changes nothing), that every reply is a well-formed frame, and that
-/// nothing traps.
+/// own connection state machine (request reader, handler, output queue) and checks that
+/// the stream whole and in chunks gives the same bytes back and the same close, that those
+/// bytes are what the tests' reference rules (TestSupport's `Reference`) make of each
+/// message, answered, that every reply is a well-formed frame, and that nothing traps.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   guard size > 0 else { return 0 }
@@ -18,7 +18,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let whole = serve(stream, chunkSize: max(stream.count, 1))
   let chunked = serve(stream, chunkSize: chunk)
   precondition(whole == chunked, "whole and chunked reads disagree")
-  precondition(whole.bytes == expected(stream), "the state machine and one-message decoding disagree")
+  precondition(whole.bytes == expected(stream), "the daemon's reader and the reference disagree")
   return 0
 }
 
@@ -36,13 +36,13 @@ struct Outcome: Equatable {
 func serve(_ stream: [UInt8], chunkSize: Int) -> Outcome {
   var limits = ConnectionLimits()
   limits.requestsPerWakeup = 7
-  var state = ConnectionState(wire: wire, limits: limits, now: 0)
-  var memo = FrameDecoder.HeaderMemo()
+  var state = ConnectionState(limits: limits, now: 0)
+  var reader = RequestReader(limits: wire)
   var out = Outcome()
   func turn() {
     repeat {
       state.beginTurn(now: 0)
-      state.serve(now: 0, memo: &memo) { handler.answer($0, trusted: true).answer }
+      state.serve(now: 0, reader: &reader) { handler.answer($0, trusted: true).answer }
       state.output.forEachPending { out.bytes += $0 }
       let n = state.output.pendingBytes
       state.output.discard(n)
@@ -63,25 +63,33 @@ func serve(_ stream: [UInt8], chunkSize: Int) -> Outcome {
   return out
 }
 
-/// The oracle: each message decoded whole by the full decoder and answered, up to the
+/// The oracle: each message read whole by the reference rules and answered, up to the
 /// first framing error, whose reply ends the stream.
 func expected(_ stream: [UInt8]) -> [UInt8] {
-  var buffer = InputBuffer()
-  buffer.append(stream)
-  var decoder = FrameDecoder(limits: wire)
+  var rest = stream[...]
   var out: [UInt8] = []
   while true {
-    switch decoder.decode(&buffer) {
-    case .needMore: return out
-    case .frame(let f):
-      let answered = handler.answer(.frame(f), trusted: true)
-      precondition(answered.error.map { !$0.closesConnection } ?? true, "a request-level error must keep the framing")
-      let reply = answered.answer.copiedBytes
-      checkFrame(reply)
-      out += reply
+    switch Reference.read(Array(rest), limits: wire) {
+    case .incomplete: return out
     case .failed(let e):
       out += Reply.error(e)
       return out
+    case .request(let length, let asked):
+      // Each answer copied out while the bytes it points into are alive.
+      let reply: [UInt8]
+      switch asked {
+      case .search(let q): reply = q.withUnsafeBytes { handler.answer(.search($0), trusted: true).answer.copiedBytes }
+      case .binary(let c): reply = c.withUnsafeBytes { handler.answer(.binary($0), trusted: true).answer.copiedBytes }
+      case .unknownAction(let a):
+        reply = a.withUnsafeBytes { handler.answer(.unknownAction($0), trusted: true).answer.copiedBytes }
+      case .stats: reply = handler.answer(.stats, trusted: true).answer.copiedBytes
+      case .refused(let e):
+        precondition(!e.closesConnection, "a request-level error must keep the framing")
+        reply = handler.answer(.invalid(e), trusted: true).answer.copiedBytes
+      }
+      checkFrame(reply)
+      out += reply
+      rest = rest.dropFirst(length)
     }
   }
 }

@@ -27,7 +27,7 @@ final class Connection: EventHandler, ProtocolConnection {
     self.context = context
     peerAddress = peer
     localPeer = PeerTrust.isLocal(peer)
-    state = ConnectionState(wire: context.wire, limits: context.limits, now: context.now)
+    state = ConnectionState(limits: context.limits, now: context.now)
   }
 
   /// The peer's address, for the log: formatted only when a line is written.
@@ -186,7 +186,7 @@ final class Connection: EventHandler, ProtocolConnection {
     let now = context.now
     var served = 0
     context.withServing { serving in
-      state.serve(now: now, memo: &serving.memo) { query in
+      state.serve(now: now, reader: &serving.reader) { query in
         served &+= 1
         return respond(&serving.handler, query)
       }
@@ -206,7 +206,7 @@ final class Connection: EventHandler, ProtocolConnection {
       case .refused(let r):
         reportError(r.error)
         return handler.refused(r)
-      case .frame: break
+      case .stats, .invalid: break
       }
       let answered = handler.answer(query, trusted: trusted)
       if let error = answered.error { reportError(error) }

@@ -30,8 +30,8 @@ final class ConnectionContext {
   /// per batch (rule 3, docs/PERFORMANCE.md).
   struct Serving {
     var handler: RequestHandler
-    /// The decoder's memo of the last plain header, shared by the loop's connections.
-    var memo = FrameDecoder.HeaderMemo()
+    /// The request reader and its caches, shared by the loop's connections.
+    var reader: RequestReader
   }
 
   private var serving: Serving
@@ -49,14 +49,14 @@ final class ConnectionContext {
     self.latency = latency
     self.stats = stats
     self.logger = logger
-    serving = Serving(handler: handler)
+    serving = Serving(handler: handler, reader: RequestReader(limits: wire))
     self.registry = registry
     logsRequests = logger.logLevel <= .debug
   }
 
   var now: UInt64 { loop.now }
 
-  /// Lends the handler and the memo for a batch of requests. Nothing `body` calls may
+  /// Lends the handler and the reader for a batch of requests. Nothing `body` calls may
   /// touch `serving` again.
   func withServing<R>(_ body: (inout Serving) -> R) -> R { body(&serving) }
 

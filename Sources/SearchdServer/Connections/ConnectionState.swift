@@ -9,7 +9,6 @@ public struct ConnectionState {
   public let limits: ConnectionLimits
   public var input = InputBuffer()
   public var output = OutputQueue()
-  private var decoder: FrameDecoder
   public private(set) var inputClosed = false
   public private(set) var failure: WireError?
   public private(set) var draining = false
@@ -24,9 +23,8 @@ public struct ConnectionState {
   private var lastActivity: UInt64
   private var lastWriteProgress: UInt64
 
-  public init(wire: WireLimits, limits: ConnectionLimits, now: UInt64) {
+  public init(limits: ConnectionLimits, now: UInt64) {
     self.limits = limits
-    decoder = FrameDecoder(limits: wire)
     budget = limits.requestsPerWakeup
     lastActivity = now
     lastWriteProgress = now
@@ -77,8 +75,6 @@ public struct ConnectionState {
     if frameStartedAt != nil { frameStartedAt = now }
   }
 
-  private var backlogged: Bool { Self.isBacklogged(output, limits) }
-
   // Static, so the quick path can ask while the input is lent out.
   private static func isBacklogged(_ output: OutputQueue, _ limits: ConnectionLimits) -> Bool {
     output.pendingBytes >= limits.highWatermark || output.pendingReplies >= limits.maxInFlight
@@ -89,40 +85,66 @@ public struct ConnectionState {
     draining = true
   }
 
-  /// Decodes the messages buffered and queues the answer `respond` gives each, in order,
+  /// Reads the requests buffered and queues the answer `respond` gives each, in order,
   /// until the output is backlogged or the turn's budget is spent (the rest wait in
-  /// `input`). The decoder's accelerator recognises plain searches in place, a run of them
-  /// from one borrow of the input; everything else is decoded whole.
-  public mutating func serve(now: UInt64, memo: inout FrameDecoder.HeaderMemo, respond: (Query) -> Answer) {
-    while isHealthy && !backlogged {
-      if budget <= 0 {
-        yielded = !input.isEmpty
-        return
+  /// `input`): one loop, from one borrow of the input.
+  public mutating func serve(now: UInt64, reader: inout RequestReader, respond: (Query) -> Answer) {
+    guard isHealthy else { return }
+    let wasEmpty = output.isEmpty
+    let budget = self.budget
+    var answered = 0
+    var stop = Stop.waiting
+    let consumed = input.withReadableBytes { bytes in
+      var at = 0
+      while true {
+        if Self.isBacklogged(output, limits) {
+          stop = .backlogged
+          break
+        }
+        guard answered < budget else {
+          stop = at < bytes.count ? .yielded : .waiting
+          break
+        }
+        let request: Query
+        switch reader.next(in: UnsafeRawBufferPointer(rebasing: bytes[at...])) {
+        case .incomplete: return at
+        case .failed(let error):
+          stop = .failed(error)
+          return at
+        case .request(let length, let query):
+          at += length
+          request = query
+        }
+        let answer = respond(request)
+        let count = answer.count
+        guard output.pendingBytes + count <= limits.maxOutputBytes else {
+          answered += 1
+          stop = .tooLarge(count)
+          break
+        }
+        output.append(answer, count: count)
+        answered += 1
       }
-      switch plainRequests(now: now, memo: &memo, respond) {
-      case .answered: continue
-      case .waiting:
-        waitForMore(now: now)
-        return
-      case .decode: break
-      }
-      switch decoder.decode(&input) {
-      case .needMore:
-        waitForMore(now: now)
-        return
-      case .frame(let frame):
-        guard admit(respond(.frame(frame)), now: now) else { return }
-      case .failed(let error):
-        fail(error, now: now)
-      }
+      return at
     }
-    if backlogged { readPaused = true }
-  }
-
-  /// The rest of a message is awaited. The decoder may have taken the length or the
-  /// header out of the buffer: an empty buffer is not the end of a message.
-  @inline(__always) private mutating func waitForMore(now: UInt64) {
-    frameStartedAt = decoder.isMidFrame(input) ? (frameStartedAt ?? now) : nil
+    input.skip(consumed)
+    if answered > 0 {
+      if wasEmpty { lastWriteProgress = now }
+      self.budget -= answered
+      answeredAny = true
+      // Bytes of the next message already here arrived with this read.
+      frameStartedAt = input.isEmpty ? nil : now
+    }
+    switch stop {
+    case .waiting: frameStartedAt = input.isEmpty ? nil : (frameStartedAt ?? now)
+    case .backlogged: readPaused = true
+    case .yielded: yielded = true
+    case .failed(let error): fail(error, now: now)
+    case .tooLarge(let bytes):
+      fail(
+        WireError(.replyTooLarge, "the reply (\(bytes) bytes) is larger than max-output-bytes", closesConnection: true),
+        now: now)
+    }
   }
 
   /// No protocol error so far. (A pattern, not `failure == nil`, which copies the error.)
@@ -131,94 +153,16 @@ public struct ConnectionState {
     return false
   }
 
-  private enum Batch {
-    /// Some were answered (or the connection failed): serve on.
-    case answered
-    /// The next message is unfinished but may be plain: wait for its bytes.
+  /// Why `serve` stopped.
+  private enum Stop {
+    /// The next message is not whole yet.
     case waiting
-    /// The next message is the full decoder's.
-    case decode
-  }
-
-  /// Answers as many plain requests in a row as the accelerator recognises, within the
-  /// budget and the output limits, from one borrow of the input (one retain per batch).
-  private mutating func plainRequests(
-    now: UInt64, memo: inout FrameDecoder.HeaderMemo, _ respond: (Query) -> Answer
-  ) -> Batch {
-    guard decoder.isAtBoundary else { return .decode }
-    guard !input.isEmpty else { return .waiting }
-    let wire = decoder.limits
-    let wasEmpty = output.isEmpty
-    let budget = self.budget
-    var answered = 0
-    var refused: Int?
-    var last = FrameDecoder.PlainOutcome.incomplete
-    let consumed = input.withReadableBytes { bytes in
-      var at = 0
-      while at < bytes.count && answered < budget && !Self.isBacklogged(output, limits) {
-        let rest = UnsafeRawBufferPointer(rebasing: bytes[at...])
-        last = FrameDecoder.plainOutcome(in: rest, limits: wire, memo: &memo)
-        guard case .request(let m) = last else { break }
-        let answer: Answer
-        switch m.kind {
-        case .search(let q): answer = respond(.search(UnsafeRawBufferPointer(rebasing: rest[q])))
-        case .resolvedSearch: answer = respond(.search(memo.resolvedQuery))
-        case .resolvedUnknownAction: answer = respond(.unknownAction(memo.resolvedAction))
-        case .refused(let r): answer = respond(.refused(r))
-        case .binary(let c): answer = respond(.binary(UnsafeRawBufferPointer(rebasing: rest[c])))
-        }
-        let count = answer.count
-        guard output.pendingBytes + count <= limits.maxOutputBytes else {
-          refused = count
-          break
-        }
-        output.append(answer, count: count)
-        at += m.frameLength
-        answered += 1
-      }
-      return at
-    }
-    if answered > 0 {
-      input.skip(consumed)
-      if wasEmpty { lastWriteProgress = now }
-      self.answered(answered, now: now)
-    }
-    if let refused {
-      refuseTooLarge(refused, now: now)
-      return .answered
-    }
-    if answered > 0 { return .answered }
-    if case .other = last { return .decode }
-    return .waiting
-  }
-
-  /// An answer from the full decoder: queued, or refused over max-output-bytes (false:
-  /// the connection is failing).
-  private mutating func admit(_ answer: Answer, now: UInt64) -> Bool {
-    let count = answer.count
-    guard output.pendingBytes + count <= limits.maxOutputBytes else {
-      refuseTooLarge(count, now: now)
-      return false
-    }
-    if output.isEmpty { lastWriteProgress = now }
-    output.append(answer, count: count)
-    answered(1, now: now)
-    return true
-  }
-
-  private mutating func refuseTooLarge(_ bytes: Int, now: UInt64) {
-    budget -= 1
-    fail(
-      WireError(.replyTooLarge, "the reply (\(bytes) bytes) is larger than max-output-bytes", closesConnection: true),
-      now: now)
-  }
-
-  /// `count` requests answered: they spend budget.
-  private mutating func answered(_ count: Int, now: UInt64) {
-    budget -= count
-    answeredAny = true
-    // Bytes of the next frame already here arrived with this read.
-    frameStartedAt = input.isEmpty ? nil : now
+    case backlogged
+    /// The turn's budget is spent with requests still buffered.
+    case yielded
+    case failed(WireError)
+    /// A reply over max-output-bytes (its size): the connection fails.
+    case tooLarge(Int)
   }
 
   private mutating func fail(_ error: WireError, now: UInt64) {
@@ -234,9 +178,9 @@ public struct ConnectionState {
     if let failure { return .close(.protocolError(failure.code)) }
     // Writable is always ready at once: it brings this connection back next turn.
     if yielded { return .wait(.writable) }
-    if inputClosed { return .close(decoder.isMidFrame(input) ? .truncated : .finished) }
+    if inputClosed { return .close(input.isEmpty ? .finished : .truncated) }
     if draining { return .close(.shutdown) }
-    if limits.closeAfterReply && answeredAny && input.isEmpty && decoder.isAtBoundary { return .close(.replied) }
+    if limits.closeAfterReply && answeredAny && input.isEmpty { return .close(.replied) }
     return .wait(wantsInput ? .readable : [])
   }
 

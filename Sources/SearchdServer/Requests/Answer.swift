@@ -42,15 +42,3 @@ public enum Answer {
     return self
   }
 }
-
-/// What the decoder handed over: a search, binary or unknown-action request recognised
-/// in place (its query's, content's or action's bytes, valid for the call), or a whole
-/// frame for the full parse.
-public enum Query {
-  case search(UnsafeRawBufferPointer)
-  case binary(UnsafeRawBufferPointer)
-  case unknownAction(UnsafeRawBufferPointer)
-  /// A well-framed request refused for its content (its reply made once).
-  case refused(RequestRefusal)
-  case frame(Frame)
-}

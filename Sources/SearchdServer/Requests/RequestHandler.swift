@@ -38,14 +38,14 @@ public struct RequestHandler: Sendable {
     case .unknownAction(let a):
       return Answered(answer: invalidAction(a), action: String(decoding: a, as: UTF8.self), error: nil)
     case .refused(let r): return Answered(answer: refused(r), action: "invalid", error: r.error)
-    case .frame(let frame):
-      let request: Request
-      do throws(WireError) {
-        request = try Request.parse(frame, limits: limits)
-      } catch {
-        return Answered(answer: .made(Reply.error(error)), action: "invalid", error: error)
+    case .invalid(let error): return Answered(answer: .made(Reply.error(error)), action: "invalid", error: error)
+    case .stats:
+      guard trusted else {
+        let error = WireError(.notPermitted, "stats are only served to local clients", closesConnection: false)
+        return Answered(answer: .made(Reply.error(error)), action: "stats", error: error)
       }
-      return answer(request, trusted: trusted)
+      counters.count(.stats)
+      return Answered(answer: .made(statsReport(table)), action: "stats", error: nil)
     }
   }
 
@@ -77,38 +77,4 @@ public struct RequestHandler: Sendable {
   /// A well-framed request refused for its content: its reply, made once (the caller
   /// reports the error, as for any request's).
   @inline(__always) public func refused(_ refusal: RequestRefusal) -> Answer { .made(refusal.reply) }
-
-  private func answer(_ request: Request, trusted: Bool) -> Answered {
-    let answer: Answer
-    switch request {
-    case .search(let query):
-      // The query's bytes live only in this call: the answer takes its own copy.
-      answer = query.withUnsafeBytes { search($0).materialized }
-    case .unknownAction(let action):
-      counters.count(.invalidAction)
-      answer = .made(Reply.invalidAction(action))
-    case .binary(let content):
-      answer = content.withUnsafeBytes { binary($0).materialized }
-    case .stats:
-      guard trusted else {
-        let error = WireError(.notPermitted, "stats are only served to local clients", closesConnection: false)
-        return Answered(answer: .made(Reply.error(error)), action: "stats", error: error)
-      }
-      counters.count(.stats)
-      answer = .made(statsReport(table))
-    }
-    return Answered(answer: answer, action: request.actionName, error: nil)
-  }
-}
-
-extension Request {
-  /// The action as the log names it.
-  var actionName: String {
-    switch self {
-    case .search: return "search"
-    case .unknownAction(let a): return a
-    case .binary: return "binary"
-    case .stats: return "stats"
-    }
-  }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import SearchdSystem
 import SearchdWire
+import TestSupport
 
 /// A plain blocking TCP client for tests, with a deadline on every wait.
 /// `send` and the reads touch disjoint state, so one thread may write while another reads.
@@ -84,7 +85,7 @@ final class TestClient: @unchecked Sendable {
     let headerLength = Int(head[head.startIndex]) << 8 | Int(head[head.startIndex + 1])
     guard headerLength > 0, input.readableCount >= 2 + headerLength else { return nil }
     let header = input.peek(2 + headerLength).dropFirst(2)
-    guard let length = (try? JSONParser.parse(header))?["content-length"], case .number(let n) = length,
+    guard let length = (try? ReferenceJSON.parse(header))?["content-length"], case .number(let n) = length,
       let contentLength = n.integer, contentLength >= 0
     else { return nil }
     let total = 2 + headerLength + contentLength
@@ -149,7 +150,7 @@ func replyFields(_ message: [UInt8]) -> (result: String?, error: String?) {
   var b = InputBuffer()
   b.append(message)
   var d = FrameDecoder(limits: WireLimits(maxHeaderBytes: 65535, maxContentLength: 1 << 26))
-  guard case .frame(let f) = d.decode(&b), let v = try? JSONParser.parse(f.content) else { return (nil, nil) }
+  guard case .frame(let f) = d.decode(&b), let v = try? ReferenceJSON.parse(f.content) else { return (nil, nil) }
   return (v["result"]?.stringValue, v["error"]?.stringValue)
 }
 

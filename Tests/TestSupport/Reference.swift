@@ -1,0 +1,431 @@
+import SearchdWire
+
+/// The protocol's rules as the tutorial's server applies them, written plainly (a whole
+/// JSON value built, Strings compared): the oracle `RequestReader` is tested against, in
+/// the differential tests and the fuzz target. Kept apart from the daemon on purpose.
+public enum Reference {
+  /// What a request asked, as the reader's result is compared with it.
+  public enum Asked: Equatable, Sendable {
+    case search([UInt8])
+    case binary([UInt8])
+    case unknownAction([UInt8])
+    case stats
+    case refused(WireError)
+  }
+
+  /// What reading the start of a stream gives.
+  public enum Read: Equatable, Sendable {
+    case incomplete
+    case request(length: Int, Asked)
+    case failed(WireError)
+  }
+
+  /// The first message of `stream`, read whole by the reference rules.
+  public static func read(_ stream: [UInt8], limits: WireLimits = .default) -> Read {
+    guard stream.count >= 2 else { return .incomplete }
+    let length = Int(stream[0]) << 8 | Int(stream[1])
+    if let refusal = limits.refusal(headerLength: length) { return .failed(refusal) }
+    guard stream.count >= 2 + length else { return .incomplete }
+    let header: Header
+    do throws(WireError) {
+      header = try parseHeader(Array(stream[2..<(2 + length)]), limits: limits)
+    } catch {
+      return .failed(error)
+    }
+    let end = 2 + length + header.contentLength
+    guard stream.count >= end else { return .incomplete }
+    let frame = Frame(header: header, content: Array(stream[(2 + length)..<end]))
+    do throws(WireError) {
+      return .request(length: end, try request(frame, limits: limits))
+    } catch {
+      return .request(length: end, .refused(error))
+    }
+  }
+
+  /// Parses and checks header bytes. Every failure here loses the framing, so all are fatal.
+  public static func parseHeader(_ bytes: [UInt8], limits: WireLimits) throws(WireError) -> Header {
+    let value: JSONValue
+    do {
+      value = try ReferenceJSON.parse(bytes, maxDepth: limits.maxJSONDepth)
+    } catch .invalidUTF8 {
+      throw WireError(.badHeader, "the JSON header is not valid UTF-8", closesConnection: true)
+    } catch .tooDeep {
+      throw WireError(.badHeader, "the JSON header nests too deep", closesConnection: true)
+    } catch {
+      throw WireError(.badHeader, "the JSON header is not valid JSON", closesConnection: true)
+    }
+    guard case .object(let members) = value else {
+      throw WireError(.badHeader, "the JSON header is not an object", closesConnection: true)
+    }
+    var seen = Set<String>()
+    for m in members where !seen.insert(m.key).inserted {
+      throw WireError(.badHeader, "duplicate header \"\(m.key)\"", closesConnection: true)
+    }
+    for key in ["byteorder", "content-type", "content-encoding", "content-length"] where value[key] == nil {
+      throw WireError(.missingHeader, "missing required header \"\(key)\"", closesConnection: true)
+    }
+    guard case .number(let n) = value["content-length"]!, let length = n.integer, length >= 0 else {
+      throw WireError(.badContentLength, "content-length must be a non-negative integer", closesConnection: true)
+    }
+    if let refusal = limits.refusal(contentLength: length) { throw refusal }
+    return Header(
+      contentLength: length, byteorder: value["byteorder"]!.stringValue,
+      contentType: value["content-type"]!.stringValue, contentEncoding: value["content-encoding"]!.stringValue)
+  }
+
+  /// Interprets a frame. Errors here keep the framing, so the connection survives them.
+  public static func request(_ frame: Frame, limits: WireLimits = .default) throws(WireError) -> Asked {
+    func refused(_ code: WireError.Code, _ detail: String) -> WireError {
+      WireError(code, detail, closesConnection: false)
+    }
+    let h = frame.header
+    guard let contentType = h.contentType, let encodingName = h.contentEncoding, h.byteorder != nil else {
+      throw refused(.badHeader, "byteorder, content-type and content-encoding must be strings")
+    }
+    guard contentType == "text/json" else { return .binary(frame.content) }
+    guard let encoding = ReferenceEncoding.named(encodingName) else {
+      throw refused(.unsupportedEncoding, "unsupported content-encoding \"\(encodingName)\"")
+    }
+    guard let utf8 = ReferenceEncoding.decode(frame.content, encoding) else {
+      throw refused(.badJSON, "the content is not valid \(encodingName)")
+    }
+    guard let value = try? ReferenceJSON.parse(utf8, maxDepth: limits.maxJSONDepth) else {
+      throw refused(.badJSON, "the content is not valid JSON")
+    }
+    guard case .object = value else { throw refused(.badRequest, "the request is not a JSON object") }
+    guard let actionValue = value["action"] else { throw refused(.badRequest, "the request has no \"action\"") }
+    guard let action = actionValue.stringValue else { throw refused(.badRequest, "\"action\" must be a string") }
+    guard action == "search" else { return action == "stats" ? .stats : .unknownAction(Array(action.utf8)) }
+    guard let query = value["value"]?.stringValue else {
+      throw refused(.badRequest, "a search needs a string \"value\"")
+    }
+    return .search(Array(query.utf8))
+  }
+
+  /// The daemon's `RequestReader` on the same bytes, in the same terms.
+  public static func daemonRead(_ stream: [UInt8], reader: inout RequestReader) -> Read {
+    stream.withUnsafeBytes { bytes in
+      switch reader.next(in: bytes) {
+      case .incomplete: return .incomplete
+      case .failed(let error): return .failed(error)
+      case .request(let length, let query):
+        switch query {
+        case .search(let q): return .request(length: length, .search(Array(q)))
+        case .binary(let c): return .request(length: length, .binary(Array(c)))
+        case .unknownAction(let a): return .request(length: length, .unknownAction(Array(a)))
+        case .stats: return .request(length: length, .stats)
+        case .refused(let r): return .request(length: length, .refused(r.error))
+        case .invalid(let e): return .request(length: length, .refused(e))
+        }
+      }
+    }
+  }
+}
+
+public struct ReferenceJSON {
+  public enum Failure: Error, Equatable, Sendable {
+    case invalidUTF8
+    case syntax(offset: Int)
+    case tooDeep
+  }
+
+  /// `maxDepth`: Python's and Foundation's limit by default, so all three agree on what
+  /// nests too deep.
+  public static func parse(
+    _ bytes: some Collection<UInt8>, maxDepth: Int = 512
+  ) throws(Failure)
+    -> JSONValue
+  {
+    let array = Array(bytes)
+    return try array.withUnsafeBufferPointer { (buf) throws(Failure) in
+      var p = ReferenceJSON(bytes: buf, maxDepth: maxDepth)
+      p.skipWhitespace()
+      let value = try p.parseValue(depth: 0)
+      p.skipWhitespace()
+      guard p.index == buf.count else { throw .syntax(offset: p.index) }
+      return value
+    }
+  }
+
+  let bytes: UnsafeBufferPointer<UInt8>
+  private let maxDepth: Int
+  var index = 0
+
+  init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    self.bytes = bytes
+    self.maxDepth = maxDepth
+  }
+
+  var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+  private mutating func skipWhitespace() {
+    while index < bytes.count && [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+  }
+
+  private mutating func expect(_ literal: StaticString) throws(Failure) {
+    let start = index
+    for b in UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount) {
+      guard index < bytes.count, bytes[index] == b else { throw .syntax(offset: start) }
+      index += 1
+    }
+  }
+
+  private mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
+    guard let c = peek else { throw .syntax(offset: index) }
+    switch c {
+    case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
+    case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
+    case UInt8(ascii: "\""): return .string(try parseString())
+    case UInt8(ascii: "t"):
+      try expect("true")
+      return .bool(true)
+    case UInt8(ascii: "f"):
+      try expect("false")
+      return .bool(false)
+    case UInt8(ascii: "n"):
+      try expect("null")
+      return .null
+    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+      return .number(try parseNumber())
+    default:
+      throw .syntax(offset: index)
+    }
+  }
+
+  private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
+    guard depth <= maxDepth else { throw .tooDeep }
+    index += 1
+    var members: [JSONMember] = []
+    skipWhitespace()
+    if peek == UInt8(ascii: "}") {
+      index += 1
+      return .object(members)
+    }
+    while true {
+      skipWhitespace()
+      guard peek == UInt8(ascii: "\"") else { throw .syntax(offset: index) }
+      let key = try parseString()
+      skipWhitespace()
+      guard peek == UInt8(ascii: ":") else { throw .syntax(offset: index) }
+      index += 1
+      skipWhitespace()
+      let value = try parseValue(depth: depth)
+      members.append(JSONMember(key: key, value: value))
+      skipWhitespace()
+      switch peek {
+      case UInt8(ascii: ","): index += 1
+      case UInt8(ascii: "}"):
+        index += 1
+        return .object(members)
+      default: throw .syntax(offset: index)
+      }
+    }
+  }
+
+  private mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
+    guard depth <= maxDepth else { throw .tooDeep }
+    index += 1
+    var elements: [JSONValue] = []
+    skipWhitespace()
+    if peek == UInt8(ascii: "]") {
+      index += 1
+      return .array(elements)
+    }
+    while true {
+      skipWhitespace()
+      elements.append(try parseValue(depth: depth))
+      skipWhitespace()
+      switch peek {
+      case UInt8(ascii: ","): index += 1
+      case UInt8(ascii: "]"):
+        index += 1
+        return .array(elements)
+      default: throw .syntax(offset: index)
+      }
+    }
+  }
+
+  private mutating func parseNumber() throws(Failure) -> JSONNumber {
+    let start = index
+    let integer = try scanNumber()
+    let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+    return JSONNumber(literal: literal, isIntegerLiteral: integer)
+  }
+
+  /// Reads past a number; whether it is an integer literal (no fraction, no exponent).
+  private mutating func scanNumber() throws(Failure) -> Bool {
+    var integer = true
+    if peek == UInt8(ascii: "-") { index += 1 }
+    guard let first = peek, isDigit(first) else { throw .syntax(offset: index) }
+    if first == UInt8(ascii: "0") {
+      index += 1
+    } else {
+      while let c = peek, isDigit(c) { index += 1 }
+    }
+    if peek == UInt8(ascii: ".") {
+      integer = false
+      index += 1
+      guard let c = peek, isDigit(c) else { throw .syntax(offset: index) }
+      while let c = peek, isDigit(c) { index += 1 }
+    }
+    if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+      integer = false
+      index += 1
+      if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
+      guard let c = peek, isDigit(c) else { throw .syntax(offset: index) }
+      while let c = peek, isDigit(c) { index += 1 }
+    }
+    return integer
+  }
+
+  private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+}
+
+extension ReferenceJSON {
+  /// A string, escapes resolved, checked to be UTF-8: byte by byte, no shortcuts.
+  mutating func parseString() throws(Failure) -> String {
+    index += 1
+    var out: [UInt8] = []
+    while index < bytes.count {
+      let c = bytes[index]
+      index += 1
+      switch c {
+      case UInt8(ascii: "\""):
+        guard let s = String(validating: out, as: UTF8.self) else { throw .invalidUTF8 }
+        return s
+      case UInt8(ascii: "\\"):
+        guard index < bytes.count else { throw .syntax(offset: index) }
+        let e = bytes[index]
+        index += 1
+        switch e {
+        case UInt8(ascii: "\""): out.append(0x22)
+        case UInt8(ascii: "\\"): out.append(0x5C)
+        case UInt8(ascii: "/"): out.append(0x2F)
+        case UInt8(ascii: "b"): out.append(0x08)
+        case UInt8(ascii: "f"): out.append(0x0C)
+        case UInt8(ascii: "n"): out.append(0x0A)
+        case UInt8(ascii: "r"): out.append(0x0D)
+        case UInt8(ascii: "t"): out.append(0x09)
+        case UInt8(ascii: "u"):
+          var scalar = try hex4()
+          if (0xD800...0xDBFF).contains(scalar) {
+            guard index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+            else { throw .syntax(offset: index) }
+            index += 2
+            let low = try hex4()
+            guard (0xDC00...0xDFFF).contains(low) else { throw .syntax(offset: index) }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+          } else if (0xDC00...0xDFFF).contains(scalar) {
+            throw .syntax(offset: index)
+          }
+          guard let u = Unicode.Scalar(scalar) else { throw .syntax(offset: index) }
+          out.append(contentsOf: UTF8.encode(u)!)
+        default: throw .syntax(offset: index - 1)
+        }
+      default:
+        if c < 0x20 { throw .syntax(offset: index - 1) }
+        out.append(c)
+      }
+    }
+    throw .syntax(offset: index)
+  }
+
+  private mutating func hex4() throws(Failure) -> UInt32 {
+    guard index + 4 <= bytes.count else { throw .syntax(offset: index) }
+    var v: UInt32 = 0
+    for _ in 0..<4 {
+      guard let d = UInt32(String(UnicodeScalar(bytes[index])), radix: 16) else { throw .syntax(offset: index) }
+      v = v << 4 | d
+      index += 1
+    }
+    return v
+  }
+}
+
+/// A parsed JSON value. Objects keep their members in order, duplicates included,
+/// so each caller decides what a duplicate key means (the header rejects them).
+public indirect enum JSONValue: Equatable, Sendable {
+  case object([JSONMember])
+  case array([JSONValue])
+  case string(String)
+  case number(JSONNumber)
+  case bool(Bool)
+  case null
+
+  /// The last member named `key`, as Python's `json.loads` keeps it.
+  public subscript(key: String) -> JSONValue? {
+    guard case .object(let members) = self else { return nil }
+    return members.last { $0.key == key }?.value
+  }
+
+  public var stringValue: String? {
+    if case .string(let s) = self { return s }
+    return nil
+  }
+}
+
+public struct JSONMember: Equatable, Sendable {
+  public let key: String
+  public let value: JSONValue
+  public init(key: String, value: JSONValue) {
+    self.key = key
+    self.value = value
+  }
+}
+
+/// A number as written, so integer-only fields can refuse `1e3` and `10.0`
+/// (which Foundation's parsers turn into integers).
+public struct JSONNumber: Equatable, Sendable {
+  public let literal: String
+  public let isIntegerLiteral: Bool
+
+  /// The value if the literal is a plain integer that fits in an `Int`.
+  public var integer: Int? { isIntegerLiteral ? Int(literal) : nil }
+  public var double: Double? { Double(literal) }
+}
+
+/// The oracle's own table of encoding names (Python's normalisation), and its decoding
+/// (UTF-16 and UTF-32 through the codec under test's transcoder: the rules are what this
+/// oracle checks, not the transcoding).
+enum ReferenceEncoding {
+  /// Python normalises codec names: case, `-`/`_`/space all alike.
+  static func named(_ name: String) -> TextEncoding? {
+    let n = String(name.lowercased().map { $0 == "_" || $0 == " " ? "-" : $0 })
+    switch n {
+    case "utf-8", "utf8", "u8", "utf", "cp65001": return .utf8
+    case "utf-8-sig", "utf8-sig": return .utf8WithSignature
+    case "utf-16", "utf16", "u16": return .utf16(bigEndian: nil)
+    case "utf-16-le", "utf-16le", "utf16le": return .utf16(bigEndian: false)
+    case "utf-16-be", "utf-16be", "utf16be": return .utf16(bigEndian: true)
+    case "utf-32", "utf32", "u32": return .utf32(bigEndian: nil)
+    case "utf-32-le", "utf-32le", "utf32le": return .utf32(bigEndian: false)
+    case "utf-32-be", "utf-32be", "utf32be": return .utf32(bigEndian: true)
+    case "ascii", "us-ascii", "646": return .ascii
+    case "latin-1", "latin1", "iso-8859-1", "iso8859-1", "l1", "8859", "cp819": return .latin1
+    default: return nil
+    }
+  }
+
+  /// The content as UTF-8, or nil if it is not valid in this encoding.
+  static func decode(_ bytes: [UInt8], _ encoding: TextEncoding) -> [UInt8]? {
+    switch encoding {
+    case .utf8:
+      return String(validating: bytes, as: UTF8.self) != nil ? bytes : nil
+    case .utf8WithSignature:
+      let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+      return String(validating: body, as: UTF8.self) != nil ? body : nil
+    case .ascii:
+      return bytes.allSatisfy { $0 < 0x80 } ? bytes : nil
+    case .latin1:
+      var out: [UInt8] = []
+      out.reserveCapacity(bytes.count)
+      for b in bytes { out.append(contentsOf: UTF8.encode(Unicode.Scalar(b))!) }
+      return out
+    case .utf16, .utf32:
+      var out: [UInt8] = []
+      let ok = bytes.withUnsafeBytes { encoding.transcodeToUTF8($0, into: &out) }
+      return ok ? out : nil
+    }
+  }
+
+}
