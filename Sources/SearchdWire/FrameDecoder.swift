@@ -31,7 +31,7 @@ public struct FrameDecoder: Sendable {
     let result = buffer.withReadableBytes { bytes -> (Result, Int) in
       switch reader.next(in: bytes) {
       case .incomplete: return (.needMore, 0)
-      case .failed(let error): return (.failed(error), 0)
+      case .failed: return (.failed(reader.failure!), 0)
       case .frame(let head, let content):
         func field(_ bit: UInt8, _ bytes: [UInt8]) -> String? {
           head.stringFields & bit != 0 ? String(decoding: bytes, as: UTF8.self) : nil

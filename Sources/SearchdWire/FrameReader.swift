@@ -22,8 +22,9 @@ public struct FrameReader: Sendable {
     /// Not whole yet (and nothing so far refused): read more.
     case incomplete
     case frame(FrameHead, content: Range<Int>)
-    /// The stream cannot be framed any further; the connection must close.
-    case failed(WireError)
+    /// The stream cannot be framed any further (`failure` says why); the connection must
+    /// close. No payload: a result that holds a String is copied with retains.
+    case failed
   }
 
   public let limits: WireLimits
@@ -31,6 +32,8 @@ public struct FrameReader: Sendable {
   public private(set) var byteorder: [UInt8] = []
   public private(set) var contentType: [UInt8] = []
   public private(set) var contentEncoding: [UInt8] = []
+  /// Why the last read failed, if it did.
+  public private(set) var failure: WireError?
   private var cachedHeader: [UInt8] = []
   private var cachedHead: FrameHead?
   private var keyScratch: [UInt8] = []
@@ -40,11 +43,14 @@ public struct FrameReader: Sendable {
   public init(limits: WireLimits = .default) { self.limits = limits }
 
   /// The frame at the start of `bytes`, if it is there whole.
-  public mutating func next(in bytes: UnsafeRawBufferPointer) -> Result {
+  @inline(__always) public mutating func next(in bytes: UnsafeRawBufferPointer) -> Result {
     guard bytes.count >= 2 else { return .incomplete }
     let length = Int(bytes[0]) << 8 | Int(bytes[1])
     // Judged at once: waiting for 64 KiB that will be refused anyway helps no one.
-    if let refusal = limits.refusal(headerLength: length) { return .failed(refusal) }
+    if let refusal = limits.refusal(headerLength: length) {
+      failure = refusal
+      return .failed
+    }
     guard bytes.count >= 2 + length else { return .incomplete }
     let header = UnsafeRawBufferPointer(rebasing: bytes[2..<(2 + length)])
     let head: FrameHead
@@ -57,7 +63,8 @@ public struct FrameReader: Sendable {
           header, limits, keys: &keyScratch, values: &valueScratch, seen: &seen, byteorder: &byteorder,
           contentType: &contentType, contentEncoding: &contentEncoding)
       } catch {
-        return .failed(error)
+        failure = error
+        return .failed
       }
       cachedHeader.removeAll(keepingCapacity: true)
       cachedHeader.append(contentsOf: header)

@@ -14,8 +14,8 @@ public enum Query {
   case stats
   /// A well-framed request refused for its content, with a reply made once.
   case refused(RequestRefusal)
-  /// A well-framed request refused with words that name what it sent.
-  case invalid(WireError)
+  /// A well-framed request refused for its content-encoding, in words that name it.
+  case badEncoding(EncodingRefusal)
 }
 
 /// The one request reader: a frame (`FrameReader`), then its content, every rule of the
@@ -28,8 +28,8 @@ public struct RequestReader: Sendable {
     case incomplete
     /// A request `length` bytes long (the frame's), and what it asks.
     case request(length: Int, Query)
-    /// The framing is lost: reply with the error and close.
-    case failed(WireError)
+    /// The framing is lost: reply with `failure` and close.
+    case failed
   }
 
   public private(set) var frames: FrameReader
@@ -38,38 +38,40 @@ public struct RequestReader: Sendable {
   private var values: [UInt8] = []
   private var action: [UInt8] = []
   private var query: [UInt8] = []
-  /// The bytes before and after the last search value read in place (empty: none yet).
-  private var prefix: [UInt8] = []
-  private var suffix: [UInt8] = []
+  /// The bytes before and after the last search value read in place, one after the
+  /// other (empty: none yet).
+  private var shape: [UInt8] = []
+  private var prefixCount = 0
 
   public init(limits: WireLimits = .default) { frames = FrameReader(limits: limits) }
 
   public var limits: WireLimits { frames.limits }
+  /// Why the last read failed, if it did.
+  public var failure: WireError? { frames.failure }
 
   /// The request at the start of `bytes` (a message boundary), if it is there whole.
+  // The layers inlined into one function: a call and a result copied per layer were a
+  // tenth of a pipelined hit's instructions (rule 2, docs/PERFORMANCE.md).
   public mutating func next(in bytes: UnsafeRawBufferPointer) -> Result {
     switch frames.next(in: bytes) {
     case .incomplete: return .incomplete
-    case .failed(let error): return .failed(error)
+    case .failed: return .failed
     case .frame(let head, let content):
       return .request(length: content.upperBound, read(head, UnsafeRawBufferPointer(rebasing: bytes[content])))
     }
   }
 
-  private mutating func read(_ head: FrameHead, _ content: UnsafeRawBufferPointer) -> Query {
+  @inline(__always) private mutating func read(_ head: FrameHead, _ content: UnsafeRawBufferPointer) -> Query {
     guard head.fieldsAreStrings else {
-      return .invalid(.request(.badHeader, "byteorder, content-type and content-encoding must be strings"))
+      return .refused(.fieldsNotStrings)
     }
     guard head.isJSON else { return .binary(content) }
-    let name = frames.contentEncoding
-    guard let encoding = head.encoding else {
-      return .invalid(
-        .request(.unsupportedEncoding, "unsupported content-encoding \"\(String(decoding: name, as: UTF8.self))\""))
-    }
-    if encoding == .utf8, let q = templated(content) { return .search(q) }
+    if head.encoding == .utf8, let q = templated(content) { return .search(q) }
+    let name = frames.contentEncoding.withUnsafeBytes { $0 }
+    guard let encoding = head.encoding else { return .badEncoding(EncodingRefusal(unsupported: true, name: name)) }
     guard let utf8 = encoding.utf8(content, into: &text) else {
-      if name.withUnsafeBytes({ $0.equals("utf-8") }) { return .refused(.notUTF8) }
-      return .invalid(.request(.badJSON, "the content is not valid \(String(decoding: name, as: UTF8.self))"))
+      if name.equals("utf-8") { return .refused(.notUTF8) }
+      return .badEncoding(EncodingRefusal(unsupported: false, name: name))
     }
     let found: Members
     do throws(JSONParser.Failure) {
@@ -94,22 +96,32 @@ public struct RequestReader: Sendable {
   /// A search whose bytes around the value are the last learned search's exactly, and
   /// whose value is a string of plain UTF-8 (no `"`, `\` or control): it parses as that
   /// search did, with this value, so the reader's result is known without the walk.
-  private func templated(_ content: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-    let (p, s) = (prefix.count, suffix.count)
-    guard p > 0, content.count >= p + s,
-      prefix.withUnsafeBytes({ memcmp(content.baseAddress!, $0.baseAddress!, p) == 0 }),
-      suffix.withUnsafeBytes({ memcmp(content.baseAddress! + content.count - s, $0.baseAddress!, s) == 0 })
-    else { return nil }
+  @inline(__always) private mutating func templated(_ content: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+    let p = prefixCount
+    let s = shape.count - p
+    guard p > 0, content.count >= p + s else { return nil }
+    let matches = shape.withUnsafeBytes { shape in
+      // The suffix is a few bytes (`"}`): compared in line, the prefix with one memcmp.
+      for i in 0..<s where content[content.count - s + i] != shape[p + i] { return false }
+      return memcmp(content.baseAddress!, shape.baseAddress!, p) == 0
+    }
+    guard matches else { return nil }
     let value = UnsafeRawBufferPointer(rebasing: content[p..<(content.count - s)])
-    guard JSONScan.firstSpecial(value, from: 0) == value.count, UTF8Validation.isValid(value) else { return nil }
+    // One pass for the specials, the UTF-8 check only for a value that is not ASCII: most are.
+    var ascii = true
+    for b in value {
+      guard b >= 0x20, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") else { return nil }
+      if b >= 0x80 { ascii = false }
+    }
+    guard ascii || UTF8Validation.isValid(value) else { return nil }
     return value
   }
 
   private mutating func learn(_ content: UnsafeRawBufferPointer, value: Range<Int>) {
-    prefix.removeAll(keepingCapacity: true)
-    prefix.append(contentsOf: content[..<value.lowerBound])
-    suffix.removeAll(keepingCapacity: true)
-    suffix.append(contentsOf: content[value.upperBound...])
+    shape.removeAll(keepingCapacity: true)
+    shape.append(contentsOf: content[..<value.lowerBound])
+    shape.append(contentsOf: content[value.upperBound...])
+    prefixCount = value.lowerBound
   }
 
   /// What the walk found of the members that decide, the last of each name winning as in

@@ -9,6 +9,7 @@ public enum RequestRefusal: Int, CaseIterable, Sendable {
   case noAction
   case actionNotAString
   case searchWithoutValue
+  case fieldsNotStrings
 
   public var error: WireError {
     switch self {
@@ -18,6 +19,7 @@ public enum RequestRefusal: Int, CaseIterable, Sendable {
     case .noAction: return .request(.badRequest, "the request has no \"action\"")
     case .actionNotAString: return .request(.badRequest, "\"action\" must be a string")
     case .searchWithoutValue: return .request(.badRequest, "a search needs a string \"value\"")
+    case .fieldsNotStrings: return .request(.badHeader, "byteorder, content-type and content-encoding must be strings")
     }
   }
 
@@ -25,4 +27,19 @@ public enum RequestRefusal: Int, CaseIterable, Sendable {
   public var reply: [UInt8] { Self.replies[rawValue] }
 
   private static let replies = allCases.map { Reply.error($0.error) }
+}
+
+/// A refusal whose words name the content-encoding the request declared: its reply is made
+/// when it is answered (these are rare; the common refusals are `RequestRefusal`'s).
+public struct EncodingRefusal {
+  /// The encoding is not one searchd reads, or the content is not valid in it.
+  public var unsupported: Bool
+  /// The content-encoding as sent, valid until the reader reads again.
+  public var name: UnsafeRawBufferPointer
+
+  public var error: WireError {
+    let name = String(decoding: name, as: UTF8.self)
+    if unsupported { return .request(.unsupportedEncoding, "unsupported content-encoding \"\(name)\"") }
+    return .request(.badJSON, "the content is not valid \(name)")
+  }
 }

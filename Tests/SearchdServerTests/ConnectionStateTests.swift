@@ -36,9 +36,9 @@ import Testing
       case .stats:
         batched += 1
         return .made(Array("stats".utf8))
-      case .invalid(let error):
+      case .badEncoding(let refusal):
         batched += 1
-        return .made(Reply.error(error))
+        return .made(Reply.error(refusal.error))
       }
     }
   }

@@ -107,7 +107,7 @@ public enum Reference {
     stream.withUnsafeBytes { bytes in
       switch reader.next(in: bytes) {
       case .incomplete: return .incomplete
-      case .failed(let error): return .failed(error)
+      case .failed: return .failed(reader.failure!)
       case .request(let length, let query):
         switch query {
         case .search(let q): return .request(length: length, .search(Array(q)))
@@ -115,7 +115,7 @@ public enum Reference {
         case .unknownAction(let a): return .request(length: length, .unknownAction(Array(a)))
         case .stats: return .request(length: length, .stats)
         case .refused(let r): return .request(length: length, .refused(r.error))
-        case .invalid(let e): return .request(length: length, .refused(e))
+        case .badEncoding(let r): return .request(length: length, .refused(r.error))
         }
       }
     }

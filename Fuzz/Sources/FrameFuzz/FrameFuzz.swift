@@ -85,7 +85,7 @@ func expected(_ stream: [UInt8]) -> [UInt8] {
       case .stats: reply = handler.answer(.stats, trusted: true).answer.copiedBytes
       case .refused(let e):
         precondition(!e.closesConnection, "a request-level error must keep the framing")
-        reply = handler.answer(.invalid(e), trusted: true).answer.copiedBytes
+        reply = Reply.error(e)
       }
       checkFrame(reply)
       out += reply

@@ -206,7 +206,7 @@ final class Connection: EventHandler, ProtocolConnection {
       case .refused(let r):
         reportError(r.error)
         return handler.refused(r)
-      case .stats, .invalid: break
+      case .stats, .badEncoding: break
       }
       let answered = handler.answer(query, trusted: trusted)
       if let error = answered.error { reportError(error) }

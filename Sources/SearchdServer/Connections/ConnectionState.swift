@@ -108,8 +108,8 @@ public struct ConnectionState {
         let request: Query
         switch reader.next(in: UnsafeRawBufferPointer(rebasing: bytes[at...])) {
         case .incomplete: return at
-        case .failed(let error):
-          stop = .failed(error)
+        case .failed:
+          stop = .failed
           return at
         case .request(let length, let query):
           at += length
@@ -139,7 +139,7 @@ public struct ConnectionState {
     case .waiting: frameStartedAt = input.isEmpty ? nil : (frameStartedAt ?? now)
     case .backlogged: readPaused = true
     case .yielded: yielded = true
-    case .failed(let error): fail(error, now: now)
+    case .failed: fail(reader.failure!, now: now)
     case .tooLarge(let bytes):
       fail(
         WireError(.replyTooLarge, "the reply (\(bytes) bytes) is larger than max-output-bytes", closesConnection: true),
@@ -160,7 +160,8 @@ public struct ConnectionState {
     case backlogged
     /// The turn's budget is spent with requests still buffered.
     case yielded
-    case failed(WireError)
+    /// The framing is lost (the reader's `failure`).
+    case failed
     /// A reply over max-output-bytes (its size): the connection fails.
     case tooLarge(Int)
   }

@@ -38,7 +38,9 @@ public struct RequestHandler: Sendable {
     case .unknownAction(let a):
       return Answered(answer: invalidAction(a), action: String(decoding: a, as: UTF8.self), error: nil)
     case .refused(let r): return Answered(answer: refused(r), action: "invalid", error: r.error)
-    case .invalid(let error): return Answered(answer: .made(Reply.error(error)), action: "invalid", error: error)
+    case .badEncoding(let refusal):
+      let error = refusal.error
+      return Answered(answer: .made(Reply.error(error)), action: "invalid", error: error)
     case .stats:
       guard trusted else {
         let error = WireError(.notPermitted, "stats are only served to local clients", closesConnection: false)
