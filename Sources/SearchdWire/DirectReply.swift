@@ -1,4 +1,4 @@
-/// The replies the accelerator's requests get, written straight into the output buffer:
+/// The replies the common requests get, written straight into the output buffer:
 /// no array is made for them. Each is byte for byte its `Reply` counterpart (the tests and
 /// the fuzz target check it, and hold every fixed part below to `Reply`'s bytes).
 public enum DirectReply {

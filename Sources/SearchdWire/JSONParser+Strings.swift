@@ -28,8 +28,8 @@ extension JSONParser {
 
   /// A string's body (what lies between its quotes) with its escapes resolved, into
   /// `out`: false if it is not a valid JSON string body (a bad escape, a lone surrogate, a
-  /// control, an unescaped quote, or bytes that are not UTF-8). For a query the
-  /// accelerator found escaped in place.
+  /// control, an unescaped quote, or bytes that are not UTF-8). For the index's stored
+  /// text.
   public static func unescape(_ body: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
     let bytes = UnsafeBufferPointer(start: body.baseAddress?.assumingMemoryBound(to: UInt8.self), count: body.count)
     var p = JSONParser(bytes: bytes, maxDepth: 0)

@@ -3,7 +3,7 @@ public enum Message {
   /// This host's byte order, as the reference reports `sys.byteorder`.
   public static let hostByteOrder: String = 1.littleEndian == 1 ? "little" : "big"
 
-  /// The content type of JSON content, spelled once (the accelerator compares its bytes).
+  /// The content type of JSON content, spelled once (the reader compares its bytes).
   public static let jsonTypeLiteral: StaticString = "text/json"
   public static let jsonType = "\(jsonTypeLiteral)"
   public static let binaryReplyType = "binary/custom-server-binary-type"

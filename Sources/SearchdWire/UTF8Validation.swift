@@ -1,5 +1,5 @@
 /// Whether bytes are well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
-/// past U+10FFFF), checked in place without making a String: the accelerator validates
+/// past U+10FFFF), checked in place without making a String: the request reader validates
 /// every non-ASCII query with it, and the index compiler every key and value.
 public enum UTF8Validation {
   public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {

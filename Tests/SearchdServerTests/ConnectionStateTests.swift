@@ -156,8 +156,7 @@ import Testing
     #expect(s.nextAction() == .close(.truncated))
   }
 
-  /// A search whose header the accelerator leaves to the full decoder (an escape in it),
-  /// so the decoder takes its length and header out of the buffer.
+  /// A search whose header is written with an escape (no cached header stands for it).
   private static func escapedHeaderSearch(_ query: String) -> [UInt8] {
     let content = Array(#"{"action": "search", "value": "\#(query)"}"#.utf8)
     let header = Array(

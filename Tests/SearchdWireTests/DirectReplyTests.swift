@@ -43,8 +43,8 @@ import Testing
     #expect(wrong.isEmpty, "\(wrong)")
   }
 
-  /// Action names of every length across the digit boundaries, of printable ASCII (the
-  /// accelerator's), and with what JSON escapes.
+  /// Action names of every length across the digit boundaries, of printable ASCII, and
+  /// with what JSON escapes.
   @Test func anUnknownActionIsReplysInvalidAction() {
     var wrong: [String] = []
     for length in [0, 1, 5, 60, 61, 62, 63, 200, 1000, 5000] {
