@@ -1,6 +1,103 @@
-/// The replies the common requests get, written straight into the output buffer:
-/// no array is made for them. Each is byte for byte its `Reply` counterpart (the tests and
-/// the fuzz target check it, and hold every fixed part below to `Reply`'s bytes).
+/// The fixed bytes of one kind of reply around what varies in it, cut from `Reply`'s own
+/// bytes (the one definition of every reply), so the direct writer copies nothing by hand.
+// Unchecked: it points into memory written once and never freed or changed.
+public struct ReplyShape: @unchecked Sendable {
+  /// The header up to its content length's digits; `}` follows them.
+  public let head: UnsafeRawBufferPointer
+  /// The content before and after the varying bytes.
+  public let prefix: UnsafeRawBufferPointer
+  public let suffix: UnsafeRawBufferPointer
+
+  /// The reply's length around `varying` bytes of content.
+  @inline(__always) public func count(varying: Int) -> Int {
+    let content = prefix.count + varying + suffix.count
+    return 2 + head.count + DirectReply.digits(content) + 1 + content
+  }
+
+  /// Writes the frame's length, the header and the content's prefix; returns where the
+  /// varying bytes go.
+  @inline(__always) public func writeHead(varying: Int, into out: UnsafeMutableRawBufferPointer) -> Int {
+    let content = prefix.count + varying + suffix.count
+    let digits = DirectReply.digits(content)
+    let headerLength = head.count + digits + 1
+    out[0] = UInt8(headerLength >> 8)
+    out[1] = UInt8(headerLength & 0xFF)
+    var at = 2
+    at = copy(head, to: out, at: at)
+    var v = content
+    for i in stride(from: digits - 1, through: 0, by: -1) {
+      out[at + i] = UInt8(ascii: "0") + UInt8(v % 10)
+      v /= 10
+    }
+    out[at + digits] = UInt8(ascii: "}")
+    return copy(prefix, to: out, at: at + digits + 1)
+  }
+
+  /// Copies `b` to `out` at `at`; returns where it ends.
+  @inline(__always) public func copy(_ b: UnsafeRawBufferPointer, to out: UnsafeMutableRawBufferPointer, at: Int) -> Int
+  {
+    if b.count > 0 { (out.baseAddress! + at).copyMemory(from: b.baseAddress!, byteCount: b.count) }
+    return at + b.count
+  }
+}
+
+/// The shapes of the replies written straight into the output, cut once from `Reply` into
+/// memory kept for the life of the process. A loop's output queues hold this pointer, so
+/// the request path reads no lazily made global (rule 1, docs/PERFORMANCE.md).
+// Unchecked: as `ReplyShape`, immutable and never freed.
+public struct ReplyShapes: @unchecked Sendable {
+  public struct Table: @unchecked Sendable {
+    public let result: ReplyShape
+    public let noMatch: ReplyShape
+    public let invalidAction: ReplyShape
+    public let binary: ReplyShape
+  }
+
+  public let table: UnsafePointer<Table>
+
+  /// Made once, at the first output queue.
+  public static let shared = ReplyShapes()
+
+  private init() {
+    // Each reply made with a marker where its varying bytes go, and cut around it.
+    let marker = Array("\u{1}MARK\u{1}".utf8)
+    let escapedMarker = Array(#"\u0001MARK\u0001"#.utf8)
+    func cut(_ reply: [UInt8], _ varying: [UInt8]) -> (head: [UInt8], prefix: [UInt8], suffix: [UInt8]) {
+      let headerEnd = 2 + (Int(reply[0]) << 8 | Int(reply[1]))
+      let header = Array(reply[2..<headerEnd])
+      let content = Array(reply[headerEnd...])
+      // The content length is the header's last member: cut its digits and `}` off.
+      let digits = String(content.count).utf8.count
+      precondition(
+        header.suffix(digits + 1) == Array("\(content.count)}".utf8), "a reply header must end in its content length")
+      let at = (0...(content.count - varying.count)).first { Array(content[$0..<($0 + varying.count)]) == varying }!
+      return (Array(header.dropLast(digits + 1)), Array(content[..<at]), Array(content[(at + varying.count)...]))
+    }
+    let parts = [
+      cut(Reply.result(String(decoding: marker, as: UTF8.self)), escapedMarker),
+      cut(Reply.noMatch(query: marker), escapedMarker),
+      cut(Reply.invalidAction(String(decoding: marker, as: UTF8.self)), escapedMarker),
+      cut(Reply.binary(echoing: Array(marker.prefix(10))), Array(marker.prefix(10))),
+    ]
+    let bytes = parts.flatMap { $0.head + $0.prefix + $0.suffix }
+    let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+    storage.copyBytes(from: bytes)
+    var at = 0
+    func take(_ n: Int) -> UnsafeRawBufferPointer {
+      defer { at += n }
+      return UnsafeRawBufferPointer(rebasing: storage[at..<(at + n)])
+    }
+    let shapes = parts.map {
+      ReplyShape(head: take($0.head.count), prefix: take($0.prefix.count), suffix: take($0.suffix.count))
+    }
+    let table = UnsafeMutablePointer<Table>.allocate(capacity: 1)
+    table.initialize(to: Table(result: shapes[0], noMatch: shapes[1], invalidAction: shapes[2], binary: shapes[3]))
+    self.table = UnsafePointer(table)
+  }
+}
+
+/// The replies the common requests get, written straight into the output buffer in the
+/// shapes `Reply` defines: no array is made for them.
 public enum DirectReply {
   /// A result quoting the request: `No match for "Q".` or `Error: invalid action "A".`,
   /// the quoted bytes escaped as JSON writes them (`escapedLength` bytes, measured once).
@@ -11,14 +108,6 @@ public enum DirectReply {
   /// What a `quoting` reply says around the quoted bytes.
   public enum Quote: Sendable {
     case noMatch, invalidAction
-
-    /// The reply's content before the quoted bytes; `quoteEnd` follows them.
-    fileprivate var prefix: StaticString {
-      switch self {
-      case .noMatch: return DirectReply.noMatchPrefix
-      case .invalidAction: return DirectReply.invalidActionPrefix
-      }
-    }
   }
 
   /// The reply to a miss of `query`.
@@ -31,94 +120,42 @@ public enum DirectReply {
     .quoting(.invalidAction, text: action, escapedLength: JSONWriter.escapedLength(action))
   }
 
-  /// The length of a JSON reply's frame before its content: the 2-byte length and the
-  /// header, which differ between replies only in the content length's digits.
-  @inlinable public static func jsonHeadCount(contentLength: Int) -> Int {
-    headCount(jsonHeaderHead, contentLength: contentLength)
-  }
-
-  /// The 2-byte length and a header from `headerHead` through the content length and `}`.
-  @inlinable static func headCount(_ headerHead: StaticString, contentLength: Int) -> Int {
-    2 + headerHead.utf8CodeUnitCount + digits(contentLength) + 1
-  }
-
-  /// A hit's reply around the escaped text the index stores: the frame's head and the
-  /// content's start before it, `hitTail` after it.
-  @inlinable public static func hitHeadCount(textLength: Int) -> Int {
-    jsonHeadCount(contentLength: hitContentLength(textLength: textLength)) + hitPrefix.utf8CodeUnitCount
-  }
-
-  @inlinable static func hitContentLength(textLength: Int) -> Int {
-    hitPrefix.utf8CodeUnitCount + textLength + hitTailLiteral.utf8CodeUnitCount
-  }
-
-  /// What follows a hit's text: the content's end.
-  @inlinable public static var hitTail: UnsafeRawBufferPointer { hitTailLiteral.bytes }
-
-  /// Writes a hit's head, `hitHeadCount` bytes, at `out`.
-  public static func writeHitHead(textLength: Int, into out: UnsafeMutableRawBufferPointer) {
-    var w = Writer(out: out)
-    w.jsonHead(contentLength: hitContentLength(textLength: textLength))
-    w.bytes(hitPrefix)
+  @inline(__always) func shape(_ shapes: ReplyShapes) -> ReplyShape {
+    switch self {
+    case .quoting(.noMatch, _, _): return shapes.table.pointee.noMatch
+    case .quoting(.invalidAction, _, _): return shapes.table.pointee.invalidAction
+    case .binary: return shapes.table.pointee.binary
+    }
   }
 
   /// The reply's length.
-  public var count: Int {
+  @inline(__always) public func count(_ shapes: ReplyShapes) -> Int {
     switch self {
-    case .quoting(let quote, _, let escaped):
-      let content = quote.prefix.utf8CodeUnitCount + escaped + Self.quoteEnd.utf8CodeUnitCount
-      return Self.jsonHeadCount(contentLength: content) + content
-    case .binary(let c):
-      let content = Self.binaryContentHead.utf8CodeUnitCount + min(c.count, 10)
-      return Self.headCount(Self.binaryHeaderHead, contentLength: content) + content
+    case .quoting(_, _, let escaped): return shape(shapes).count(varying: escaped)
+    case .binary(let c): return shape(shapes).count(varying: min(c.count, 10))
     }
   }
 
   /// Writes the reply into `out`, which is `count` bytes long.
-  public func write(into out: UnsafeMutableRawBufferPointer) {
-    var w = Writer(out: out)
+  public func write(into out: UnsafeMutableRawBufferPointer, _ shapes: ReplyShapes) {
+    let shape = shape(shapes)
     switch self {
-    case .quoting(let quote, let q, let escaped):
-      w.jsonHead(contentLength: quote.prefix.utf8CodeUnitCount + escaped + Self.quoteEnd.utf8CodeUnitCount)
-      w.bytes(quote.prefix)
-      w.escaped(q, length: escaped)
-      w.bytes(Self.quoteEnd)
+    case .quoting(_, let q, let escaped):
+      var at = shape.writeHead(varying: escaped, into: out)
+      if escaped > 0 {
+        let written = JSONWriter.writeString(q, to: out.baseAddress! + at, quoted: false)
+        precondition(written == escaped, "escaped \(written) bytes, measured \(escaped)")
+        at += written
+      }
+      at = shape.copy(shape.suffix, to: out, at: at)
+      precondition(at == out.count, "a direct reply wrote \(at) bytes of \(out.count)")
     case .binary(let c):
       let n = min(c.count, 10)
-      w.head(Self.binaryHeaderHead, contentLength: Self.binaryContentHead.utf8CodeUnitCount + n)
-      w.bytes(Self.binaryContentHead)
-      w.bytes(UnsafeRawBufferPointer(rebasing: c[c.startIndex..<c.startIndex + n]))
+      var at = shape.writeHead(varying: n, into: out)
+      at = shape.copy(UnsafeRawBufferPointer(rebasing: c[c.startIndex..<c.startIndex + n]), to: out, at: at)
+      _ = shape.copy(shape.suffix, to: out, at: at)
     }
-    precondition(w.at == out.count, "a direct reply wrote \(w.at) bytes of \(out.count)")
   }
-
-  // MARK: the fixed parts
-  // Literals by rule 1 (docs/PERFORMANCE.md); DirectReplyTests holds each to `Reply`'s bytes.
-
-  /// A reply's header up to its content length's digits, keys in the reference's order.
-  #if _endian(big)
-    @usableFromInline static let jsonHeaderHead: StaticString =
-      #"{"byteorder": "big", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "#
-    // swift-format-ignore: LineLength
-    static let binaryHeaderHead: StaticString =
-      #"{"byteorder": "big", "content-type": "binary/custom-server-binary-type", "content-encoding": "binary", "content-length": "#
-  #else
-    @usableFromInline static let jsonHeaderHead: StaticString =
-      #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "#
-    // swift-format-ignore: LineLength
-    static let binaryHeaderHead: StaticString =
-      #"{"byteorder": "little", "content-type": "binary/custom-server-binary-type", "content-encoding": "binary", "content-length": "#
-  #endif
-
-  /// A result's content before its text (`hitPrefix`) and after it, as JSON writes them.
-  @usableFromInline static let hitPrefix: StaticString = #"{"result": ""#
-  @usableFromInline static let hitTailLiteral: StaticString = #""}"#
-  /// The miss and invalid-action results around the quoted bytes.
-  static let noMatchPrefix: StaticString = #"{"result": "No match for \""#
-  static let invalidActionPrefix: StaticString = #"{"result": "Error: invalid action \""#
-  static let quoteEnd: StaticString = #"\"."}"#
-  /// A binary reply's content before the echoed bytes.
-  static let binaryContentHead: StaticString = "First 10 bytes of request: "
 
   @usableFromInline static func digits(_ n: Int) -> Int {
     var d = 1
@@ -128,53 +165,6 @@ public enum DirectReply {
       d += 1
     }
     return d
-  }
-
-  private struct Writer {
-    let out: UnsafeMutableRawBufferPointer
-    var at = 0
-
-    mutating func byte(_ b: UInt8) {
-      out[at] = b
-      at += 1
-    }
-
-    mutating func bytes(_ b: StaticString) { bytes(b.bytes) }
-
-    mutating func bytes(_ b: UnsafeRawBufferPointer) {
-      guard b.count > 0 else { return }
-      UnsafeMutableRawBufferPointer(rebasing: out[at..<at + b.count]).copyMemory(from: b)
-      at += b.count
-    }
-
-    mutating func escaped(_ text: UnsafeRawBufferPointer, length: Int) {
-      guard length > 0 else { return }
-      let written = JSONWriter.writeString(text, to: out.baseAddress! + at, quoted: false)
-      precondition(written == length, "escaped \(written) bytes, measured \(length)")
-      at += written
-    }
-
-    mutating func jsonHead(contentLength: Int) { head(DirectReply.jsonHeaderHead, contentLength: contentLength) }
-
-    /// The 2-byte length and a header ending in `contentLength`.
-    mutating func head(_ headerHead: StaticString, contentLength: Int) {
-      let headerLength = DirectReply.headCount(headerHead, contentLength: contentLength) - 2
-      byte(UInt8(headerLength >> 8))
-      byte(UInt8(headerLength & 0xFF))
-      bytes(headerHead)
-      decimal(contentLength)
-      byte(UInt8(ascii: "}"))
-    }
-
-    mutating func decimal(_ n: Int) {
-      let d = DirectReply.digits(n)
-      var v = n
-      for i in stride(from: d - 1, through: 0, by: -1) {
-        out[at + i] = UInt8(ascii: "0") + UInt8(v % 10)
-        v /= 10
-      }
-      at += d
-    }
   }
 }
 

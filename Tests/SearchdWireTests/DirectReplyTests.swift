@@ -4,19 +4,29 @@ import Testing
 
 /// The replies written straight into the output are `Reply`'s, byte for byte.
 @Suite(.timeLimit(.minutes(10))) struct DirectReplyTests {
+  private let shapes = ReplyShapes.shared
+
   private func bytes(_ d: DirectReply) -> [UInt8] {
-    [UInt8](unsafeUninitializedCapacity: d.count) { buffer, n in
-      d.write(into: UnsafeMutableRawBufferPointer(buffer))
-      n = d.count
+    [UInt8](unsafeUninitializedCapacity: d.count(shapes)) { buffer, n in
+      d.write(into: UnsafeMutableRawBufferPointer(buffer), shapes)
+      n = d.count(shapes)
     }
   }
 
-  /// The fixed parts are literals, and each is what `Reply` makes.
-  @Test func theFixedPartsAreReplysBytes() {
-    #expect(Self.fixedParts.count == 9)
-    for part in Self.fixedParts {
-      #expect(part.literal == part.fromReply, "\(part.name)")
-    }
+  /// The shapes cut from `Reply`, pinned to the reference server's bytes (host order little).
+  @Test func theShapesAreTheReferencesBytes() {
+    func text(_ b: UnsafeRawBufferPointer) -> String { String(decoding: b, as: UTF8.self) }
+    let t = shapes.table.pointee
+    let json = #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "#
+    #expect([t.result, t.noMatch, t.invalidAction].allSatisfy { text($0.head) == json })
+    #expect(
+      text(t.binary.head)
+        == #"{"byteorder": "little", "content-type": "binary/custom-server-binary-type", "content-encoding": "binary", "content-length": "#
+    )
+    #expect(text(t.result.prefix) == #"{"result": ""# && text(t.result.suffix) == #""}"#)
+    #expect(text(t.noMatch.prefix) == #"{"result": "No match for \""# && text(t.noMatch.suffix) == #"\"."}"#)
+    #expect(text(t.invalidAction.prefix) == #"{"result": "Error: invalid action \""#)
+    #expect(text(t.binary.prefix) == "First 10 bytes of request: " && t.binary.suffix.isEmpty)
   }
 
   /// Queries of every length across the content length's digit boundaries (9 → 10 → 100),
@@ -66,28 +76,4 @@ import Testing
       }
     }
   }
-
-  /// Each of `DirectReply`'s literals beside the bytes `Reply` makes for it.
-  private static var fixedParts: [(name: String, literal: [UInt8], fromReply: [UInt8])] {
-    func bytes(_ s: StaticString) -> [UInt8] { Array(s.bytes) }
-    func content(_ reply: [UInt8]) -> [UInt8] { Array(reply.dropFirst(2 + (Int(reply[0]) << 8 | Int(reply[1])))) }
-    func header(_ reply: [UInt8]) -> [UInt8] { Array(reply[2..<(2 + (Int(reply[0]) << 8 | Int(reply[1])))]) }
-    let miss = content(Reply.noMatch(query: [UInt8(ascii: "Q")]))
-    let invalid = content(Reply.invalidAction("Q"))
-    let q = miss.firstIndex(of: UInt8(ascii: "Q"))!
-    let a = invalid.firstIndex(of: UInt8(ascii: "Q"))!
-    // The headers without their content length's digits and `}`: "14}", "27}".
-    return [
-      ("jsonHeaderHead", bytes(DirectReply.jsonHeaderHead), Array(header(Reply.result("")).dropLast(3))),
-      ("binaryHeaderHead", bytes(DirectReply.binaryHeaderHead), Array(header(Reply.binary(echoing: [])).dropLast(3))),
-      ("hitPrefix", bytes(DirectReply.hitPrefix), Reply.resultContentAround.prefix),
-      ("hitTail", bytes(DirectReply.hitTailLiteral), Reply.resultContentAround.suffix),
-      ("noMatchPrefix", bytes(DirectReply.noMatchPrefix), Array(miss[..<q])),
-      ("invalidActionPrefix", bytes(DirectReply.invalidActionPrefix), Array(invalid[..<a])),
-      ("quoteEnd", bytes(DirectReply.quoteEnd), Array(miss[(q + 1)...])),
-      ("quoteEnd after an action", bytes(DirectReply.quoteEnd), Array(invalid[(a + 1)...])),
-      ("binaryContentHead", bytes(DirectReply.binaryContentHead), content(Reply.binary(echoing: []))),
-    ]
-  }
-
 }

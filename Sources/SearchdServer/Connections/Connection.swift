@@ -220,7 +220,8 @@ final class Connection: EventHandler, ProtocolConnection {
       metadata: [
         "searchd_action": "\(answered.action)", "searchd_peer": "\(peer)", "searchd_connection": "\(id)",
         "searchd_latency_us": "\((MonotonicClock.nanoseconds() - start) / 1000)",
-        "searchd_reply_bytes": "\(answered.answer.count)", "searchd_client": "\(transport.client ?? "")",
+        "searchd_reply_bytes": "\(answered.answer.count(state.output.shapes))",
+        "searchd_client": "\(transport.client ?? "")",
       ])
     return answered.answer
   }

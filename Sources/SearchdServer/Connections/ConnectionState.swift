@@ -116,7 +116,7 @@ public struct ConnectionState {
           request = query
         }
         let answer = respond(request)
-        let count = answer.count
+        let count = answer.count(output.shapes)
         guard output.pendingBytes + count <= limits.maxOutputBytes else {
           answered += 1
           stop = .tooLarge(count)

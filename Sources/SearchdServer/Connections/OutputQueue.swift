@@ -28,8 +28,10 @@ public struct OutputQueue {
     var isCopied: Bool { borrowed == nil && shared.isEmpty }
   }
 
-  /// Room for a reply is made from these zeros, held here by rule 1 (docs/PERFORMANCE.md).
+  /// Room for a reply is made from these zeros, and replies written in these shapes, held
+  /// here by rule 1 (docs/PERFORMANCE.md).
   private let zeros: [UInt8]
+  public let shapes: ReplyShapes
   private var segments: [Segment] = []
   private var head = 0
   /// Bytes of `segments[head]` already written.
@@ -45,12 +47,12 @@ public struct OutputQueue {
 
   public private(set) var pendingBytes = 0
 
-  public init() { zeros = Self.zeros }
+  public init() { (zeros, shapes) = (Self.zeros, ReplyShapes.shared) }
 
-  private init(zeros: [UInt8]) { self.zeros = zeros }
+  private init(zeros: [UInt8], shapes: ReplyShapes) { (self.zeros, self.shapes) = (zeros, shapes) }
 
-  /// An empty queue holding no memory, sharing these zeros.
-  func emptied() -> OutputQueue { OutputQueue(zeros: zeros) }
+  /// An empty queue holding no memory, sharing these zeros and shapes.
+  func emptied() -> OutputQueue { OutputQueue(zeros: zeros, shapes: shapes) }
 
   public var isEmpty: Bool { pendingBytes == 0 }
   /// Replies not yet completely written.
@@ -81,22 +83,23 @@ public struct OutputQueue {
 
   /// Queues an answer: stored bytes are copied if small (no retain at all), else queued
   /// by reference with their owner retained until written.
-  public mutating func append(_ answer: Answer) { append(answer, count: answer.count) }
+  public mutating func append(_ answer: Answer) { append(answer, count: answer.count(shapes)) }
 
   /// `count`: the answer's length, as the caller already measured it (a direct reply's is
   /// computed, not stored).
   @inline(__always) public mutating func append(_ answer: Answer, count: Int) {
     switch answer {
     case .made(let reply): append(reply)
-    case .direct(let reply): appendCopy(count: count, reply.write)
+    case .direct(let reply):
+      let shapes = shapes
+      appendCopy(count: count) { reply.write(into: $0, shapes) }
     case .hit(let text, let owner):
       // The head written in place, then the text and the tail copied after it: one copied
       // run, its segment noted once. A large text goes by reference (its owner kept alive)
       // between the head's run and the tail's.
+      let shape = shapes.table.pointee.result
       var start = copied.count
-      makeRoom(count - text.count - DirectReply.hitTail.count) {
-        DirectReply.writeHitHead(textLength: text.count, into: $0)
-      }
+      makeRoom(count - text.count - shape.suffix.count) { _ = shape.writeHead(varying: text.count, into: $0) }
       if count <= Self.copyLimit {
         copied.append(contentsOf: text)
       } else {
@@ -105,7 +108,7 @@ public struct OutputQueue {
           Segment(borrowed: text.baseAddress, owner: owner.takeUnretainedValue(), start: 0, count: text.count))
         start = copied.count
       }
-      copied.append(contentsOf: DirectReply.hitTail)
+      copied.append(contentsOf: shape.suffix)
       copiedPart(from: start)
       ended(count)
     }

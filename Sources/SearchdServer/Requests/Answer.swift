@@ -11,28 +11,30 @@ public enum Answer {
   case direct(DirectReply)
   case made([UInt8])
 
-  @inline(__always) public var count: Int {
+  /// Its length, in the reply shapes the output queue writes it in.
+  @inline(__always) public func count(_ shapes: ReplyShapes) -> Int {
     switch self {
-    case .hit(let t, _): return DirectReply.hitHeadCount(textLength: t.count) + t.count + DirectReply.hitTail.count
-    case .direct(let d): return d.count
+    case .hit(let t, _): return shapes.table.pointee.result.count(varying: t.count)
+    case .direct(let d): return d.count(shapes)
     case .made(let b): return b.count
     }
   }
 
   /// A copy of the bytes, for tests and diagnostics.
   public var copiedBytes: [UInt8] {
-    switch self {
-    case .hit(let t, _):
-      let head = DirectReply.hitHeadCount(textLength: t.count)
-      var out = [UInt8](repeating: 0, count: head)
-      out.withUnsafeMutableBytes { DirectReply.writeHitHead(textLength: t.count, into: $0) }
-      return out + t + DirectReply.hitTail
-    case .direct(let d):
-      return [UInt8](unsafeUninitializedCapacity: d.count) { buffer, initialized in
-        d.write(into: UnsafeMutableRawBufferPointer(buffer))
-        initialized = d.count
+    let shapes = ReplyShapes.shared
+    let n = count(shapes)
+    return [UInt8](unsafeUninitializedCapacity: n) { buffer, initialized in
+      let out = UnsafeMutableRawBufferPointer(buffer)
+      switch self {
+      case .hit(let t, _):
+        let shape = shapes.table.pointee.result
+        _ = shape.copy(
+          shape.suffix, to: out, at: shape.copy(t, to: out, at: shape.writeHead(varying: t.count, into: out)))
+      case .direct(let d): d.write(into: out, shapes)
+      case .made(let b): _ = b.withUnsafeBytes { out.copyBytes(from: $0) }
       }
-    case .made(let b): return b
+      initialized = n
     }
   }
 
