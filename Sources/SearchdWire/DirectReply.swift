@@ -167,8 +167,3 @@ public enum DirectReply {
     return d
   }
 }
-
-extension StaticString {
-  /// The literal's UTF-8 bytes, where the binary holds them.
-  @inlinable var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: utf8Start, count: utf8CodeUnitCount) }
-}

@@ -32,7 +32,7 @@ public enum Answer {
         _ = shape.copy(
           shape.suffix, to: out, at: shape.copy(t, to: out, at: shape.writeHead(varying: t.count, into: out)))
       case .direct(let d): d.write(into: out, shapes)
-      case .made(let b): _ = b.withUnsafeBytes { out.copyBytes(from: $0) }
+      case .made(let b): b.withUnsafeBytes { out.copyBytes(from: $0) }
       }
       initialized = n
     }
