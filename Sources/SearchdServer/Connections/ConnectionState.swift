@@ -2,10 +2,13 @@ import SearchdConfig
 import SearchdLoop
 import SearchdWire
 
-/// One application-protocol connection as a state machine: it takes what
-/// happened (bytes read, bytes written, end of input, time passing) and says
-/// what to do next. It never touches a socket; `Connection` does the I/O.
+/// The search protocol's connection as a state machine: it takes what happened (bytes
+/// read, bytes written, end of input, time passing) and says what to do next. It never
+/// touches a socket; `ConnectionDriver` does the I/O.
 public struct ConnectionState {
+  public typealias Action = ConnectionAction
+  public typealias CloseReason = SearchdServer.CloseReason
+
   public let limits: ConnectionLimits
   public var input = InputBuffer()
   public var output = OutputQueue()

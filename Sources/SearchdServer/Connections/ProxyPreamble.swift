@@ -29,19 +29,18 @@ protocol ProxyPreambleDelegate: AnyObject {
   func proxyHeaderFailed(_ stage: ProxyPreamble, _ failure: ProxyFailure?, detail: String)
 }
 
-/// The first stage of a connection on a PROXY listener: reads the header, then hands the
-/// socket on with the client's address as its peer. On a plain listener one read takes the
-/// header and what follows it (the client's first request, handed on with it, as nginx
-/// reads its header into the connection's buffer); before TLS only the header is read,
-/// so the TLS records stay in the socket for OpenSSL.
+/// The first stage of a connection on a PROXY listener, the I/O around `ProxyStage`: reads
+/// the header, then hands the socket on with the client's address as its peer. On a plain
+/// listener one read takes the header and what follows it (the client's first request,
+/// handed on with it, as nginx reads its header into the connection's buffer); before TLS
+/// the socket is peeked and only the header taken, so the TLS records stay for OpenSSL.
 final class ProxyPreamble: EventHandler, ServedConnection {
   let socket: Socket
   let descriptor: Int32
   /// The proxy's own address.
   let peer: SocketAddress?
   let served: ServiceListener
-  private let deadline: UInt64
-  private let allowLocal: Bool
+  private let stage: ProxyStage
   /// Whether the bytes after the header may be read here (a plain listener) or must stay
   /// in the socket (TLS).
   private let readsPast: Bool
@@ -61,8 +60,7 @@ final class ProxyPreamble: EventHandler, ServedConnection {
     descriptor = socket.descriptor
     self.peer = peer
     self.served = served
-    self.deadline = deadline
-    self.allowLocal = allowLocal
+    stage = ProxyStage(allowLocal: allowLocal, deadline: deadline)
     readsPast = served.service != .appTLS
     self.delegate = delegate
   }
@@ -80,26 +78,22 @@ final class ProxyPreamble: EventHandler, ServedConnection {
         return fail(.truncated, "the connection failed before the PROXY header was whole")
       }
       guard case .processed(let n) = result else { return }
-      if n == 0 { return fail(.truncated, "closed before the PROXY header was whole") }
       let seen = UnsafeRawBufferPointer(rebasing: buffer[..<(received.count + n)])
-      switch ProxyHeader.decode(seen) {
-      case .invalid(let why):
-        fail(.malformed, why)
-      case .needMore:
+      let step = n == 0 ? stage.closed() : stage.step(seen, proxy: peer)
+      switch step {
+      case .fail(let failure, let why): fail(failure, why)
+      case .wait:
         // Every byte seen is the header's: take them, so the socket is not readable again
         // until more come (epoll is level-triggered).
         guard readsPast || consume(n) else { return fail(.truncated, "the header could not be read") }
         received = Array(seen)
-      case .header(let header, let length):
+      case .header(let client, let length):
         guard readsPast || consume(length - received.count) else {
           return fail(.truncated, "the header could not be read")
         }
-        guard header.command == .proxy || allowLocal else {
-          return fail(.local, "a PROXY header without a client (LOCAL) where none is allowed")
-        }
         let after = UnsafeRawBufferPointer(rebasing: seen[length...])
         delegate.proxyHeaderRead(
-          self, client: header.source.map(Self.address) ?? peer, after: readsPast ? after : .init(start: nil, count: 0),
+          self, client: client, after: readsPast ? after : .init(start: nil, count: 0),
           moreWaiting: !readsPast && !after.isEmpty)
       }
     }
@@ -118,15 +112,8 @@ final class ProxyPreamble: EventHandler, ServedConnection {
     }
   }
 
-  private static func address(_ a: ProxyHeader.Address) -> SocketAddress {
-    switch a {
-    case .ipv4(let host, let port): return .ipv4(host: host, port: port)
-    case .ipv6(let host, let port): return .ipv6(host: host, port: port, scope: 0)
-    }
-  }
-
   func sweep(now: UInt64) {
-    if now >= deadline { fail(.timeout, "no whole PROXY header within request-timeout") }
+    if case .fail(let failure, let why)? = stage.checkDeadline(now: now) { fail(failure, why) }
   }
 
   /// Shutting down: closed without counting, it was not the peer's fault.

@@ -103,16 +103,22 @@ final class ConnectionFactory: ProxyPreambleDelegate {
         logger.debug("TCP_NODELAY refused", metadata: ["searchd_error": "\(error)"])
       }
     }
+    let now = context.now
+    let search = ConnectionState(limits: context.limits, now: now)
     let conn: ProtocolConnection & EventHandler
     switch served.service {
-    case .app: conn = Connection(transport: socket, id: id, context: context, peer: peer)
-    case .echo: conn = EchoConnection(transport: socket, id: id, context: context)
-    case .admin: conn = AdminConnection(socket: socket, context: context, routes: admin)
+    case .app: conn = ConnectionDriver(search, transport: socket, id: id, context: context, peer: peer)
+    case .echo:
+      conn = ConnectionDriver(
+        EchoState(limits: context.limits, now: now), transport: socket, id: id, context: context, peer: peer)
+    case .admin:
+      let exchange = AdminExchange(deadline: now + context.limits.requestTimeout.nanoseconds, answer: admin.answer)
+      conn = ConnectionDriver(exchange, transport: socket, id: id, context: context, peer: peer)
     case .appTLS:
       do {
         // Server refuses to start with a TLS listener and no TLS context.
-        let transport = try TLSTransport(socket: socket, tls: tls!, id: id, peer: peer, now: context.now)
-        conn = Connection(transport: transport, id: id, context: context, peer: peer)
+        let transport = try TLSTransport(socket: socket, tls: tls!, id: id, peer: peer, now: now)
+        conn = ConnectionDriver(search, transport: transport, id: id, context: context, peer: peer)
       } catch {
         logger.error("cannot start a TLS session", metadata: ["searchd_error": "\(error)"])
         return nil

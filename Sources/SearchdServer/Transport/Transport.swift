@@ -31,6 +31,8 @@ protocol Transport: AnyObject {
   var grantsAdmin: Bool { get }
   /// The connection has nothing in flight: memory kept for the next bytes may go.
   func releaseIdleBuffers()
+  /// Everything has been said: tell the peer (a FIN) before the close.
+  func finishWriting()
   func close()
 }
 
@@ -41,10 +43,13 @@ extension Transport {
   var client: String? { nil }
   var grantsAdmin: Bool { false }
   func releaseIdleBuffers() {}
+  func finishWriting() {}
 }
 
 /// The plain transport is the socket itself: no wrapper, no extra call on the hot path.
-extension Socket: Transport {}
+extension Socket: Transport {
+  func finishWriting() { try? shutdown(.write) }
+}
 
 /// Reads once into `buffer`: the bytes read, 0 at end of stream, nil if it would block.
 func readOnce(_ transport: any Transport, into buffer: inout InputBuffer, upTo count: Int) throws(SystemError)

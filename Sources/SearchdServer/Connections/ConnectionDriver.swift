@@ -4,15 +4,18 @@ import SearchdLoop
 import SearchdSystem
 import SearchdWire
 
-/// An application-protocol connection: performs the reads and writes its
-/// `ConnectionState` asks for, through its transport, with what its loop's context lends.
-final class Connection: EventHandler, ProtocolConnection {
+/// The one connection driver, for every protocol: performs the reads and writes its state
+/// machine asks for, through its transport, with what its loop's context lends; keeps the
+/// interest, counts the flow control, enforces the deadlines the machine reports, closes.
+/// The protocol is the machine (`ConnectionState` for search, `EchoState`, `AdminExchange`).
+final class ConnectionDriver<Machine: ConnectionMachine>: EventHandler, ProtocolConnection {
   let transport: any Transport
   let id: UInt64
   let descriptor: Int32
-  private var state: ConnectionState
+  // Internal, for the machine's `serve`: nothing else touches it.
+  var state: Machine
   // Strong: the cycle through the registry ends at close (ARCHITECTURE.md, "Who owns what").
-  private let context: ConnectionContext
+  let context: ConnectionContext
   private var interest: Interest = .readable
   private var pausedCounted = false
   private var yieldCounted = false
@@ -20,24 +23,27 @@ final class Connection: EventHandler, ProtocolConnection {
   private let localPeer: Bool
   private let peerAddress: SocketAddress?
 
-  init(transport: any Transport, id: UInt64, context: ConnectionContext, peer: SocketAddress?) {
+  init(_ machine: Machine, transport: any Transport, id: UInt64, context: ConnectionContext, peer: SocketAddress?) {
     self.transport = transport
     descriptor = transport.descriptor
     self.id = id
     self.context = context
     peerAddress = peer
     localPeer = PeerTrust.isLocal(peer)
-    state = ConnectionState(limits: context.limits, now: context.now)
+    state = machine
   }
 
   /// The peer's address, for the log: formatted only when a line is written.
   var peer: String { peerAddress.map(String.init(describing:)) ?? "?" }
 
   /// May use the admin actions: a local peer, or a TLS client whose certificate is listed.
-  private var trusted: Bool { localPeer || transport.grantsAdmin }
+  var trusted: Bool { localPeer || transport.grantsAdmin }
 
+  // Called through the loop's handler table, a generic class's method runs unspecialized,
+  // copying the machine at every step (rule 6, docs/PERFORMANCE.md): specialized for search.
+  @_specialize(where Machine == ConnectionState)
   func handleEvents(_ ready: Interest) {
-    state.beginTurn(now: context.now)
+    state.beginTurn(budget: nil, now: context.now)
     yieldCounted = false
     if state.wantsInput && (ready.contains(.readable) || transport.hasBufferedInput) {
       context.inputs.lend(into: &state.input)
@@ -48,13 +54,14 @@ final class Connection: EventHandler, ProtocolConnection {
 
   /// A first turn with bytes a first stage read off the socket for this connection (the
   /// request that came with a PROXY header), served as if read here.
+  @_specialize(where Machine == ConnectionState)
   func handleReceived(_ bytes: UnsafeRawBufferPointer) {
-    state.beginTurn(now: context.now)
+    state.beginTurn(budget: nil, now: context.now)
     yieldCounted = false
     context.inputs.lend(into: &state.input)
     state.input.append(bytes)
     state.didRead(now: context.now)
-    context.counters.received(bytes.count)
+    if Machine.countsTraffic { context.counters.received(bytes.count) }
     endTurn()
   }
 
@@ -72,13 +79,13 @@ final class Connection: EventHandler, ProtocolConnection {
   /// turn, and one connection cannot starve the others.
   private func read() -> ReadOutcome {
     do {
-      guard let n = try readOnce(transport, into: &state.input, upTo: state.limits.readChunk) else { return .blocked }
+      guard let n = try readOnce(transport, into: &state.input, upTo: state.readChunk) else { return .blocked }
       if n == 0 {
         state.didReachEndOfInput()
         return .endOfInput
       }
       state.didRead(now: context.now)
-      context.counters.received(n)
+      if Machine.countsTraffic { context.counters.received(n) }
       return .data
     } catch {
       close(reason: "read failed: \(error.errno)")
@@ -86,11 +93,11 @@ final class Connection: EventHandler, ProtocolConnection {
     }
   }
 
-  /// Serves what has been decoded and writes until the transport pushes back, then
-  /// waits for what the state machine wants.
+  /// Serves what has been read and writes until the transport pushes back, then waits
+  /// for what the state machine wants.
   private func drive() {
     while true {
-      serveBuffered()
+      Machine.serve(&state, on: self)
       countFlowControl()
       switch state.nextAction() {
       case .flush:
@@ -98,7 +105,7 @@ final class Connection: EventHandler, ProtocolConnection {
           switch try state.output.write(to: transport) {
           case .processed(let n):
             state.didWrite(n, now: context.now)
-            context.counters.sent(n)
+            if Machine.countsTraffic { context.counters.sent(n) }
           case .wouldBlock:
             setInterest(state.interestWhileFlushing)
             return
@@ -139,6 +146,7 @@ final class Connection: EventHandler, ProtocolConnection {
     }
   }
 
+  @_specialize(where Machine == ConnectionState)
   func sweep(now: UInt64) {
     if transport.expired(now: now) {
       close(reason: "tls handshake timeout")
@@ -170,7 +178,7 @@ final class Connection: EventHandler, ProtocolConnection {
       case .data:
         // Shutdown is no time for fairness: answer all that came, then close.
         state.beginTurn(budget: .max, now: context.now)
-        serveBuffered()
+        Machine.serve(&state, on: self)
       case .closed: return
       case .blocked, .endOfInput: break reading
       }
@@ -181,57 +189,14 @@ final class Connection: EventHandler, ProtocolConnection {
 
   func forceClose() { close(reason: "shutdown deadline") }
 
-  /// Answers the requests buffered, with one access to the loop's handler for the batch.
-  private func serveBuffered() {
-    let now = context.now
-    var served = 0
-    context.withServing { serving in
-      state.serve(now: now, reader: &serving.reader) { query in
-        served &+= 1
-        return respond(&serving.handler, query)
-      }
-    }
-    // One clock read per batch: each request's latency is its batch's, from the wakeup.
-    if served > 0 { context.latency.record(MonotonicClock.nanoseconds() &- now, count: served) }
-  }
-
-  /// The one place a request is answered and logged, whichever way it was decoded.
-  @inline(__always) private func respond(_ handler: inout RequestHandler, _ query: Query) -> Answer {
-    guard context.logsRequests else {
-      // The common requests straight to their answers, with nothing else to carry.
-      switch query {
-      case .search(let q): return handler.search(q)
-      case .binary(let c): return handler.binary(c)
-      case .unknownAction(let a): return handler.invalidAction(a)
-      case .refused(let r):
-        reportError(r.error)
-        return handler.refused(r)
-      case .stats, .badEncoding: break
-      }
-      let answered = handler.answer(query, trusted: trusted)
-      if let error = answered.error { reportError(error) }
-      return answered.answer
-    }
-    let start = MonotonicClock.nanoseconds()
-    let answered = handler.answer(query, trusted: trusted)
-    if let error = answered.error { reportError(error) }
-    context.logger.debug(
-      "request served",
-      metadata: [
-        "searchd_action": "\(answered.action)", "searchd_peer": "\(peer)", "searchd_connection": "\(id)",
-        "searchd_latency_us": "\((MonotonicClock.nanoseconds() - start) / 1000)",
-        "searchd_reply_bytes": "\(answered.answer.count(state.output.shapes))",
-        "searchd_client": "\(transport.client ?? "")",
-      ])
-    return answered.answer
-  }
-
-  private func reportError(_ error: WireError) {
+  func reportError(_ error: WireError) {
     context.reportProtocolError(error, connection: id, peer: peer, client: transport.client)
   }
 
-  private func close(reason: ConnectionState.CloseReason) {
+  private func close(reason: CloseReason) {
     if case .protocolError = reason, let failure = state.failure { reportError(failure) }
+    // Everything said: a FIN now, whatever the peer still sends.
+    if reason == .replied { transport.finishWriting() }
     close(reason: reason.description)
   }
 
