@@ -7,6 +7,7 @@ import SearchdWire
 /// queues the response and closes once it is written: GET and HEAD of /metrics, /healthz
 /// and /readyz; anything else a 4xx. It shares nothing with the search path but the loop.
 struct AdminExchange: ConnectionMachine {
+  typealias Services = Void
   var input = InputBuffer()
   var output = OutputQueue()
   private let deadline: UInt64

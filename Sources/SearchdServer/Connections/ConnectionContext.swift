@@ -1,69 +1,40 @@
 import Logging
 import SearchdConfig
-import SearchdIndex
 import SearchdLoop
 import SearchdWire
 
-/// What a connection may use of its loop, and nothing more: the clock and readiness
-/// changes, the limits, the counters, the buffer pools, the current request handler (and
-/// with it the index), the protocol-error log, and its registry to leave on close. One per
-/// loop, owned by the loop's worker, confined to its thread.
+/// What every connection's driver uses of its loop, whatever its protocol: the clock and
+/// readiness changes, the limits, the counters, the buffer pools, the protocol-error log,
+/// and its registry to leave on close. One per loop, owned by the loop's worker, confined to
+/// its thread. What one protocol needs besides is its own (`SearchServing` for search).
 final class ConnectionContext {
   let loop: EventLoop
-  let wire: WireLimits
   let limits: ConnectionLimits
   /// The process-wide counters (connections, flow control).
   let stats: ServerStats
-  /// This loop's request and error counters (also the handler's: errors are counted here
-  /// while the handler is lent out).
+  /// This loop's request, error and traffic counters (also the handler's).
   let counters: RequestCounters
-  /// This loop's request latencies.
-  let latency: LatencyHistogram
   let logger: Logger
-  /// The per-request debug line is wanted (the level is fixed at start-up).
-  let logsRequests: Bool
   /// Read buffers and output queues lent to connections while they hold bytes.
   var inputs = BufferPool<InputBuffer>()
   /// An output queue grown by a burst of replies is freed rather than kept.
   var outputs = BufferPool<OutputQueue>(largest: 1 << 16)
-  /// What serving a batch needs of the loop, in one stored property: one exclusive access
-  /// per batch (rule 3, docs/PERFORMANCE.md).
-  struct Serving {
-    var handler: RequestHandler
-    /// The request reader and its caches, shared by the loop's connections.
-    var reader: RequestReader
-  }
-
-  private var serving: Serving
   private var errorLog = RateLimitedLog<WireError.Code>()
   let registry: ConnectionRegistry
 
   init(
-    loop: EventLoop, wire: WireLimits, limits: ConnectionLimits, stats: ServerStats, logger: Logger,
-    handler: RequestHandler, latency: LatencyHistogram, registry: ConnectionRegistry
+    loop: EventLoop, limits: ConnectionLimits, stats: ServerStats, counters: RequestCounters, logger: Logger,
+    registry: ConnectionRegistry
   ) {
     self.loop = loop
-    self.wire = wire
     self.limits = limits
-    counters = handler.counters
-    self.latency = latency
     self.stats = stats
+    self.counters = counters
     self.logger = logger
-    serving = Serving(handler: handler, reader: RequestReader(limits: wire))
     self.registry = registry
-    logsRequests = logger.logLevel <= .debug
   }
 
   var now: UInt64 { loop.now }
-
-  /// Lends the handler and the reader for a batch of requests. Nothing `body` calls may
-  /// touch `serving` again.
-  func withServing<R>(_ body: (inout Serving) -> R) -> R { body(&serving) }
-
-  /// A reload's new index, from the next request on.
-  func replaceTable(_ table: LookupTable) { serving.handler.table = table }
-
-  var table: LookupTable { serving.handler.table }
 
   /// Counts a request's error and logs it (at most once a second per code): the peer's and
   /// client's names are made only when a line is written.

@@ -16,6 +16,8 @@ final class ConnectionDriver<Machine: ConnectionMachine>: EventHandler, Protocol
   var state: Machine
   // Strong: the cycle through the registry ends at close (ARCHITECTURE.md, "Who owns what").
   let context: ConnectionContext
+  /// What this protocol uses of its loop besides (`SearchServing` for search).
+  let services: Machine.Services
   private var interest: Interest = .readable
   private var pausedCounted = false
   private var yieldCounted = false
@@ -23,7 +25,11 @@ final class ConnectionDriver<Machine: ConnectionMachine>: EventHandler, Protocol
   private let localPeer: Bool
   private let peerAddress: SocketAddress?
 
-  init(_ machine: Machine, transport: any Transport, id: UInt64, context: ConnectionContext, peer: SocketAddress?) {
+  init(
+    _ machine: Machine, services: Machine.Services, transport: any Transport, id: UInt64, context: ConnectionContext,
+    peer: SocketAddress?
+  ) {
+    self.services = services
     self.transport = transport
     descriptor = transport.descriptor
     self.id = id

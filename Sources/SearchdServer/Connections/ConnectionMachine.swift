@@ -41,6 +41,8 @@ public enum ConnectionAction: Equatable, Sendable {
 /// input, time passing) and says what to do next. `ConnectionDriver` does the I/O, the
 /// interest, the flow-control counts and the close, once for every protocol.
 protocol ConnectionMachine {
+  /// What serving uses of the loop besides the driver's context.
+  associatedtype Services
   var input: InputBuffer { get set }
   var output: OutputQueue { get set }
   /// More bytes should be read from the peer.

@@ -5,22 +5,23 @@ import SearchdWire
 /// The search protocol under the driver: `ConnectionState` is its machine, served with the
 /// loop's request reader and handler; every request is answered and logged here.
 extension ConnectionState: ConnectionMachine {
+  typealias Services = SearchServing
   static var countsTraffic: Bool { true }
   var readChunk: Int { limits.readChunk }
 
   /// Answers the requests buffered, with one access to the loop's handler for the batch.
   static func serve(_ state: inout ConnectionState, on conn: ConnectionDriver<ConnectionState>) {
-    let context = conn.context
-    let now = context.now
+    let search = conn.services
+    let now = conn.context.now
     var served = 0
-    context.withServing { serving in
-      state.serve(now: now, reader: &serving.reader) { query in
+    search.withLent { lent in
+      state.serve(now: now, reader: &lent.reader) { query in
         served &+= 1
-        return conn.respond(&serving.handler, query)
+        return conn.respond(&lent.handler, query)
       }
     }
     // One clock read per batch: each request's latency is its batch's, from the wakeup.
-    if served > 0 { context.latency.record(MonotonicClock.nanoseconds() &- now, count: served) }
+    if served > 0 { search.latency.record(MonotonicClock.nanoseconds() &- now, count: served) }
   }
 }
 
@@ -28,7 +29,7 @@ extension ConnectionDriver where Machine == ConnectionState {
 
   /// The one place a request is answered and logged, whichever way it was decoded.
   @inline(__always) fileprivate func respond(_ handler: inout RequestHandler, _ query: Query) -> Answer {
-    guard context.logsRequests else {
+    guard services.logsRequests else {
       // The common requests straight to their answers, with nothing else to carry.
       switch query {
       case .search(let q): return handler.search(q)

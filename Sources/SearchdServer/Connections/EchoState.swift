@@ -6,6 +6,7 @@ import SearchdWire
 /// back, until the peer closes. Reading pauses while `output-high-watermark` bytes are
 /// queued for a peer that does not read, and resumes below `output-low-watermark`.
 struct EchoState: ConnectionMachine {
+  typealias Services = Void
   let limits: ConnectionLimits
   var input = InputBuffer()
   var output = OutputQueue()

@@ -13,6 +13,7 @@ import SearchdWire
 final class ConnectionFactory: ProxyPreambleDelegate {
   private let shared: SharedState
   private let context: ConnectionContext
+  private let search: SearchServing
   private let registry: ConnectionRegistry
   private let tls: TLSLoop?
   private let admin: AdminRoutes
@@ -20,11 +21,12 @@ final class ConnectionFactory: ProxyPreambleDelegate {
   private var proxyLog = RateLimitedLog<ProxyFailure>()
 
   init(
-    shared: SharedState, context: ConnectionContext, registry: ConnectionRegistry, tls: TLSLoop?, admin: AdminRoutes,
-    logger: Logger
+    shared: SharedState, context: ConnectionContext, search: SearchServing, registry: ConnectionRegistry, tls: TLSLoop?,
+    admin: AdminRoutes, logger: Logger
   ) {
     self.shared = shared
     self.context = context
+    self.search = search
     self.registry = registry
     self.tls = tls
     self.admin = admin
@@ -104,21 +106,23 @@ final class ConnectionFactory: ProxyPreambleDelegate {
       }
     }
     let now = context.now
-    let search = ConnectionState(limits: context.limits, now: now)
+    let state = ConnectionState(limits: context.limits, now: now)
     let conn: ProtocolConnection & EventHandler
     switch served.service {
-    case .app: conn = ConnectionDriver(search, transport: socket, id: id, context: context, peer: peer)
+    case .app:
+      conn = ConnectionDriver(state, services: search, transport: socket, id: id, context: context, peer: peer)
     case .echo:
       conn = ConnectionDriver(
-        EchoState(limits: context.limits, now: now), transport: socket, id: id, context: context, peer: peer)
+        EchoState(limits: context.limits, now: now), services: (), transport: socket, id: id, context: context,
+        peer: peer)
     case .admin:
       let exchange = AdminExchange(deadline: now + context.limits.requestTimeout.nanoseconds, answer: admin.answer)
-      conn = ConnectionDriver(exchange, transport: socket, id: id, context: context, peer: peer)
+      conn = ConnectionDriver(exchange, services: (), transport: socket, id: id, context: context, peer: peer)
     case .appTLS:
       do {
         // Server refuses to start with a TLS listener and no TLS context.
         let transport = try TLSTransport(socket: socket, tls: tls!, id: id, peer: peer, now: now)
-        conn = ConnectionDriver(search, transport: transport, id: id, context: context, peer: peer)
+        conn = ConnectionDriver(state, services: search, transport: transport, id: id, context: context, peer: peer)
       } catch {
         logger.error("cannot start a TLS session", metadata: ["searchd_error": "\(error)"])
         return nil

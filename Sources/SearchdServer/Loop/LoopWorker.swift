@@ -17,6 +17,7 @@ final class LoopWorker: @unchecked Sendable {
   private let shared: SharedState
   private let logger: Logger
   private let context: ConnectionContext
+  private let search: SearchServing
   private let registry: ConnectionRegistry
   /// This loop's share of TLS, when TLS is configured.
   private let tls: TLSLoop?
@@ -41,19 +42,21 @@ final class LoopWorker: @unchecked Sendable {
       table: table, limits: shared.config.wire, counters: shared.stats.requestCounters[number], statsReport: statsReport
     )
     context = ConnectionContext(
-      loop: loop, wire: shared.config.wire, limits: shared.config.connection, stats: shared.stats, logger: l,
-      handler: handler, latency: shared.stats.latencies[number], registry: registry)
+      loop: loop, limits: shared.config.connection, stats: shared.stats, counters: handler.counters, logger: l,
+      registry: registry)
+    search = SearchServing(
+      handler: handler, latency: shared.stats.latencies[number], logsRequests: l.logLevel <= .debug)
     tls = shared.tls.map { TLSLoop(context: $0, settings: shared.config.tls, stats: shared.stats, logger: l) }
-    let admin = AdminRoutes(metrics: shared.metrics, loopStats: shared.loopStats) { [context] in context.table }
+    let admin = AdminRoutes(metrics: shared.metrics, loopStats: shared.loopStats) { [search] in search.table }
     factory = ConnectionFactory(
-      shared: shared, context: context, registry: registry, tls: tls, admin: admin, logger: l)
+      shared: shared, context: context, search: search, registry: registry, tls: tls, admin: admin, logger: l)
     // Turning from now: its thread may start after the ready line, and /healthz must not
     // call it stuck meanwhile (it once did, under load, on a fresh daemon).
     shared.loopStats[number].lastSweep.store(MonotonicClock.nanoseconds(), ordering: .relaxed)
   }
 
   /// The index this loop serves now.
-  var table: LookupTable { context.table }
+  var table: LookupTable { search.table }
 
   /// Starts accepting and the deadline sweep. Runs on the loop's thread.
   func start() throws(SystemError) {
@@ -89,7 +92,7 @@ final class LoopWorker: @unchecked Sendable {
   }
 
   func replaceTable(_ table: LookupTable) {
-    context.replaceTable(table)
+    search.replaceTable(table)
   }
 
   /// A reload's TLS context, for handshakes from now on.
