@@ -5,10 +5,6 @@ import PackageDescription
 /// docs/PERFORMANCE.md); the tests' debug builds keep them.
 let releaseHotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
-/// The fuzzer build (`make fuzz`, the Fuzz/ package) links every executable it builds with
-/// libFuzzer's main, the flags generator included (a plugin's tool is built whether or not
-/// the target using it is); the fuzz targets need neither, so that build leaves both out.
-let fuzzing = Context.environment["SEARCHD_FUZZ_BUILD"] == "1"
 let package = Package(
   name: "searchd",
   products: [
@@ -42,11 +38,8 @@ let package = Package(
     .target(name: "SearchdTLS", dependencies: ["COpenSSL"]),
     .plugin(name: "VersionStamp", capability: .buildTool(), path: "Sources/VersionStamp"),
     .target(name: "SearchdVersion", plugins: ["VersionStamp"]),
-    // searchd's flags, generated from the settings table at build time.
-    .executableTarget(name: "SettingFlagsGenerator", dependencies: ["SearchdConfig"]),
-    .plugin(
-      name: "SettingFlagsPlugin", capability: .buildTool(), dependencies: ["SettingFlagsGenerator"],
-      path: "Sources/SettingFlagsPlugin"),
+    // searchd's flags, generated from the settings table's source at build time.
+    .plugin(name: "SettingFlagsPlugin", capability: .buildTool(), path: "Sources/SettingFlagsPlugin"),
     .target(name: "SearchdLoop", dependencies: ["SearchdSystem"], swiftSettings: releaseHotPath),
     .target(name: "SearchdWire"),
     // Every setting, defined once (Settings.all), and what they make: ServerConfig.
@@ -70,7 +63,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
-      plugins: fuzzing ? [] : ["SettingFlagsPlugin"]
+      plugins: ["SettingFlagsPlugin"]
     ),
     .executableTarget(
       name: "searchd-index",

@@ -642,13 +642,15 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     ap.add_argument("--max", type=float, default=0.05,
                     help="allocs: the most allocations per request allowed, for every kind")
+    ap.add_argument("--requests", type=int, default=200_000,
+                    help="allocs: requests counted per kind and depth (half that over TLS)")
     args = ap.parse_args()
     bins = build()
     if args.what == "allocs":
-        allocs = allocations(bins)
+        allocs = allocations(bins, args.requests)
         for (kind, p), a in allocs.items():
             print(f"searchd allocations per request, {kind} P={p}: {a:.4f}")
-        tls = tls_allocations(bins)
+        tls = tls_allocations(bins, args.requests // 2)
         for (kind, p), (ours, ossl) in tls.items():
             print(f"searchd allocations per request over TLS, {kind} P={p}: {ours:.4f} (OpenSSL's own: {ossl:.4f})")
             allocs[("TLS " + kind, p)] = ours

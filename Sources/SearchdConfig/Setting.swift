@@ -48,9 +48,28 @@ public struct Setting: Sendable {
       check: { range.contains($0) ? nil : rule }, summary)
   }
 
-  /// A single value checked by `check` (a problem sentence, or nil).
+  /// A yes/no setting: a pair of flags, `--name` and `--no-name`.
+  init(
+    switch name: String, _ field: WritableKeyPath<ServerConfig, Bool> & Sendable, valueName: String,
+    reloads: Bool = false, _ summary: String
+  ) {
+    self.init(checked: name, field, valueName: valueName, reloads: reloads, summary)
+  }
+
+  /// A single value checked by `check` (a problem sentence, or nil). Not a yes/no one:
+  /// that is `switch:`, so the flags generated from the table's text know it.
   init<Value: SettingValue>(
     _ name: String, _ field: WritableKeyPath<ServerConfig, Value> & Sendable, valueName: String,
+    reloads: Bool = false, defaultHelp: String? = nil,
+    check: (@Sendable (Value) -> String?)? = nil, _ summary: String
+  ) {
+    precondition(Value.self != Bool.self, "\(name): a yes/no setting is declared with switch:")
+    self.init(
+      checked: name, field, valueName: valueName, reloads: reloads, defaultHelp: defaultHelp, check: check, summary)
+  }
+
+  private init<Value: SettingValue>(
+    checked name: String, _ field: WritableKeyPath<ServerConfig, Value> & Sendable, valueName: String,
     reloads: Bool = false, defaultHelp: String? = nil,
     check: (@Sendable (Value) -> String?)? = nil, _ summary: String
   ) {
@@ -82,7 +101,7 @@ public struct Setting: Sendable {
   /// A repeatable list: the values given replace the default list. A default that is
   /// not a value of the field (one that depends on other settings) is told in words.
   init<Value: SettingValue>(
-    _ name: String, _ field: WritableKeyPath<ServerConfig, [Value]> & Sendable, valueName: String,
+    list name: String, _ field: WritableKeyPath<ServerConfig, [Value]> & Sendable, valueName: String,
     reloads: Bool = false, defaultText: String? = nil, defaultHelp: String? = nil, _ summary: String
   ) {
     let initial = ServerConfig()[keyPath: field]

@@ -1,19 +1,22 @@
 /// Every setting of searchd, in the order `--help` and the config template list them.
 /// The one place a setting is defined: add one here and it is a flag, a config key, a
 /// line of `systemd/searchd.conf` and a row of the README (the last two are checked).
+/// The flags are generated from this file's text (SettingFlagsPlugin): each entry is
+/// `Setting(` then `list:` or `switch:` where it is one (the compiler holds the label to
+/// the field's type), then its name as a string literal.
 public enum Settings {
   public static let all: [Setting] = [
     Setting(
-      "listen", \.listen, valueName: "addr", defaultText: ServerConfig.defaultListen.settingText,
+      list: "listen", \.listen, valueName: "addr", defaultText: ServerConfig.defaultListen.settingText,
       defaultHelp:
         "\(ServerConfig.defaultListen.settingText) when no tls-listen, proxy-listen or proxy-tls-listen is given",
       "Serve the search protocol on ADDR: HOST:PORT, [IPv6]:PORT or unix:/path. Repeatable; every address a host name resolves to is bound; port 0 picks one (logged)."
     ),
     Setting(
-      "echo-listen", \.echoListen, valueName: "addr",
+      list: "echo-listen", \.echoListen, valueName: "addr",
       "Serve the echo service on ADDR (the forms of listen). Repeatable."),
     Setting(
-      "tls-listen", \.tlsListen, valueName: "addr",
+      list: "tls-listen", \.tlsListen, valueName: "addr",
       "Serve the search protocol over TLS on ADDR (the forms of listen). Repeatable; needs tls-certificate and tls-key."
     ),
     Setting(
@@ -42,21 +45,21 @@ public enum Settings {
       "tls-handshake-timeout", \.tls.handshakeTimeout, valueName: "seconds",
       "Seconds a TLS client has to finish its handshake before the connection is closed."),
     Setting(
-      "proxy-listen", \.proxyListen, valueName: "addr",
+      list: "proxy-listen", \.proxyListen, valueName: "addr",
       "Serve the search protocol on ADDR behind a balancer: each connection starts with a PROXY header (v1 or v2) whose client address searchd then uses everywhere. Repeatable."
     ),
     Setting(
-      "proxy-tls-listen", \.proxyTLSListen, valueName: "addr",
+      list: "proxy-tls-listen", \.proxyTLSListen, valueName: "addr",
       "As proxy-listen, with TLS after the PROXY header (the balancer passes TLS through). Repeatable."),
     Setting(
       "proxy-trusted-from", \.proxy.trustedFrom, valueName: "blocks",
       "Peers whose PROXY header is believed (address blocks, comma-separated); others are closed."),
     Setting(
-      "proxy-allow-local", \.proxy.allowLocal, valueName: "yes|no",
+      switch: "proxy-allow-local", \.proxy.allowLocal, valueName: "yes|no",
       "Serve a PROXY header without a client (v2 LOCAL, v1 UNKNOWN: a balancer's health check) as the balancer's own connection."
     ),
     Setting(
-      "admin-listen", \.adminListen, valueName: "addr",
+      list: "admin-listen", \.adminListen, valueName: "addr",
       "Serve HTTP for operators on ADDR: GET /metrics (Prometheus), /healthz, /readyz. Repeatable; off unless given."),
     Setting(
       "admin-max-connections", \.adminMaxConnections, in: 1...1024, valueName: "n",
@@ -121,7 +124,7 @@ public enum Settings {
       "Reply bytes one connection may have queued; a larger reply is refused with reply-too-large. At least output-high-watermark."
     ),
     Setting(
-      "close-after-reply", \.connection.closeAfterReply, valueName: "yes|no",
+      switch: "close-after-reply", \.connection.closeAfterReply, valueName: "yes|no",
       "Close each connection once every request received is answered, as the tutorial's server does."),
     Setting(
       "shutdown-grace", \.shutdownGrace, valueName: "seconds",
