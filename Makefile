@@ -71,7 +71,7 @@ test: deps lint
 	$(SWIFT) build --build-tests
 	rm -rf $(SYSTEMD_TREE)
 	$(MAKE) --no-print-directory install DESTDIR=$(SYSTEMD_TREE) CONFIG=debug >/dev/null
-	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 	$(MAKE) --no-print-directory deb
 	$(call suite,test,SEARCHD_SYSTEMD_TREE=$(SYSTEMD_TREE) SEARCHD_DEB=$(CURDIR)/$(DEB) \
 	  FUZZ_CORPUS=$(CURDIR)/.build/fuzz-corpus $(SWIFT) test --skip-build)
@@ -116,7 +116,10 @@ fuzz: deps
 # reports as leaks: leaks are gated by the fd and RSS checks of the plain run instead.
 # The systemd suite runs once, in the plain build, and so does the fd-exhaustion test: a
 # sanitizer's runtime needs descriptors of its own, so `prlimit --nofile=64` starves it.
-SANITIZE_SKIP = --skip SystemdTests --skip descriptorExhaustionIsShedWithoutSpinning
+# So does the fleet suite: HAProxy and three replicas under 20 s of load add no daemon code
+# path the other suites do not run, and instrumented they held both cores for the
+# sanitizer runs' last minute (make test must stay within 25 minutes on 2 cores).
+SANITIZE_SKIP = --skip SystemdTests --skip FleetTests --skip descriptorExhaustionIsShedWithoutSpinning
 # Two rounds of 500 TLS handshakes by an instrumented client against an instrumented
 # daemon take both cores for minutes under TSan, and other suites then miss their time
 # limits; the plain and ASan runs keep it.
