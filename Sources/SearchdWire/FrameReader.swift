@@ -103,7 +103,7 @@ public struct FrameReader: Sendable {
         } else if key.equals(Header.Key.contentType) {
           present |= 2
           string(2, into: &contentType)
-          head.isJSON = head.stringFields & 2 != 0 && value.isString(Message.jsonTypeLiteral)
+          head.isJSON = value.isString(Message.jsonTypeLiteral)
         } else if key.equals(Header.Key.contentEncoding) {
           present |= 4
           string(4, into: &contentEncoding)

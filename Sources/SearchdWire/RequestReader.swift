@@ -70,7 +70,7 @@ public struct RequestReader: Sendable {
     let name = frames.contentEncoding.withUnsafeBytes { $0 }
     guard let encoding = head.encoding else { return .badEncoding(EncodingRefusal(unsupported: true, name: name)) }
     guard let utf8 = encoding.utf8(content, into: &text) else {
-      if name.equals("utf-8") { return .refused(.notUTF8) }
+      if name.equals(RequestRefusal.utf8Name) { return .refused(.notUTF8) }
       return .badEncoding(EncodingRefusal(unsupported: false, name: name))
     }
     let found: Members

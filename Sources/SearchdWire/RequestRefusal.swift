@@ -2,7 +2,8 @@
 /// but the error: `RequestReader` refuses with these, answered from replies made once
 /// (nothing allocated per request).
 public enum RequestRefusal: Int, CaseIterable, Sendable {
-  /// Declared UTF-8 and not.
+  /// Declared `utf-8` (`utf8Name`, as the tutorial's client writes it) and not: the
+  /// commonest `EncodingRefusal`, with its reply made once.
   case notUTF8
   case notJSON
   case notAnObject
@@ -13,7 +14,7 @@ public enum RequestRefusal: Int, CaseIterable, Sendable {
 
   public var error: WireError {
     switch self {
-    case .notUTF8: return .request(.badJSON, "the content is not valid utf-8")
+    case .notUTF8: return EncodingRefusal.notValid("\(Self.utf8Name)")
     case .notJSON: return .request(.badJSON, "the content is not valid JSON")
     case .notAnObject: return .request(.badRequest, "the request is not a JSON object")
     case .noAction: return .request(.badRequest, "the request has no \"action\"")
@@ -22,6 +23,8 @@ public enum RequestRefusal: Int, CaseIterable, Sendable {
     case .fieldsNotStrings: return .request(.badHeader, "byteorder, content-type and content-encoding must be strings")
     }
   }
+
+  public static let utf8Name: StaticString = "utf-8"
 
   /// `Reply.error(error)`, made once.
   public var reply: [UInt8] { Self.replies[rawValue] }
@@ -40,6 +43,9 @@ public struct EncodingRefusal {
   public var error: WireError {
     let name = String(decoding: name, as: UTF8.self)
     if unsupported { return .request(.unsupportedEncoding, "unsupported content-encoding \"\(name)\"") }
-    return .request(.badJSON, "the content is not valid \(name)")
+    return Self.notValid(name)
   }
+
+  /// Content not valid in the encoding it declares.
+  static func notValid(_ name: String) -> WireError { .request(.badJSON, "the content is not valid \(name)") }
 }

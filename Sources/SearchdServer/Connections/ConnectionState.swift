@@ -78,7 +78,7 @@ public struct ConnectionState {
     if frameStartedAt != nil { frameStartedAt = now }
   }
 
-  // Static, so the quick path can ask while the input is lent out.
+  // Static, so `serve` can ask while the input is lent out.
   private static func isBacklogged(_ output: OutputQueue, _ limits: ConnectionLimits) -> Bool {
     output.pendingBytes >= limits.highWatermark || output.pendingReplies >= limits.maxInFlight
   }
