@@ -252,76 +252,61 @@ public struct ReferenceJSON {
     return JSONNumber(literal: literal, isIntegerLiteral: integer)
   }
 
-  /// Reads past a number; whether it is an integer literal (no fraction, no exponent).
+  /// Reads past a number, the longest run of the bytes a number may hold, checked whole
+  /// against RFC 8259's grammar; whether it is an integer literal.
   private mutating func scanNumber() throws(Failure) -> Bool {
-    var integer = true
-    if peek == UInt8(ascii: "-") { index += 1 }
-    guard let first = peek, isDigit(first) else { throw .syntax(offset: index) }
-    if first == UInt8(ascii: "0") {
-      index += 1
-    } else {
-      while let c = peek, isDigit(c) { index += 1 }
+    let start = index
+    while let c = peek, isDigit(c) || "-+.eE".utf8.contains(c) { index += 1 }
+    let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+    guard literal.wholeMatch(of: #/-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/#) != nil else {
+      throw .syntax(offset: start)
     }
-    if peek == UInt8(ascii: ".") {
-      integer = false
-      index += 1
-      guard let c = peek, isDigit(c) else { throw .syntax(offset: index) }
-      while let c = peek, isDigit(c) { index += 1 }
-    }
-    if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
-      integer = false
-      index += 1
-      if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
-      guard let c = peek, isDigit(c) else { throw .syntax(offset: index) }
-      while let c = peek, isDigit(c) { index += 1 }
-    }
-    return integer
+    return literal.wholeMatch(of: #/-?(0|[1-9][0-9]*)/#) != nil
   }
 
   private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
 }
 
 extension ReferenceJSON {
-  /// A string, escapes resolved, checked to be UTF-8: byte by byte, no shortcuts.
+  /// A string, escapes resolved, checked to be UTF-8: byte by byte, no shortcuts. Runs
+  /// of `\uXXXX` are UTF-16 code units, validated by the standard library's decoder.
   mutating func parseString() throws(Failure) -> String {
     index += 1
     var out: [UInt8] = []
+    var units: [UInt16] = []
+    func flush() throws(Failure) {
+      guard !units.isEmpty else { return }
+      guard let s = String(validating: units, as: UTF16.self) else { throw .syntax(offset: index) }
+      out += Array(s.utf8)
+      units = []
+    }
     while index < bytes.count {
       let c = bytes[index]
       index += 1
+      if c == UInt8(ascii: "\\"), index < bytes.count, bytes[index] == UInt8(ascii: "u") {
+        guard index + 5 <= bytes.count,
+          let unit = UInt16(String(decoding: bytes[(index + 1)..<(index + 5)], as: UTF8.self), radix: 16),
+          bytes[(index + 1)..<(index + 5)].allSatisfy({ isHex($0) })
+        else { throw .syntax(offset: index) }
+        units.append(unit)
+        index += 5
+        continue
+      }
+      try flush()
       switch c {
       case UInt8(ascii: "\""):
         guard let s = String(validating: out, as: UTF8.self) else { throw .invalidUTF8 }
         return s
       case UInt8(ascii: "\\"):
-        guard index < bytes.count else { throw .syntax(offset: index) }
-        let e = bytes[index]
+        guard index < bytes.count,
+          let e = [
+            UInt8(ascii: "\""): 0x22, UInt8(ascii: "\\"): 0x5C, UInt8(ascii: "/"): 0x2F,
+            UInt8(ascii: "b"): 0x08, UInt8(ascii: "f"): 0x0C, UInt8(ascii: "n"): 0x0A, UInt8(ascii: "r"): 0x0D,
+            UInt8(ascii: "t"): 0x09,
+          ][bytes[index]] as UInt8?
+        else { throw .syntax(offset: index) }
+        out.append(e)
         index += 1
-        switch e {
-        case UInt8(ascii: "\""): out.append(0x22)
-        case UInt8(ascii: "\\"): out.append(0x5C)
-        case UInt8(ascii: "/"): out.append(0x2F)
-        case UInt8(ascii: "b"): out.append(0x08)
-        case UInt8(ascii: "f"): out.append(0x0C)
-        case UInt8(ascii: "n"): out.append(0x0A)
-        case UInt8(ascii: "r"): out.append(0x0D)
-        case UInt8(ascii: "t"): out.append(0x09)
-        case UInt8(ascii: "u"):
-          var scalar = try hex4()
-          if (0xD800...0xDBFF).contains(scalar) {
-            guard index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
-            else { throw .syntax(offset: index) }
-            index += 2
-            let low = try hex4()
-            guard (0xDC00...0xDFFF).contains(low) else { throw .syntax(offset: index) }
-            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-          } else if (0xDC00...0xDFFF).contains(scalar) {
-            throw .syntax(offset: index)
-          }
-          guard let u = Unicode.Scalar(scalar) else { throw .syntax(offset: index) }
-          out.append(contentsOf: UTF8.encode(u)!)
-        default: throw .syntax(offset: index - 1)
-        }
       default:
         if c < 0x20 { throw .syntax(offset: index - 1) }
         out.append(c)
@@ -330,16 +315,7 @@ extension ReferenceJSON {
     throw .syntax(offset: index)
   }
 
-  private mutating func hex4() throws(Failure) -> UInt32 {
-    guard index + 4 <= bytes.count else { throw .syntax(offset: index) }
-    var v: UInt32 = 0
-    for _ in 0..<4 {
-      guard let d = UInt32(String(UnicodeScalar(bytes[index])), radix: 16) else { throw .syntax(offset: index) }
-      v = v << 4 | d
-      index += 1
-    }
-    return v
-  }
+  private func isHex(_ c: UInt8) -> Bool { isDigit(c) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(c | 0x20) }
 }
 
 /// A parsed JSON value. Objects keep their members in order, duplicates included,
