@@ -59,14 +59,6 @@ public final class EventLoop: @unchecked Sendable {
       handler: handler, interest: interest, exclusive: exclusive, generation: generation)
   }
 
-  /// Hands `fd`'s events to another handler, keeping its registration (no epoll_ctl): for
-  /// a connection whose first stage (a PROXY header) gives way to the protocol's.
-  public func reassign(_ fd: Int32, to handler: EventHandler) {
-    guard let r = registrations[Int(fd)] else { preconditionFailure("reassign of unregistered fd \(fd)") }
-    registrations[Int(fd)] = Registration(
-      handler: handler, interest: r.interest, exclusive: r.exclusive, generation: r.generation)
-  }
-
   /// Changes the interest set; a no-op when it is unchanged (no epoll_ctl).
   public func modify(_ fd: Int32, interest: Interest) throws(SystemError) {
     guard var r = registrations[Int(fd)] else { preconditionFailure("modify of unregistered fd \(fd)") }

@@ -1,6 +1,7 @@
 import Logging
 import SearchdConfig
 import SearchdLoop
+import SearchdSystem
 import SearchdWire
 
 /// What every connection's driver uses of its loop, whatever its protocol: the clock and
@@ -20,6 +21,7 @@ final class ConnectionContext {
   /// An output queue grown by a burst of replies is freed rather than kept.
   var outputs = BufferPool<OutputQueue>(largest: 1 << 16)
   private var errorLog = RateLimitedLog<WireError.Code>()
+  private var proxyLog = RateLimitedLog<ProxyFailure>()
   let registry: ConnectionRegistry
 
   init(
@@ -50,5 +52,29 @@ final class ConnectionContext {
           "searchd_suppressed": "\(suppressed)", "searchd_client": "\(client() ?? "")",
         ])
     }
+  }
+
+  /// Counts a PROXY header refused and logs it (at most once a second per reason).
+  func reportProxyFailure(_ failure: ProxyFailure, detail: String, peer: SocketAddress?) {
+    stats.proxyFailures[failure.index].wrappingIncrement(ordering: .relaxed)
+    proxyLog.report(failure, now: loop.now) { suppressed in
+      logger.notice(
+        "PROXY header refused: \(detail)",
+        metadata: [
+          "searchd_proxy_error": "\(failure.rawValue)", "searchd_peer": "\(peer.map(String.init(describing:)) ?? "?")",
+          "searchd_suppressed": "\(suppressed)",
+        ])
+    }
+  }
+
+  /// The debug line for a connection accepted (on a PROXY listener, once its header is read).
+  func logAccepted(_ id: UInt64, peer: SocketAddress?, served: ServiceListener) {
+    guard logger.logLevel <= .debug else { return }
+    logger.debug(
+      "connection accepted",
+      metadata: [
+        "searchd_connection": "\(id)", "searchd_listener": "\(served.listener)",
+        "searchd_peer": "\(peer.map(String.init(describing:)) ?? "?")", "searchd_service": "\(served.service.rawValue)",
+      ])
   }
 }

@@ -7,8 +7,9 @@ import SearchdWire
 /// The one connection driver, for every protocol: performs the reads and writes its state
 /// machine asks for, through its transport, with what its loop's context lends; keeps the
 /// interest, counts the flow control, enforces the deadlines the machine reports, closes.
-/// The protocol is the machine (`ConnectionState` for search, `EchoState`, `AdminExchange`).
-final class ConnectionDriver<Machine: ConnectionMachine>: EventHandler, ProtocolConnection {
+/// The protocol is the machine (`ConnectionState` for search, `EchoState`, `AdminExchange`);
+/// on a PROXY listener, the header's first stage runs before it, in the same driver.
+final class ConnectionDriver<Machine: ConnectionMachine>: EventHandler, ServedConnection {
   let transport: any Transport
   let id: UInt64
   let descriptor: Int32
@@ -22,12 +23,15 @@ final class ConnectionDriver<Machine: ConnectionMachine>: EventHandler, Protocol
   private var pausedCounted = false
   private var yieldCounted = false
   /// A local peer (loopback or unix socket): admin actions are allowed.
-  private let localPeer: Bool
-  private let peerAddress: SocketAddress?
+  private var localPeer: Bool
+  /// The peer: the socket's, or once a PROXY header is read, the client it names.
+  private var peerAddress: SocketAddress?
+  /// Until a PROXY listener's header is whole: nothing else is read.
+  private var preamble: ProxyPreamble?
 
   init(
     _ machine: Machine, services: Machine.Services, transport: any Transport, id: UInt64, context: ConnectionContext,
-    peer: SocketAddress?
+    peer: SocketAddress?, preamble: ProxyPreamble? = nil
   ) {
     self.services = services
     self.transport = transport
@@ -36,6 +40,7 @@ final class ConnectionDriver<Machine: ConnectionMachine>: EventHandler, Protocol
     self.context = context
     peerAddress = peer
     localPeer = PeerTrust.isLocal(peer)
+    self.preamble = preamble
     state = machine
   }
 
@@ -51,24 +56,43 @@ final class ConnectionDriver<Machine: ConnectionMachine>: EventHandler, Protocol
   func handleEvents(_ ready: Interest) {
     state.beginTurn(budget: nil, now: context.now)
     yieldCounted = false
-    if state.wantsInput && (ready.contains(.readable) || transport.hasBufferedInput) {
+    var readable = ready.contains(.readable) || transport.hasBufferedInput
+    if preamble != nil {
+      context.inputs.lend(into: &state.input)
+      guard let more = readProxyHeader() else { return context.inputs.takeBack(&state.input) }
+      readable = more
+    }
+    if state.wantsInput && readable {
       context.inputs.lend(into: &state.input)
       if read() == .closed { return }
     }
     endTurn()
   }
 
-  /// A first turn with bytes a first stage read off the socket for this connection (the
-  /// request that came with a PROXY header), served as if read here.
-  @_specialize(where Machine == ConnectionState)
-  func handleReceived(_ bytes: UnsafeRawBufferPointer) {
-    state.beginTurn(budget: nil, now: context.now)
-    yieldCounted = false
-    context.inputs.lend(into: &state.input)
-    state.input.append(bytes)
-    state.didRead(now: context.now)
-    if Machine.countsTraffic { context.counters.received(bytes.count) }
-    endTurn()
+  /// The PROXY header's read: nil while it is not whole or when the connection closed;
+  /// then whether to read on at once (bytes past it wait in the socket). Bytes read with
+  /// it are the protocol's first, served in this same turn.
+  private func readProxyHeader() -> Bool? {
+    let before = state.input.readableCount
+    switch preamble!.read(proxy: peerAddress, into: &state.input) {
+    case .wait: return nil
+    case .failed(let failure, let why):
+      if let failure { context.reportProxyFailure(failure, detail: why, peer: peerAddress) }
+      close(reason: "PROXY header: \(why)")
+      return nil
+    case .header(let client, let moreWaiting):
+      context.logAccepted(id, peer: client, served: preamble!.served)
+      preamble = nil
+      peerAddress = client
+      localPeer = PeerTrust.isLocal(client)
+      transport.proxyHeaderRead(client: client, now: context.now)
+      let n = state.input.readableCount - before
+      if n > 0 {
+        state.didRead(now: context.now)
+        if Machine.countsTraffic { context.counters.received(n) }
+      }
+      return moreWaiting
+    }
   }
 
   private func endTurn() {
@@ -154,6 +178,13 @@ final class ConnectionDriver<Machine: ConnectionMachine>: EventHandler, Protocol
 
   @_specialize(where Machine == ConnectionState)
   func sweep(now: UInt64) {
+    if let preamble {
+      if case .failed(let failure?, let why)? = preamble.checkDeadline(now: now) {
+        context.reportProxyFailure(failure, detail: why, peer: peerAddress)
+        close(reason: "PROXY header: \(why)")
+      }
+      return
+    }
     if transport.expired(now: now) {
       close(reason: "tls handshake timeout")
       return
@@ -176,6 +207,8 @@ final class ConnectionDriver<Machine: ConnectionMachine>: EventHandler, Protocol
   }
 
   func drain() {
+    // A PROXY header not yet whole: nothing was asked.
+    if preamble != nil { return close(reason: "shutting down") }
     // Take in what the peer has already sent, so every request received is answered.
     if state.wantsInput { context.inputs.lend(into: &state.input) }
     context.outputs.lend(into: &state.output)

@@ -35,21 +35,6 @@ final class ConnectionRegistry {
     loopStats.accepted.wrappingIncrement(ordering: .relaxed)
   }
 
-  /// Puts the next stage of a connection in its first stage's place: same descriptor,
-  /// same epoll registration, same counts.
-  func handOn(_ first: ServedConnection, to next: ServedConnection & EventHandler) {
-    precondition(first.descriptor == next.descriptor)
-    connections[next.descriptor] = next
-    loop.reassign(next.descriptor, to: next)
-  }
-
-  /// Closes a first stage's socket (it has no transport).
-  func close(_ conn: ServedConnection, socket: Socket) {
-    guard socket.isOpen else { return }
-    remove(conn, closing: true)
-    socket.close()
-  }
-
   /// Closes a connection once: the log line, out of the registry and the epoll set, then
   /// the descriptor, through the transport that owns it.
   func close(_ conn: ServedConnection, transport: any Transport, id: UInt64, reason: String, logger: Logger) {

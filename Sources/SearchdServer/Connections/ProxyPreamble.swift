@@ -1,4 +1,3 @@
-import SearchdLoop
 import SearchdSystem
 import SearchdWire
 
@@ -18,27 +17,25 @@ public enum ProxyFailure: String, CaseIterable, Sendable {
   var index: Int { Self.allCases.firstIndex(of: self)! }
 }
 
-/// Where a first stage's outcome goes: the loop's worker, which makes the connection that
-/// serves the rest, or counts and logs the failure.
-protocol ProxyPreambleDelegate: AnyObject {
-  /// The header was whole. `after` holds the bytes read past it (the client's first
-  /// request, on a plain listener); `moreWaiting` says bytes past it are still in the socket.
-  func proxyHeaderRead(
-    _ stage: ProxyPreamble, client: SocketAddress?, after: UnsafeRawBufferPointer, moreWaiting: Bool)
-  /// Closed before the header was whole; `failure` is nil when it was not the peer's fault.
-  func proxyHeaderFailed(_ stage: ProxyPreamble, _ failure: ProxyFailure?, detail: String)
-}
+/// The first stage of a connection on a PROXY listener: the reads around `ProxyStage`, run
+/// by the connection's driver until the header is whole. On a plain listener one read takes
+/// the header and what follows it (the client's first request, put in the connection's
+/// input, as nginx reads its header into the connection's buffer); before TLS the socket is
+/// peeked and only the header taken, so the TLS records stay for OpenSSL.
+struct ProxyPreamble {
+  enum Outcome {
+    /// The header is not whole yet.
+    case wait
+    /// Closed before the header was whole; no failure when it was not the peer's fault.
+    case failed(ProxyFailure?, String)
+    /// The header was whole: `client` is the peer from now on. `moreWaiting`: bytes past
+    /// the header are still in the socket (TLS).
+    case header(client: SocketAddress?, moreWaiting: Bool)
+  }
 
-/// The first stage of a connection on a PROXY listener, the I/O around `ProxyStage`: reads
-/// the header, then hands the socket on with the client's address as its peer. On a plain
-/// listener one read takes the header and what follows it (the client's first request,
-/// handed on with it, as nginx reads its header into the connection's buffer); before TLS
-/// the socket is peeked and only the header taken, so the TLS records stay for OpenSSL.
-final class ProxyPreamble: EventHandler, ServedConnection {
+  /// The socket under the connection's transport, borrowed: the transport owns it.
   let socket: Socket
-  let descriptor: Int32
-  /// The proxy's own address.
-  let peer: SocketAddress?
+  /// The listener it came in on, for the log line once the header names the client.
   let served: ServiceListener
   private let stage: ProxyStage
   /// Whether the bytes after the header may be read here (a plain listener) or must stay
@@ -46,61 +43,49 @@ final class ProxyPreamble: EventHandler, ServedConnection {
   private let readsPast: Bool
   /// The header so far, when it comes in pieces (rare: a balancer sends it in one).
   private var received: [UInt8] = []
-  /// The loop's factory, which its worker owns for as long as any connection lives.
-  private unowned let delegate: ProxyPreambleDelegate
 
   /// Room for a first request read with the header; more stays in the socket.
   private static let readAhead = 4096
 
-  init(
-    socket: Socket, peer: SocketAddress?, served: ServiceListener, deadline: UInt64, allowLocal: Bool,
-    delegate: ProxyPreambleDelegate
-  ) {
+  init(socket: Socket, served: ServiceListener, deadline: UInt64, allowLocal: Bool) {
     self.socket = socket
-    descriptor = socket.descriptor
-    self.peer = peer
     self.served = served
     stage = ProxyStage(allowLocal: allowLocal, deadline: deadline)
     readsPast = served.service != .appTLS
-    self.delegate = delegate
   }
 
-  func handleEvents(_ ready: Interest) {
+  /// One read (or peek) of the header; bytes read past it are appended to `input`.
+  mutating func read(proxy: SocketAddress?, into input: inout InputBuffer) -> Outcome {
     let room = ProxyHeader.maxLength + (readsPast ? Self.readAhead : 0)
     // On the stack: the header so far, then what this read sees after it.
-    withUnsafeTemporaryAllocation(byteCount: room, alignment: 16) { buffer in
+    return withUnsafeTemporaryAllocation(byteCount: room, alignment: 16) { buffer in
       received.withUnsafeBytes { buffer.copyMemory(from: $0) }
       let free = UnsafeMutableRawBufferPointer(rebasing: buffer[received.count...])
       let outcome = Result { () throws(SystemError) in
         try readsPast ? socket.read(into: free) : socket.peek(into: free)
       }
       guard case .success(let result) = outcome else {
-        return fail(.truncated, "the connection failed before the PROXY header was whole")
+        return .failed(.truncated, "the connection failed before the PROXY header was whole")
       }
-      guard case .processed(let n) = result else { return }
+      guard case .processed(let n) = result else { return .wait }
       let seen = UnsafeRawBufferPointer(rebasing: buffer[..<(received.count + n)])
-      let step = n == 0 ? stage.closed() : stage.step(seen, proxy: peer)
-      switch step {
-      case .fail(let failure, let why): fail(failure, why)
+      switch n == 0 ? stage.closed() : stage.step(seen, proxy: proxy) {
+      case .fail(let failure, let why): return .failed(failure, why)
       case .wait:
         // Every byte seen is the header's: take them, so the socket is not readable again
         // until more come (epoll is level-triggered).
-        guard readsPast || consume(n) else { return fail(.truncated, "the header could not be read") }
+        guard readsPast || consume(n) else { return .failed(.truncated, "the header could not be read") }
         received = Array(seen)
+        return .wait
       case .header(let client, let length):
         guard readsPast || consume(length - received.count) else {
-          return fail(.truncated, "the header could not be read")
+          return .failed(.truncated, "the header could not be read")
         }
         let after = UnsafeRawBufferPointer(rebasing: seen[length...])
-        delegate.proxyHeaderRead(
-          self, client: client, after: readsPast ? after : .init(start: nil, count: 0),
-          moreWaiting: !readsPast && !after.isEmpty)
+        if readsPast { input.append(after) }
+        return .header(client: client, moreWaiting: !readsPast && !after.isEmpty)
       }
     }
-  }
-
-  private func fail(_ failure: ProxyFailure?, _ detail: String) {
-    delegate.proxyHeaderFailed(self, failure, detail: detail)
   }
 
   /// Reads exactly `count` bytes the peek saw.
@@ -112,11 +97,9 @@ final class ProxyPreamble: EventHandler, ServedConnection {
     }
   }
 
-  func sweep(now: UInt64) {
-    if case .fail(let failure, let why)? = stage.checkDeadline(now: now) { fail(failure, why) }
+  /// A failure if the header's deadline has passed.
+  func checkDeadline(now: UInt64) -> Outcome? {
+    guard case .fail(let failure, let why)? = stage.checkDeadline(now: now) else { return nil }
+    return .failed(failure, why)
   }
-
-  /// Shutting down: closed without counting, it was not the peer's fault.
-  func drain() { fail(nil, "shutting down") }
-  func forceClose() { fail(nil, "shutting down") }
 }

@@ -9,11 +9,3 @@ protocol ServedConnection: AnyObject {
   /// Close at once (the shutdown deadline passed).
   func forceClose()
 }
-
-/// A connection that serves a protocol (search, echo, admin), as opposed to a first stage
-/// that only reads a PROXY header before handing the socket on.
-protocol ProtocolConnection: ServedConnection {
-  /// Serves bytes that arrived before this connection existed: those a PROXY header's
-  /// read brought after the header. Every protocol takes them, so none is lost.
-  func handleReceived(_ bytes: UnsafeRawBufferPointer)
-}

@@ -12,8 +12,8 @@ final class TLSTransport: Transport {
   /// Held strongly: the loop's TLS share holds no connection, so no cycle.
   private let tls: TLSLoop
   private let id: UInt64
-  private let peer: SocketAddress?
-  private let deadline: UInt64
+  private var peer: SocketAddress?
+  private var deadline: UInt64
   private var established = false
   private var checkedFirstByte = false
   /// The handshake failed: what the peer sent after it is read and dropped before the
@@ -22,6 +22,8 @@ final class TLSTransport: Transport {
   /// What the last operation that could not finish waits for, when it is not what the
   /// connection asked: a read that must write (a handshake flight), or the reverse.
   private var blockedOn: Interest?
+  /// The last read filled its buffer with more records still inside OpenSSL.
+  private var decryptedAhead = false
   private(set) var identity: PeerIdentity?
   private(set) var grantsAdmin = false
 
@@ -38,14 +40,29 @@ final class TLSTransport: Transport {
   var isOpen: Bool { socket.isOpen }
   var client: String? { identity?.display }
 
+  /// Decrypted bytes into `buffer`: every record OpenSSL has already read, up to its size.
+  /// What is left past a full buffer is said by `interest(for:)`, since the socket will not.
   func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
     if !established { guard try handshake() else { return .wouldBlock } }
-    return try finish(session.read(into: buffer), "SSL_read")
+    var total = 0
+    repeat {
+      let outcome = session.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[total...]))
+      if case .processed(let n) = outcome {
+        total += n
+        blockedOn = nil
+        continue
+      }
+      // What ends the run (a partial record, the end, an error) waits for the next read.
+      if total > 0 { break }
+      return try finish(outcome, "SSL_read", reading: true)
+    } while total < buffer.count && session.hasBufferedInput
+    decryptedAhead = total == buffer.count && session.hasBufferedInput
+    return .processed(total)
   }
 
   func write(_ buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
     if !established { guard try handshake() else { return .wouldBlock } }
-    return try finish(session.write(buffer), "SSL_write")
+    return try finish(session.write(buffer), "SSL_write", reading: false)
   }
 
   /// OpenSSL has no gathered write: the buffers are copied into the loop's scratch
@@ -60,14 +77,24 @@ final class TLSTransport: Transport {
     return try write(UnsafeRawBufferPointer(rebasing: tls.gather[0..<used]))
   }
 
-  func interest(for wanted: Interest) -> Interest { blockedOn ?? wanted }
+  /// Records already read off the socket wait to be decrypted: writable (ready at once)
+  /// brings the connection back for them.
+  func interest(for wanted: Interest) -> Interest {
+    if let blockedOn { return blockedOn }
+    return decryptedAhead && wanted.contains(.readable) ? wanted.union(.writable) : wanted
+  }
 
-  var hasBufferedInput: Bool { blockedOn == .writable || session.hasBufferedInput }
+  var hasBufferedInput: Bool { blockedOn == .writable || decryptedAhead }
 
   func expired(now: UInt64) -> Bool {
     guard !established, now >= deadline else { return false }
     tls.failed(.timeout, detail: "no handshake within the deadline", connection: id, peer: peerText, now: now)
     return true
+  }
+
+  func proxyHeaderRead(client: SocketAddress?, now: UInt64) {
+    peer = client
+    deadline = now + tls.handshakeTimeout
   }
 
   func releaseIdleBuffers() {
@@ -91,7 +118,9 @@ final class TLSTransport: Transport {
 
   private var peerText: String { peer.map(String.init(describing:)) ?? "?" }
 
-  private func finish(_ outcome: TLSSession.Outcome, _ call: String) throws(SystemError) -> IOResult<Int> {
+  private func finish(_ outcome: TLSSession.Outcome, _ call: String, reading: Bool) throws(SystemError)
+    -> IOResult<Int>
+  {
     switch outcome {
     case .processed(let n):
       blockedOn = nil
@@ -103,6 +132,9 @@ final class TLSTransport: Transport {
       blockedOn = .writable
       return .wouldBlock
     case .closed:
+      // Reading, the end of the stream. Writing, the peer is gone (EPIPE under OpenSSL): a
+      // write that took 0 bytes would be tried again at once, forever.
+      guard reading else { throw SystemError(.brokenPipe, call: call) }
       return .processed(0)
     case .failed:
       throw SystemError(.protocolError, call: call)

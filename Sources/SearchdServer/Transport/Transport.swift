@@ -5,8 +5,8 @@ import SearchdWire
 
 /// What a connection reads from and writes to, as Redis's `ConnectionType` puts a plain
 /// socket and TLS behind one table of operations. The request path, the state machine and
-/// the output queue see only this; a plain socket is the first implementation, TLS and a
-/// PROXY-header preamble wrap one.
+/// the output queue see only this; a plain socket is the first implementation, TLS wraps
+/// one.
 protocol Transport: AnyObject {
   /// For registering with the loop; the transport owns it.
   var descriptor: Int32 { get }
@@ -33,6 +33,9 @@ protocol Transport: AnyObject {
   func releaseIdleBuffers()
   /// Everything has been said: tell the peer (a FIN) before the close.
   func finishWriting()
+  /// A PROXY header named the peer: it is `client` from now on, and the transport's own
+  /// first stage (a TLS handshake) starts now.
+  func proxyHeaderRead(client: SocketAddress?, now: UInt64)
   func close()
 }
 
@@ -44,6 +47,7 @@ extension Transport {
   var grantsAdmin: Bool { false }
   func releaseIdleBuffers() {}
   func finishWriting() {}
+  func proxyHeaderRead(client: SocketAddress?, now: UInt64) {}
 }
 
 /// The plain transport is the socket itself: no wrapper, no extra call on the hot path.
