@@ -84,15 +84,28 @@ let package = Package(
     .testTarget(name: "SearchdSystemTests", dependencies: ["SearchdSystem"]),
     .testTarget(name: "SearchdLoopTests", dependencies: ["SearchdLoop", "SearchdSystem"]),
     .testTarget(name: "SearchdWireTests", dependencies: ["SearchdWire", "TestSupport"]),
-    .testTarget(name: "SearchdIndexTests", dependencies: ["SearchdIndex"]),
+    .testTarget(name: "SearchdIndexTests", dependencies: ["SearchdIndex", "IntegrationSupport"]),
     .testTarget(
-      name: "SearchdServerTests", dependencies: ["SearchdServer", "SearchdConfig", "SearchdWire", "SearchdIndex"]),
+      name: "SearchdServerTests",
+      dependencies: [
+        "SearchdServer", "SearchdConfig", "SearchdWire", "SearchdIndex", "SearchdSystem", "SearchdTLS",
+        "IntegrationSupport", .product(name: "Logging", package: "swift-log"),
+        .product(name: "Atomics", package: "swift-atomics"),
+      ]),
+    // The test helpers, each written once. Two targets: the protocol's reference and test
+    // vectors need nothing but the wire module (the fuzz package links them too); the
+    // helpers that drive real processes, sockets and files need Foundation and Testing.
+    // Test targets import the second `@testable`, so its helpers need no `public`.
     .target(name: "TestSupport", dependencies: ["SearchdWire"], path: "Tests/TestSupport"),
+    .target(
+      name: "IntegrationSupport", dependencies: ["TestSupport", "SearchdWire", "SearchdSystem"],
+      path: "Tests/IntegrationSupport"),
     .testTarget(
       name: "IntegrationTests",
       dependencies: [
-        "TestSupport", "SearchdWire", "SearchdSystem", "SearchdServer", "SearchdConfig", "searchd", "searchctl",
-        "searchd-index",
+        "TestSupport", "IntegrationSupport", "SearchdWire", "SearchdSystem", "SearchdServer", "SearchdConfig",
+        "searchd",
+        "searchctl", "searchd-index",
       ],
       exclude: ["Python", "Systemd/sandbox.sh"]
     ),

@@ -3,6 +3,8 @@ import Glibc
 import SearchdWire
 import Testing
 
+@testable import IntegrationSupport
+
 /// The admin listener: /metrics as Prometheus reads it (promtool, and a real Prometheus
 /// server scraping it), /healthz, /readyz through a drain, and bad HTTP refused without
 /// touching the search listeners.

@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import Testing
 
+@testable import IntegrationSupport
+
 /// `searchctl bench` runs briefly and verifies every reply (its speed is `make bench`'s business).
 @Suite(.timeLimit(.minutes(5))) struct BenchTests {
   @Test(arguments: [

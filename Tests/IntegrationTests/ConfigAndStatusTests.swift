@@ -3,6 +3,8 @@ import SearchdWire
 import TestSupport
 import Testing
 
+@testable import IntegrationSupport
+
 /// The config file (flags win over it) and the stats admin action.
 @Suite(.timeLimit(.minutes(5))) struct ConfigAndStatusTests {
   private func write(_ text: String, suffix: String) throws -> String {

@@ -4,6 +4,8 @@ import SearchdWire
 import TestSupport
 import Testing
 
+@testable import IntegrationSupport
+
 /// The request timeout runs from a message's first byte to its last, whatever part of it
 /// the decoder has already taken, and never while searchd itself has stopped reading.
 @Suite(.timeLimit(.minutes(5))) struct DeadlineTests {

@@ -3,6 +3,8 @@ import Glibc
 import SearchdWire
 import Testing
 
+@testable import IntegrationSupport
+
 /// contrib/wireshark/searchd.lua, run by Debian's tshark over a capture this test makes
 /// with dumpcap on loopback while it talks to a real searchd: what tshark shows must be
 /// what was sent and answered, message for message.

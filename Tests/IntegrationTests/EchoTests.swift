@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import Testing
 
+@testable import IntegrationSupport
+
 /// The tutorial's echo server and multi-connection client, production-grade.
 @Suite(.timeLimit(.minutes(5))) struct EchoTests {
   @Test func fiftyConnectionsAtOnceEachGetEveryByteBack() throws {

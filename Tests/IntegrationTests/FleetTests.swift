@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import Testing
 
+@testable import IntegrationSupport
+
 /// Three replicas behind Debian's HAProxy 2.6 in TCP mode, as deploy/haproxy.cfg sets them
 /// up (send-proxy-v2, health checks on each replica's /readyz), all on loopback: the load
 /// reaches all three, a killed replica is taken out, and a rolling restart loses nothing.

@@ -3,6 +3,8 @@ import Glibc
 import SearchdWire
 import Testing
 
+@testable import IntegrationSupport
+
 /// Compiled index files end to end: `searchd-index` builds and inspects them, searchd maps
 /// them, refuses bad ones, and swaps them on SIGHUP under load.
 @Suite(.timeLimit(.minutes(10))) struct IndexFileTests {

@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import Testing
 
+@testable import IntegrationSupport
+
 /// A client and a server written in the tutorial's style (Python, stdlib only) against
 /// searchd and searchctl: the wire is the same both ways.
 @Suite(.timeLimit(.minutes(5))) struct InteropTests {

@@ -5,6 +5,8 @@ import SearchdWire
 import TestSupport
 import Testing
 
+@testable import IntegrationSupport
+
 /// Start-up errors, signals and shutdown, as an operator meets them.
 @Suite(.timeLimit(.minutes(5))) struct LifecycleTests {
   @Test(arguments: [SIGTERM, SIGINT])

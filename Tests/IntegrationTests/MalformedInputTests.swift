@@ -4,6 +4,8 @@ import SearchdWire
 import TestSupport
 import Testing
 
+@testable import IntegrationSupport
+
 /// RELIABILITY.md's bad inputs, numbered as there. Bad input gets an error reply and a
 /// close (framing lost), an error reply and service goes on (framing intact), or a close;
 /// never a crash, never harm to another connection, never a leaked descriptor.

@@ -4,6 +4,8 @@ import SearchdWire
 import TestSupport
 import Testing
 
+@testable import IntegrationSupport
+
 /// Running out of descriptors, and a peer that sends far more than it reads.
 @Suite(.timeLimit(.minutes(3))) struct OverloadTests {
   /// RELIABILITY #37: under `prlimit --nofile=64`, 200 connects never make the daemon spin,

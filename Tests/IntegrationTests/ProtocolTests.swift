@@ -3,6 +3,8 @@ import SearchdWire
 import TestSupport
 import Testing
 
+@testable import IntegrationSupport
+
 /// The real daemon over real sockets: the captured vectors, keep-alive, pipelining.
 @Suite(.timeLimit(.minutes(5))) struct ProtocolTests {
   @Test func everyVectorIsAnsweredByteForByte() throws {

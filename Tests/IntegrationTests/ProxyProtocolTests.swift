@@ -3,6 +3,8 @@ import Glibc
 import SearchdWire
 import Testing
 
+@testable import IntegrationSupport
+
 /// Listeners behind a balancer: the PROXY header (v1 and v2), from hand-made bytes and
 /// from Debian's HAProxy 2.6 (send-proxy-v2, TLS passed through).
 @Suite(.timeLimit(.minutes(5))) struct ProxyProtocolTests {

@@ -5,6 +5,8 @@ import SearchdWire
 import TestSupport
 import Testing
 
+@testable import IntegrationSupport
+
 /// RELIABILITY #38: 10,000 inputs of random bytes (the fuzz corpus, then mutated requests
 /// and plain noise) on real sockets. Each connection must end, by a close or by replies
 /// and a close, with nothing but whole messages on the wire; the daemon must not notice.

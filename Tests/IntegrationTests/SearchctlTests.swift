@@ -2,6 +2,8 @@ import Foundation
 import SearchdSystem
 import Testing
 
+@testable import IntegrationSupport
+
 /// searchctl as a user runs it: output and exit status.
 @Suite(.timeLimit(.minutes(5))) struct SearchctlTests {
   @Test func hitMissBinaryAndExitStatuses() throws {

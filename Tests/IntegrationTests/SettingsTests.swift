@@ -2,6 +2,8 @@ import Foundation
 import SearchdConfig
 import Testing
 
+@testable import IntegrationSupport
+
 /// `Settings.all` is the one definition of every setting: the flags, the config file
 /// template and the README's table must say the same, and every flag must reach it.
 @Suite(.timeLimit(.minutes(5))) struct SettingsTests {

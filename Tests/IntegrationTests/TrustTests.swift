@@ -3,6 +3,8 @@ import Glibc
 import SearchdWire
 import Testing
 
+@testable import IntegrationSupport
+
 /// What an adversarial operator or client tried (issue 22), each as they tried it: the
 /// allow-list, reloads in quick succession or of files that are gone or not files, the
 /// admin listener under a full server, empty values, and writes into the mapped index.

@@ -3,11 +3,13 @@ import SearchdIndex
 import SearchdWire
 import Testing
 
+@testable import IntegrationSupport
+
 /// The compiled format: what `searchd-index build` writes and searchd maps.
 @Suite(.timeLimit(.minutes(10))) struct CompiledIndexTests {
-  private func temporary(_ name: String) -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("searchd-\(UUID())-\(name)").path
-  }
+  private let folder = TestFolder("searchd-compiled-tests")
+
+  private func temporary(_ name: String) -> String { folder.path("\(UUID())-\(name)") }
 
   private let pairs: [(key: String, value: String)] = [
     ("morpheus", "Follow the white rabbit. \u{1F430}"),

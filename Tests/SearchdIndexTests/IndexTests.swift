@@ -2,12 +2,12 @@ import Foundation
 import SearchdIndex
 import Testing
 
+@testable import IntegrationSupport
+
 @Suite(.timeLimit(.minutes(10))) struct IndexTests {
-  private func write(_ text: String) throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("searchd-index-\(UUID()).json").path
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-    return path
-  }
+  private let folder = TestFolder("searchd-index-tests")
+
+  private func write(_ text: String) throws -> String { try folder.write(text, to: "\(UUID()).json") }
 
   @Test func builtInIsTheTutorials() {
     #expect(LookupTable.builtIn.count == 3)

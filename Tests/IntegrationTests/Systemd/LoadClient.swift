@@ -1,6 +1,8 @@
 import Foundation
 import SearchdWire
 
+@testable import IntegrationSupport
+
 /// Keep-alive clients hammering one search on loopback:65432 while a test restarts
 /// or reloads the daemon. Each reply is checked; a connection closed before any byte
 /// of its reply is retried once on a new connection, as searchctl does.

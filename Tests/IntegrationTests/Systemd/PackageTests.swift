@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import Testing
 
+@testable import IntegrationSupport
+
 /// The Debian package as a user meets it: `make deb` built it (SEARCHD_DEB), and apt installs
 /// it into a throwaway systemd whose root has no Swift toolchain (its library folder is an
 /// empty tmpfs there) and no `make install` tree. Part of SystemdTests, so it never runs

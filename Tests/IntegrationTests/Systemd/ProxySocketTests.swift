@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import Testing
 
+@testable import IntegrationSupport
+
 /// searchd-proxy.socket and searchd-admin.socket under the real systemd: a balancer's
 /// first connection starts the service, which takes the sockets named app-proxy and
 /// admin, reads each connection's PROXY header and answers the admin requests.

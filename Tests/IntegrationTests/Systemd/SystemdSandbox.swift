@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import Testing
 
+@testable import IntegrationSupport
+
 /// A throwaway systemd (see sandbox.sh) booted with searchd's install tree laid over
 /// the host root. The install tree is what `make test` staged with
 /// `make install DESTDIR=… CONFIG=debug` before the tests started.

@@ -4,6 +4,8 @@ import SearchdWire
 import TestSupport
 import Testing
 
+@testable import IntegrationSupport
+
 /// searchd as a Debian user runs it: installed with `make install`, started by a real
 /// systemd (PID 1 of a throwaway sandbox), logging to a real journald. The sockets are
 /// the shipped ones, on 127.0.0.1:65432 and :65433, so these tests run one at a time.

@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import Testing
 
+@testable import IntegrationSupport
+
 /// searchd-tls.socket under the real systemd: a TLS client's first connection starts the
 /// service, which takes the socket named app-tls. The certificate and the root-only key are
 /// handed over by LoadCredential= (a drop-in, as the unit's comment shows), named bare in

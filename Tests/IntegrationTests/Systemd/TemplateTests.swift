@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import Testing
 
+@testable import IntegrationSupport
+
 /// deploy/'s fleet under the real systemd: three replicas from the searchd@.service
 /// template, deploy/haproxy.cfg in front of them, deploy/prometheus.yml's jobs scraping
 /// them and HAProxy; the client's own address in every replica's journal.

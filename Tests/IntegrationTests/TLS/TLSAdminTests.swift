@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import Testing
 
+@testable import IntegrationSupport
+
 /// The `stats` action over TLS: a local peer is served as on plaintext; a remote one (here
 /// named by a PROXY header before TLS, as HAProxy passing TLS through would) only with a
 /// client certificate listed in tls-admin-clients.

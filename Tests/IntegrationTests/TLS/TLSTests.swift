@@ -3,6 +3,8 @@ import Glibc
 import SearchdWire
 import Testing
 
+@testable import IntegrationSupport
+
 /// searchd's TLS listener with certificates made by openssl, driven by searchctl, by the
 /// tutorial's client logic wrapped in Python's ssl module, and by openssl s_client.
 @Suite(.timeLimit(.minutes(5))) struct TLSTests {

@@ -20,5 +20,5 @@ enum Binaries {
 
   /// Tests/IntegrationTests/Python, found from this source file.
   static let python = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Python")
+    .appendingPathComponent("IntegrationTests/Python")
 }
