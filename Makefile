@@ -36,7 +36,8 @@ define suite
 	  echo "=== $(1): failures ==="; grep -E -A1 '✘ Test .*(recorded an issue|failed)|error:|Fatal' .build/$(1).log | head -60; exit 1; }
 endef
 
-.PHONY: all deps build release run test lint format install uninstall clean fuzz sanitize soak allocs bench deb
+.PHONY: all deps pydeps build release run test lint format install uninstall clean fuzz sanitize soak allocs bench deb \
+  python-client
 
 all: build
 
@@ -49,6 +50,11 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+
+# Python tools the client package is checked and built with, from PyPI when missing.
+PIP_TOOLS = ruff mypy build pytest
+pydeps:
+	@python3 -c "import ruff, mypy, build, pytest" 2>/dev/null || python3 -m pip install -q $(PIP_TOOLS)
 
 build: deps
 	$(SWIFT) build
@@ -67,14 +73,20 @@ SYSTEMD_TREE = $(CURDIR)/.build/systemd-tree
 # Then a short fuzzing run (its corpus feeds the parser differential test), the Debian
 # package (installed by the systemd suite into a sandbox without the toolchain), the suite,
 # the suite again under ASan and TSan, and the release build's allocations per search hit.
-test: deps lint
+test: deps pydeps lint
 	$(SWIFT) build --build-tests
+	$(MAKE) --no-print-directory python-client
 	rm -rf $(SYSTEMD_TREE)
 	$(MAKE) --no-print-directory install DESTDIR=$(SYSTEMD_TREE) CONFIG=debug >/dev/null
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 	$(MAKE) --no-print-directory deb
+	@rm -f .build/sanitize-build.rc; { $(SANITIZE_BUILDS); echo $$? > .build/sanitize-build.rc; } \
+	  > .build/sanitize-build.log 2>&1 & echo $$! > .build/sanitize-build.pid
 	$(call suite,test,SEARCHD_SYSTEMD_TREE=$(SYSTEMD_TREE) SEARCHD_DEB=$(CURDIR)/$(DEB) \
 	  FUZZ_CORPUS=$(CURDIR)/.build/fuzz-corpus $(SWIFT) test --skip-build)
+	@while kill -0 $$(cat .build/sanitize-build.pid) 2>/dev/null; do sleep 1; done; \
+	  [ "$$(cat .build/sanitize-build.rc 2>/dev/null)" = 0 ] || \
+	  { echo "=== the sanitizer builds failed ==="; tail -60 .build/sanitize-build.log; exit 1; }
 	$(MAKE) --no-print-directory sanitize
 	$(MAKE) --no-print-directory allocs
 
@@ -92,6 +104,7 @@ BENCH_RUNS ?= 3
 bench: deps
 	@command -v redis-benchmark >/dev/null || { $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+	@python3 -c "import redis" 2>/dev/null || python3 -m pip install -q redis
 	python3 Benchmarks/bench.py all --seconds $(BENCH_SECONDS) --runs $(BENCH_RUNS)
 
 # libFuzzer on the frame codec, the index file format and the PROXY header (Fuzz/ is its
@@ -124,13 +137,18 @@ SANITIZE_SKIP = --skip SystemdTests --skip FleetTests --skip descriptorExhaustio
 # daemon take both cores for minutes under TSan, and other suites then miss their time
 # limits; the plain and ASan runs keep it.
 TSAN_SKIP = --skip fiveHundredConcurrentHandshakesWhileABystanderIsServed
+ASAN_FLAGS = --scratch-path .build-asan --sanitize=address --disable-xctest -Xswiftc -use-ld=lld
+TSAN_FLAGS = --scratch-path .build-tsan --sanitize=thread --disable-xctest -Xswiftc -use-ld=lld
+# `make test` builds both trees while the plain suite runs, which mostly waits on daemons,
+# systemd and timeouts: at the lowest priority, so the tests keep the CPU they ask for.
+SANITIZE_BUILDS = nice -n 19 $(SWIFT) build --build-tests $(ASAN_FLAGS) \
+  && nice -n 19 $(SWIFT) build --build-tests $(TSAN_FLAGS)
 sanitize: deps
 	$(call suite,asan,SWIFT_BACKTRACE=enable=no \
 	  ASAN_OPTIONS=detect_leaks=0:suppressions=$(CURDIR)/Tests/asan-suppressions.txt SEARCHD_SANITIZER=address \
-	  $(SWIFT) test --scratch-path .build-asan --sanitize=address --disable-xctest -Xswiftc -use-ld=lld $(SANITIZE_SKIP))
+	  $(SWIFT) test $(ASAN_FLAGS) $(SANITIZE_SKIP))
 	$(call suite,tsan,SWIFT_BACKTRACE=enable=no TSAN_OPTIONS=halt_on_error=1 SEARCHD_SANITIZER=thread \
-	  $(SWIFT) test --scratch-path .build-tsan --sanitize=thread --disable-xctest -Xswiftc -use-ld=lld $(SANITIZE_SKIP) \
-	  $(TSAN_SKIP))
+	  $(SWIFT) test $(TSAN_FLAGS) $(SANITIZE_SKIP) $(TSAN_SKIP))
 
 # Five minutes of mixed load (keep-alive, per-connection, bad input, slow, resets, echo)
 # on a release build, then checks no fd, connection or memory leaked. Not part of `make test`.
@@ -138,11 +156,18 @@ SOAK_SECONDS ?= 300
 soak: release
 	python3 Tests/Soak/soak.py $$($(SWIFT) build -c release --show-bin-path)/searchd $(SOAK_SECONDS)
 
-lint:
+lint: pydeps
 	swift-format lint --strict --recursive Package.swift Sources Tests
+	cd clients/python && python3 -m ruff check . && python3 -m ruff format --check . && python3 -m mypy src tests
 
-format:
+# The Python client against the debug build's searchd and the tutorial's server, and its wheel.
+python-client: pydeps
+	cd clients/python && SEARCHD_BIN=$(CURDIR)/.build/debug/searchd PYTHONPATH=src python3 -m pytest -q -p no:cacheprovider
+	cd clients/python && python3 -m build --wheel --outdir $(CURDIR)/.build/python-dist . >/dev/null
+
+format: pydeps
 	swift-format format --in-place --recursive Package.swift Sources Tests
+	cd clients/python && python3 -m ruff format . && python3 -m ruff check --fix .
 
 install: deps
 	$(SWIFT) build -c $(CONFIG) $(BIN_FLAGS)

@@ -8,6 +8,7 @@
   bench.py bigindex [--out FILE]                                 ten million keys vs Redis (big_index.py)
   bench.py tls [--out FILE]                                      TLS vs plaintext and Redis's TLS (tls_bench.py)
   bench.py fleet [--out FILE]                                    the PROXY header's and a scrape's cost (fleet_bench.py)
+  bench.py python-client [--out FILE]                            clients/python against redis-py (python_client.py)
 
 Servers: searchd, a minimal C epoll server, a SwiftNIO server, redis-server (GET and
 PING, driven by redis-benchmark) and the tutorial's Python server (per-connection only).
@@ -32,6 +33,7 @@ import time
 
 import big_index
 import fleet_bench
+import python_client
 import tls_bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -494,7 +496,7 @@ def fmt(s, digits=0):
     return f"{f.format(s['median'])} ({f.format(s['min'])}–{f.format(s['max'])})"
 
 
-def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, big, tls, fleet):
+def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, big, tls, fleet, pyclient):
     cpu = sh(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).strip()
     lines = [
         "# searchd benchmarks",
@@ -531,6 +533,7 @@ def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, b
     lines += big_index.report(big)
     lines += tls_bench.report(tls)
     lines += fleet_bench.report(fleet)
+    lines += python_client.report(pyclient) + [""]
     peers = ["searchd", "c", "nio", "redis-get", "redis-ping"]
     for layout in ("pinned", "free"):
         lines += [f"## Keep-alive, {layout}", "",
@@ -630,7 +633,7 @@ def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, b
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["all", "allocs", "compare", "bigindex", "tls", "fleet"])
+    ap.add_argument("what", choices=["all", "allocs", "compare", "bigindex", "tls", "fleet", "python-client"])
     ap.add_argument("-c", "--conns", type=int, default=50, help="compare: connections")
     ap.add_argument("-P", "--pipeline", type=int, default=1, help="compare: requests in flight per connection")
     ap.add_argument("--mode", default="keepalive", choices=["keepalive", "per-connection"], help="compare")
@@ -666,8 +669,9 @@ def main():
         return
     have_redis = subprocess.run(["sh", "-c", "command -v redis-server && command -v redis-benchmark"],
                                 capture_output=True).returncode == 0
-    if args.what in ("bigindex", "tls", "fleet"):
-        module = {"bigindex": big_index, "tls": tls_bench, "fleet": fleet_bench}[args.what]
+    if args.what in ("bigindex", "tls", "fleet", "python-client"):
+        module = {"bigindex": big_index, "tls": tls_bench, "fleet": fleet_bench, "python-client": python_client}[
+            args.what]
         text = "\n".join(module.report(module.run(args, bins, have_redis))) + "\n"
         if args.out != os.path.join(ROOT, "BENCHMARKS.md"):
             open(args.out, "w").write(text)
@@ -684,7 +688,8 @@ def main():
     big = big_index.run(args, bins, have_redis)
     tls = tls_bench.run(args, bins, have_redis)
     fleet = fleet_bench.run(args, bins, have_redis)
-    text = report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, big, tls, fleet)
+    pyclient = python_client.run(args, bins, have_redis)
+    text = report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, big, tls, fleet, pyclient)
     open(args.out, "w").write(text)
     print(text)
 
