@@ -68,41 +68,43 @@ public enum TextEncoding: Sendable, Equatable {
     return written != nil
   }
 
-  /// The UTF-8 bytes written at the start of `out`, or nil if `bytes` is not valid: the
-  /// standard library's codecs (which refuse lone surrogates and what lies past U+10FFFF),
-  /// over units read in the text's byte order.
+  /// The UTF-8 bytes written at the start of `out`, or nil if `bytes` is not valid.
   private func transcode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int? {
     var w = 0
-    // The code units go straight into `out` (closures written in line: a closure value
-    // would box `w` on the heap).
     switch self {
     case .latin1:
-      for b in bytes {
-        UTF8.encode(Unicode.Scalar(b)) {
-          out[w] = $0
-          w += 1
-        }
-      }
+      for b in bytes { Self.writeUTF8(UInt32(b), to: out, at: &w) }
       return w
     case .utf16(let named):
       guard bytes.count % 2 == 0 else { return nil }
       let (start, big) = Self.byteOrder(bytes, named: named, width: 2)
-      let units = stride(from: start, to: bytes.count, by: 2).lazy.map { UInt16(Self.unit(bytes, $0, 2, big)) }
-        .makeIterator()
-      let failed = Swift.transcode(units, from: UTF16.self, to: UTF8.self, stoppingOnError: true) {
-        out[w] = $0
-        w += 1
+      var at = start
+      while at < bytes.count {
+        var scalar = Self.unit16(bytes, at, big)
+        at += 2
+        if scalar & 0xF800 == 0xD800 {
+          // A high surrogate and then a low one, or the text is not UTF-16.
+          guard scalar < 0xDC00, at < bytes.count else { return nil }
+          let low = Self.unit16(bytes, at, big)
+          guard low & 0xFC00 == 0xDC00 else { return nil }
+          at += 2
+          scalar = 0x10000 + ((scalar - 0xD800) << 10 | (low - 0xDC00))
+        }
+        Self.writeUTF8(scalar, to: out, at: &w)
       }
-      return failed ? nil : w
+      return w
     case .utf32(let named):
       guard bytes.count % 4 == 0 else { return nil }
       let (start, big) = Self.byteOrder(bytes, named: named, width: 4)
-      let units = stride(from: start, to: bytes.count, by: 4).lazy.map { Self.unit(bytes, $0, 4, big) }.makeIterator()
-      let failed = Swift.transcode(units, from: UTF32.self, to: UTF8.self, stoppingOnError: true) {
-        out[w] = $0
-        w += 1
+      var at = start
+      while at < bytes.count {
+        let b = (UInt32(bytes[at]), UInt32(bytes[at + 1]), UInt32(bytes[at + 2]), UInt32(bytes[at + 3]))
+        let scalar = big ? b.0 << 24 | b.1 << 16 | b.2 << 8 | b.3 : b.3 << 24 | b.2 << 16 | b.1 << 8 | b.0
+        guard scalar <= 0x10FFFF, scalar & 0xFFFF_F800 != 0xD800 else { return nil }
+        Self.writeUTF8(scalar, to: out, at: &w)
+        at += 4
       }
-      return failed ? nil : w
+      return w
     default:
       return nil
     }
@@ -121,12 +123,32 @@ public enum TextEncoding: Sendable, Equatable {
     return (0, false)
   }
 
-  /// The `width`-byte code unit at `i`.
-  @inline(__always) private static func unit(_ bytes: UnsafeRawBufferPointer, _ i: Int, _ width: Int, _ big: Bool)
-    -> UInt32
-  {
-    var v: UInt32 = 0
-    for k in 0..<width { v = v << 8 | UInt32(bytes[i + (big ? k : width - 1 - k)]) }
-    return v
+  @inline(__always) private static func unit16(_ bytes: UnsafeRawBufferPointer, _ i: Int, _ big: Bool) -> UInt32 {
+    big ? UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1]) : UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8
+  }
+
+  @inline(__always) private static func writeUTF8(
+    _ scalar: UInt32, to out: UnsafeMutableRawBufferPointer, at w: inout Int
+  ) {
+    switch scalar {
+    case ..<0x80:
+      out[w] = UInt8(scalar)
+      w += 1
+    case ..<0x800:
+      out[w] = UInt8(0xC0 | scalar >> 6)
+      out[w + 1] = UInt8(0x80 | scalar & 0x3F)
+      w += 2
+    case ..<0x10000:
+      out[w] = UInt8(0xE0 | scalar >> 12)
+      out[w + 1] = UInt8(0x80 | scalar >> 6 & 0x3F)
+      out[w + 2] = UInt8(0x80 | scalar & 0x3F)
+      w += 3
+    default:
+      out[w] = UInt8(0xF0 | scalar >> 18)
+      out[w + 1] = UInt8(0x80 | scalar >> 12 & 0x3F)
+      out[w + 2] = UInt8(0x80 | scalar >> 6 & 0x3F)
+      out[w + 3] = UInt8(0x80 | scalar & 0x3F)
+      w += 4
+    }
   }
 }
