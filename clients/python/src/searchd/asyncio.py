@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Awaitable, Iterable, Sequence
 from ssl import SSLContext
 from typing import Any, Callable, TypeVar
 
@@ -15,6 +16,17 @@ from ._exchange import ClosedBeforeReply, Pipeline
 from .errors import ConnectionError, TimeoutError
 
 T = TypeVar("T")
+
+
+async def _within(awaitable: Awaitable[T], seconds: float | None) -> T:
+    """`awaitable`'s result, or asyncio.TimeoutError after `seconds`. Python 3.11's
+    `asyncio.timeout` runs it in this task; `wait_for` before it makes a task per call."""
+    if seconds is None:
+        return await awaitable
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, seconds)
 
 
 class AsyncConnection:
@@ -55,7 +67,7 @@ class AsyncConnection:
         """The next reply, whole within the timeout; `ClosedBeforeReply` if the server
         closed before a byte of it."""
         try:
-            return await asyncio.wait_for(self._read(), self.where.timeout)
+            return await _within(self._read(), self.where.timeout)
         except asyncio.TimeoutError:
             raise TimeoutError(f"no whole reply from {self.where} within {self.where.timeout} s") from None
 
@@ -112,7 +124,11 @@ class AsyncConnectionPool:
             # Made here, in the loop that uses it (Python 3.9 binds it at creation).
             self._slots = asyncio.Semaphore(self.max_connections)
         try:
-            await asyncio.wait_for(self._slots.acquire(), self.wait_timeout)
+            # A free slot is taken at once; only a wait needs the timeout's machinery.
+            if self._slots.locked():
+                await _within(self._slots.acquire(), self.wait_timeout)
+            else:
+                await self._slots.acquire()
         except asyncio.TimeoutError:
             raise TimeoutError(
                 f"all {self.max_connections} connections busy for {self.wait_timeout} s"
