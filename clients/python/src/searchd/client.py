@@ -8,12 +8,11 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from ssl import SSLContext
 from typing import Any, Callable, TypeVar
 
 from . import _protocol as protocol
-from ._endpoint import DEFAULT_PORT, Endpoint, endpoint
-from ._exchange import ClosedBeforeReply, Pipeline
+from ._endpoint import ClientBase, Endpoint
+from ._exchange import ClosedBeforeReply
 from .errors import ConnectionError, TimeoutError
 
 T = TypeVar("T")
@@ -182,7 +181,7 @@ class ConnectionPool:
             self._free.notify_all()
 
 
-class Client:
+class Client(ClientBase[ConnectionPool]):
     """A searchd client: thread-safe, its connections pooled and kept alive.
 
     >>> with Client("127.0.0.1", 65432) as client:
@@ -190,38 +189,8 @@ class Client:
     'Follow the white rabbit. 🐰'
     """
 
-    def __init__(
-        self,
-        host: str = "127.0.0.1",
-        port: int = DEFAULT_PORT,
-        *,
-        unix_socket: str | None = None,
-        timeout: float | None = 5.0,
-        connect_timeout: float | None = 5.0,
-        ssl: bool | SSLContext = False,
-        ssl_ca_file: str | None = None,
-        ssl_certfile: str | None = None,
-        ssl_keyfile: str | None = None,
-        server_hostname: str | None = None,
-        max_connections: int = 10,
-        pipeline_depth: int = 64,
-        max_reply_bytes: int = protocol.DEFAULT_MAX_REPLY_BYTES,
-    ) -> None:
-        where = endpoint(
-            host,
-            port,
-            unix_socket=unix_socket,
-            ssl=ssl,
-            ssl_ca_file=ssl_ca_file,
-            ssl_certfile=ssl_certfile,
-            ssl_keyfile=ssl_keyfile,
-            server_hostname=server_hostname,
-            connect_timeout=connect_timeout,
-            timeout=timeout,
-            max_reply_bytes=max_reply_bytes,
-        )
-        self.pool = ConnectionPool(where, max_connections, wait_timeout=timeout)
-        self._pipeline = Pipeline(pipeline_depth)
+    def _make_pool(self, where: Endpoint, max_connections: int, wait_timeout: float | None) -> ConnectionPool:
+        return ConnectionPool(where, max_connections, wait_timeout)
 
     def search(self, key: str) -> str | None:
         """The value of `key`, or None if the index does not hold it."""
