@@ -165,9 +165,18 @@ def daemon() -> Iterator[Server]:
         try:
             yield Server("127.0.0.1", int(port.group(1)), unix_socket, int(tls.group(1)), folder)
         finally:
-            process.terminate()
-            process.wait(10)
+            _stop(process)
             process.stderr.close()
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM, and SIGKILL if it lingers: a server left behind would hold a core."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _without_systemd() -> dict[str, str]:
@@ -191,8 +200,7 @@ def tutorial() -> Iterator[Server]:
     try:
         yield Server("127.0.0.1", int(match.group(1)), one_request_per_connection=True)
     finally:
-        process.kill()
-        process.wait(10)
+        _stop(process)
         process.stdout.close()
 
 
