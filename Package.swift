@@ -94,7 +94,8 @@ let package = Package(
       ]),
     // The test helpers, each written once. Two targets: the protocol's reference and test
     // vectors need nothing but the wire module (the fuzz package links them too); the
-    // helpers that drive real processes, sockets and files need Foundation and Testing.
+    // helpers that drive real processes, sockets and files need Foundation. Release
+    // builds compile both, so the helpers throw CheckFailed rather than use Testing.
     // Test targets import the second `@testable`, so its helpers need no `public`.
     .target(name: "TestSupport", dependencies: ["SearchdWire"], path: "Tests/TestSupport"),
     .target(

@@ -1,13 +1,12 @@
 import Foundation
-import Testing
 
 /// The admin listener as a test reaches it: its port from the ready line, one HTTP
 /// exchange per connection, and a sample's value in /metrics.
 extension Daemon {
   func adminPort() throws -> UInt16 {
-    let line = try #require(waitForLog("searchd ready", timeout: 5))
-    let r = try #require(line.range(of: "admin=127.0.0.1:"))
-    return try #require(UInt16(line[r.upperBound...].prefix { $0.isNumber }))
+    let line = try required(waitForLog("searchd ready", timeout: 5), "the ready line")
+    let r = try required(line.range(of: "admin=127.0.0.1:"), "admin= in \(line)")
+    return try required(UInt16(line[r.upperBound...].prefix { $0.isNumber }), "the admin port in \(line)")
   }
 }
 

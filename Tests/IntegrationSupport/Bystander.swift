@@ -2,7 +2,6 @@ import Foundation
 import Glibc
 import SearchdWire
 import TestSupport
-import Testing
 
 /// RELIABILITY.md's checks around a bad case, and the daemon's own figures.
 extension Daemon {
@@ -11,7 +10,7 @@ extension Daemon {
   func servedBystander() throws -> TestClient {
     let bystander = try TestClient(port: appPort)
     try bystander.send(protocolVectors[0].request)
-    #expect(try bystander.readMessage() == protocolVectors[0].response)
+    try check(try bystander.readMessage() == protocolVectors[0].response, "the bystander is answered")
     return bystander
   }
 
@@ -19,13 +18,15 @@ extension Daemon {
   /// second, the descriptors back to the baseline, RSS within 16 MiB of it.
   func expectUnharmed(bystander: TestClient, fds baseline: Int, rssKiB: Int) throws {
     try bystander.send(protocolVectors[2].request)
-    #expect(try bystander.readMessage(timeout: 1) == protocolVectors[2].response, "the bystander is served")
-    #expect(descriptors(backTo: baseline) == baseline, "descriptors back to the baseline")
-    #expect(process.isRunning)
+    try check(try bystander.readMessage(timeout: 1) == protocolVectors[2].response, "the bystander is served")
+    let fds = descriptors(backTo: baseline)
+    try check(fds == baseline, "descriptors back to the baseline \(baseline), not \(fds)")
+    try check(process.isRunning, "the daemon is running")
     // ASan's quarantine holds freed memory on purpose, and TSan's shadow grows with the
     // memory it watches; the plain run checks the bound.
     if ProcessInfo.processInfo.environment["SEARCHD_SANITIZER"] == nil {
-      #expect(self.rssKiB - rssKiB < 16 * 1024, "RSS grew by \(self.rssKiB - rssKiB) KiB")
+      let grown = self.rssKiB - rssKiB
+      try check(grown < 16 * 1024, "RSS grew by \(grown) KiB")
     }
   }
 
@@ -44,6 +45,6 @@ extension Daemon {
   func stats() throws -> [String: Any] {
     let status = try searchctl(["status", "--json", "-p", "\(appPort)"])
     let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
-    return try #require((object?["content"] as? [String: Any])?["stats"] as? [String: Any])
+    return try required((object?["content"] as? [String: Any])?["stats"] as? [String: Any], "stats in \(status.stdout)")
   }
 }

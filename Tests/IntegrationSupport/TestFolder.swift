@@ -1,5 +1,4 @@
 import Foundation
-import Testing
 
 /// A folder of one test's own under the temporary directory, for the files it makes
 /// (configs, indexes, FIFOs), and the ways the tests make them.
@@ -26,8 +25,8 @@ struct TestFolder {
     let json = path("\(name).json")
     try JSONSerialization.data(withJSONObject: entries).write(to: URL(fileURLWithPath: json))
     let r = try runProcess(Binaries.searchdIndex, ["build", json, path(name)], timeout: 60)
-    #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stdout.contains("\(entries.count) entries"))
+    try check(r.status == 0, "searchd-index build: \(r.stderr)")
+    try check(r.stdout.contains("\(entries.count) entries"), "searchd-index build said \(r.stdout)")
     return path(name)
   }
 
