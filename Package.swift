@@ -17,6 +17,8 @@ let package = Package(
     .library(name: "SearchdServer", targets: ["SearchdServer"]),
     .library(name: "SearchdIndex", targets: ["SearchdIndex"]),
     .library(name: "SearchdConfig", targets: ["SearchdConfig"]),
+    // The Swift client library: what searchctl itself is built on.
+    .library(name: "SearchdClient", targets: ["SearchdClient"]),
     // The reference rules the request reader is tested against, for the fuzzer's oracle too.
     .library(name: "SearchdTestSupport", targets: ["TestSupport"]),
   ],
@@ -47,6 +49,7 @@ let package = Package(
       name: "SearchdConfig",
       dependencies: ["SearchdSystem", "SearchdWire", "SearchdTLS", .product(name: "Logging", package: "swift-log")]),
     .target(name: "SearchdIndex", dependencies: ["SearchdWire", "SearchdSystem"]),
+    .target(name: "SearchdClient", dependencies: ["SearchdWire", "SearchdSystem", "SearchdTLS"]),
     .target(
       name: "SearchdServer",
       dependencies: [
@@ -75,7 +78,7 @@ let package = Package(
     .executableTarget(
       name: "searchctl",
       dependencies: [
-        "SearchdWire", "SearchdSystem", "SearchdVersion", "SearchdTLS",
+        "SearchdClient", "SearchdWire", "SearchdSystem", "SearchdVersion", "SearchdTLS",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
         .product(name: "Atomics", package: "swift-atomics"),
@@ -105,7 +108,7 @@ let package = Package(
       name: "IntegrationTests",
       dependencies: [
         "TestSupport", "IntegrationSupport", "SearchdWire", "SearchdSystem", "SearchdServer", "SearchdConfig",
-        "searchd",
+        "SearchdClient", "SearchdTLS", "searchd",
         "searchctl", "searchd-index",
       ],
       exclude: ["Python", "Systemd/sandbox.sh"]

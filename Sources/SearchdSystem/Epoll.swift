@@ -56,6 +56,20 @@ package final class Epoll {
   }
 }
 
+extension Epoll {
+  /// Waits up to `timeoutNs` (epoll_pwait2): a paced client wakes when a request is due,
+  /// not at the next whole millisecond.
+  package func wait(into buffer: EpollEventBuffer, timeoutNs: UInt64) throws(SystemError) -> Int {
+    let events = buffer.storage
+    var timeout = timespec(tv_sec: Int(timeoutNs / 1_000_000_000), tv_nsec: Int(timeoutNs % 1_000_000_000))
+    let call = { epoll_pwait2(self.descriptor, events.baseAddress, Int32(events.count), &timeout, nil) }
+    switch try syscall("epoll_pwait2", call) {
+    case .processed(let n): return Int(n)
+    case .wouldBlock: return 0
+    }
+  }
+}
+
 /// Space for the events one epoll_wait returns, allocated once per loop.
 package final class EpollEventBuffer {
   fileprivate let storage: UnsafeMutableBufferPointer<epoll_event>

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
+import SearchdClient
 import SearchdWire
 
-struct Binary: ParsableCommand {
+struct Binary: AsyncParsableCommand, ConnectingCommand {
   static let configuration = CommandConfiguration(
     abstract: "Send a binary request and print the reply's content.")
 
-  @OptionGroup var options: ConnectionOptions
+  @ParentCommand var searchctl: SearchCtl
+  @OptionGroup var own: ConnectionOptions
 
   @Argument(help: "The bytes to send, as text (omit with --file).")
   var data: String?
@@ -21,7 +23,7 @@ struct Binary: ParsableCommand {
     if (data == nil) == (file == nil) { throw ValidationError("give either DATA or --file PATH") }
   }
 
-  func run() throws {
+  func run() async throws {
     let content: [UInt8]
     if let file {
       let d = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: file)
@@ -30,11 +32,8 @@ struct Binary: ParsableCommand {
     } else {
       content = Array(data!.utf8)
     }
-    let target = try options.target(defaultPort: 65432)
-    let frame = Exchange.requestReply(
-      Request.encodeBinary(content, contentType: contentType), target: target, timeout: options.timeout,
-      output: options.output, retryIfUnanswered: true)
-    let isError = frame.header.isJSON && SearchReply(frame).errorCode != nil
+    let frame = try await exchange(Request.encodeBinary(content, contentType: contentType))
+    let isError = (try? Replies.binary(frame)) == nil
     if options.json {
       options.output.printJSON(frame, status: isError ? .errorReply : .found)
     } else {

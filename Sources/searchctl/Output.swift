@@ -39,6 +39,11 @@ struct Output {
       object["content_text"] = String(decoding: frame.content, as: UTF8.self)
       object["content_base64"] = Data(frame.content).base64EncodedString()
     }
+    printJSON(object)
+  }
+
+  /// One JSON object on one line, keys sorted.
+  func printJSON(_ object: [String: Any]) {
     let data =
       (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
     FileHandle.standardOutput.write(data + Data("\n".utf8))

@@ -1,13 +1,14 @@
 import ArgumentParser
-import Foundation
+import SearchdClient
 import SearchdWire
 
-struct Search: ParsableCommand {
+struct Search: AsyncParsableCommand, ConnectingCommand {
   static let configuration = CommandConfiguration(
     abstract: "Search the index and print the result.",
     discussion: "Exit status: 0 found, 1 no match, 2 cannot connect or timed out, 3 error reply.")
 
-  @OptionGroup var options: ConnectionOptions
+  @ParentCommand var searchctl: SearchCtl
+  @OptionGroup var own: ConnectionOptions
 
   @Argument(help: "What to look up, e.g. morpheus.")
   var value: String
@@ -16,43 +17,28 @@ struct Search: ParsableCommand {
     help: ArgumentHelp("Send this action instead of search (to try the server's error path).", visibility: .hidden))
   var action: String = "search"
 
-  func run() throws {
-    let target = try options.target(defaultPort: 65432)
-    let request = Request.encodeSearch(value, action: action)
-    let frame = Exchange.requestReply(
-      request, target: target, timeout: options.timeout, output: options.output, retryIfUnanswered: true)
-    let reply = SearchReply(frame)
-    let status: ExitStatus
-    if reply.errorCode != nil || reply.result == nil {
+  func run() async throws {
+    let frame = try await exchange(Request.encodeSearch(value, action: action))
+    var status: ExitStatus
+    var line: String
+    do {
+      let found = try Replies.search(frame, key: value)
+      // An unknown action that the server answers anyway (the tutorial's) is still an error.
+      status = action != "search" ? .errorReply : found == nil ? .noMatch : .found
+      line = found ?? "No match for \"\(value)\"."
+      if action != "search" { line = try Replies.resultLine(try Replies.object(frame)) }
+    } catch {
+      // The server answered, but not with a value or a miss.
       status = .errorReply
-    } else if reply.result == "No match for \"\(value)\"." {
-      status = .noMatch
-    } else if action != "search" {
-      status = .errorReply
-    } else {
-      status = .found
+      line =
+        (try? Replies.object(frame)).flatMap { $0["result"] as? String }
+        ?? String(decoding: frame.content, as: UTF8.self)
     }
     if options.json {
       options.output.printJSON(frame, status: status)
-    } else if let result = reply.result {
-      options.output.line(result)
     } else {
-      options.output.line(String(decoding: frame.content, as: UTF8.self))
+      options.output.line(line)
     }
     if status != .found { exitWith(status) }
-  }
-}
-
-/// The fields of a JSON reply searchctl cares about.
-struct SearchReply {
-  var result: String?
-  var errorCode: String?
-
-  init(_ frame: Frame) {
-    guard frame.header.isJSON,
-      let value = (try? JSONSerialization.jsonObject(with: Data(frame.content))) as? [String: Any]
-    else { return }
-    result = value["result"] as? String
-    errorCode = value["error"] as? String
   }
 }

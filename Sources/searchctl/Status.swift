@@ -1,24 +1,24 @@
 import ArgumentParser
 import Foundation
+import SearchdClient
 import SearchdWire
 
-struct Status: ParsableCommand {
+struct Status: AsyncParsableCommand, ConnectingCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Show the daemon's figures: uptime, connections, requests, errors, index, loops.",
+    abstract: "Show the daemon's figures: version, uptime, connections, requests, errors, index, loops.",
     discussion: "Served only to local clients (loopback or a unix socket).",
     aliases: ["stats"])
 
-  @OptionGroup var options: ConnectionOptions
+  @ParentCommand var searchctl: SearchCtl
+  @OptionGroup var own: ConnectionOptions
 
-  func run() throws {
-    let target = try options.target(defaultPort: 65432)
-    let frame = Exchange.requestReply(
-      Request.encodeSearch("", action: "stats"), target: target, timeout: options.timeout, output: options.output,
-      retryIfUnanswered: true)
-    let object = (try? JSONSerialization.jsonObject(with: Data(frame.content))) as? [String: Any]
-    guard let stats = object?["stats"] as? [String: Any] else {
-      let reply = SearchReply(frame)
-      exitWith(.errorReply, reply.result ?? "the server does not serve stats")
+  func run() async throws {
+    let frame = try await exchange(Request.encodeSearch("", action: "stats"))
+    let stats: [String: Any]
+    do {
+      stats = try Replies.stats(frame)
+    } catch {
+      exitWith(ExitStatus(error), error.description)
     }
     if options.json {
       options.output.printJSON(frame, status: .found)
@@ -53,6 +53,10 @@ struct Status: ParsableCommand {
           + (int(index, "pages_zeroed") > 0 ? ", \(int(index, "pages_zeroed")) pages lost to a truncation" : "")),
     ]
     let done: Set = ["version", "uptime_seconds", "connections", "index", "loops", "listeners"]
+    // "errors" are the error replies by code; TLS and PROXY failures have lines of their own.
+    func label(_ key: String) -> String {
+      key == "errors" ? "error replies" : key.replacingOccurrences(of: "_", with: " ")
+    }
     for key in s.keys.sorted() where !done.contains(key) {
       let value = s[key]
       if let group = value as? [String: Any] {
@@ -61,11 +65,13 @@ struct Status: ParsableCommand {
         for (k, v) in group {
           if let inner = v as? [String: Any] { for (ik, iv) in inner { flat["\(k) \(ik)"] = iv } } else { flat[k] = v }
         }
-        lines.append(line(key.replacingOccurrences(of: "_", with: " "), pairs(flat)))
-      } else if let n = value as? NSNumber, !(value is Bool) {
-        lines.append(line(key.replacingOccurrences(of: "_", with: " "), "\(n)"))
+        lines.append(line(label(key), pairs(flat)))
+      } else if let flag = value as? Bool, key == "ready" {
+        lines.append(line(label(key), flag ? "yes" : "no"))
+      } else if let n = value as? NSNumber {
+        lines.append(line(label(key), "\(n)"))
       } else {
-        lines.append(line(key.replacingOccurrences(of: "_", with: " "), "\(value ?? "")"))
+        lines.append(line(label(key), "\(value ?? "")"))
       }
     }
     for loop in (s["loops"] as? [[String: Any]]) ?? [] {

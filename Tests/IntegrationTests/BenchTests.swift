@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SearchdWire
 import Testing
 
 @testable import IntegrationSupport
@@ -66,6 +67,20 @@ import Testing
     let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
     let errors = try #require(object["errors"] as? [String: Int])
     #expect((errors["error-reply"] ?? 0) > 0, "\(errors)")
+  }
+
+  /// A frame the server refuses: the probe's error reply is not taken as the expected
+  /// answer, so every reply of the run counts as an error reply.
+  @Test func aFrameAnsweredWithErrorRepliesReportsThem() throws {
+    let daemon = try Daemon()
+    let folder = TestFolder("bench-frame")
+    defer { folder.remove() }
+    let path = folder.path("bad.frame")
+    try Data(Message.encode(contentType: "text/json", contentEncoding: "utf-8", content: Array("{".utf8)))
+      .write(to: URL(fileURLWithPath: path))
+    let r = try searchctl(["bench", "-p", "\(daemon.appPort)", "-c", "1", "-n", "10", "--kind", "frame:\(path)"])
+    #expect(r.status == 3, "\(r.stderr)")
+    #expect(r.stdout.contains("errors: error-reply 10"), "\(r.stdout)")
   }
 
   @Test func requestsCutOffByACloseAreResentAndCounted() throws {

@@ -82,6 +82,41 @@ import Testing
     #expect(r.stderr.contains("did not answer in time"))
   }
 
+  @Test func connectionOptionsGoBeforeOrAfterTheSubcommand() throws {
+    let daemon = try Daemon(echo: true)
+    let port = "\(daemon.appPort)"
+    let before = try searchctl(["-p", port, "search", "morpheus"])
+    #expect(before.status == 0 && before.stdout == "Follow the white rabbit. \u{1F430}\n", "\(before.stderr)")
+    // After the subcommand wins: the wrong port before it is not used.
+    let both = try searchctl(["-p", "1", "--timeout", "2", "search", "-p", port, "morpheus"])
+    #expect(both.status == 0, "\(both.stderr)")
+    let bracketed = try searchctl(["-H", "[127.0.0.1]", "-p", port, "ping"])
+    #expect(bracketed.status == 0 && bracketed.stdout == "127.0.0.1:\(port) is alive\n", "\(bracketed.stderr)")
+    // SEARCHD_PORT names the search service; echo has SEARCHD_ECHO_PORT.
+    let echo = try searchctl(
+      ["echo", "--json", "hello"],
+      environment: ["SEARCHD_PORT": port, "SEARCHD_ECHO_PORT": "\(daemon.echoPort)"])
+    #expect(echo.status == 0, "\(echo.stderr)")
+    #expect(echo.stdout == #"{"connections":1,"intact":1,"received_text":"hello","sent_bytes":5}"# + "\n")
+  }
+
+  @Test func pingExitsZeroWhenAliveAndTwoWhenNot() throws {
+    let daemon = try Daemon()
+    let alive = try searchctl(["ping", "-p", "\(daemon.appPort)"])
+    #expect(alive.status == 0)
+    let listener = try TestListener()
+    let silent = try searchctl(["ping", "-p", "\(listener.port)", "--timeout", "0.5"])
+    #expect(silent.status == 2)
+    #expect(silent.stderr.contains("did not answer in time"))
+  }
+
+  @Test func aCertificateWithoutItsKeySaysWhereTheKeyGoes() throws {
+    let certs = try Certificates()
+    let r = try searchctl(["search", "-p", "1", "--tls", "--cert", certs.path("server"), "x"])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("give it with --key FILE"), "\(r.stderr)")
+  }
+
   @Test(arguments: [
     ["search"], ["bogus"], ["search", "--port", "x", "a"], ["binary"], ["echo"], ["search", "--timeout", "-1", "a"],
   ])

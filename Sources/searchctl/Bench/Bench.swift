@@ -2,17 +2,19 @@ import ArgumentParser
 import Atomics
 import Foundation
 import Histogram
+import SearchdClient
 import SearchdSystem
 import SearchdWire
 
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand, ConnectingCommand {
   static let configuration = CommandConfiguration(
     abstract: "Load-test any server of this protocol, checking every reply.",
     discussion: """
-      Like redis-benchmark and wrk: -c connections, each sending -P requests at a time (keepalive) or connecting, asking once and closing (per-connection), for -n requests or --duration seconds. Every reply is compared with the one the server gave a probe request before the run (for --kind keys: it must be a reply without an error). Latency runs from the write of a request (its batch, with -P) to its reply.
+      Like redis-benchmark and wrk: -c connections, each sending -P requests at a time (keepalive) or connecting, asking once and closing (per-connection), for -n requests or --duration seconds. Every reply is compared with the one the server gave a probe request before the run (for --kind keys, or a probe answered with an error reply: every reply must be one without an error, so a run of error replies reports them). With --json, the run's figures print as one JSON object. Latency runs from the write of a request (its batch, with -P) to its reply.
       """)
 
-  @OptionGroup var options: ConnectionOptions
+  @ParentCommand var searchctl: SearchCtl
+  @OptionGroup var own: ConnectionOptions
 
   @Option(name: .short, help: "Connections.")
   var connections = 50
@@ -54,7 +56,7 @@ struct Bench: ParsableCommand {
   var proxyHeader = false
 
   @Option(help: "Client threads (default: one per core).")
-  var threads = ProcessInfo.processInfo.activeProcessorCount
+  var threads: Int?
 
   @Option(
     help: ArgumentHelp("Source addresses to spread connections over, e.g. 127.0.0.2,127.0.0.3.", valueName: "addrs"))
@@ -66,7 +68,7 @@ struct Bench: ParsableCommand {
     guard BenchPlan.Mode(rawValue: mode) != nil else {
       throw ValidationError("--mode must be keepalive or per-connection")
     }
-    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if let requests, requests < 1 { throw ValidationError("-n must be at least 1") }
     if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
     if let rate, !(rate > 0) { throw ValidationError("--rate must be positive") }
@@ -100,9 +102,9 @@ struct Bench: ParsableCommand {
     }
   }
 
-  func run() throws {
-    let tlsTarget = try options.target(defaultPort: 65432)
-    let endpoint = tlsTarget.endpoint
+  func run() async throws {
+    let configuration = try options.configuration(.search)
+    let endpoint = configuration.endpoint
     let bodies = try requestBodies()
     let sources = try (bind?.split(separator: ",") ?? []).map { s -> SocketAddress in
       guard let a = try? Endpoint.host(String(s), port: 0).resolve().first else {
@@ -123,22 +125,31 @@ struct Bench: ParsableCommand {
           source: BenchWorker.proxyAddress(sources.first ?? .ipv4(host: [127, 0, 0, 1], port: 1)),
           destination: BenchWorker.proxyAddress(try? endpoint.resolve().first))
         : []
-      let f = Exchange.requestReply(
-        header + bodies[0], target: tlsTarget, timeout: options.timeout, output: options.output,
-        retryIfUnanswered: false, source: sources.first)
+      var probe = configuration
+      probe.source = sources.first
+      let client = SearchdClient(probe)
+      defer { client.close() }
+      let f: Frame
+      do {
+        f = try await client.request(header + bodies[0])
+      } catch {
+        exitWith(.unavailable, error.description)
+      }
       let reply = Message.encode(
         contentType: f.header.contentType ?? "", contentEncoding: f.header.contentEncoding ?? "", content: f.content,
         byteorder: f.header.byteorder ?? "")
-      plans = [(bodies[0], reply)]
+      // An error reply is never the expected answer: each one the run gets is counted.
+      plans = [(bodies[0], ReplyCheck.accepts(f, nil) ? reply : nil)]
     }
     guard let target = (try? endpoint.resolve())?.first else { exitWith(.unavailable, "cannot resolve \(endpoint)") }
     let total = duration == nil ? (requests ?? 100_000) : nil
     let plan = BenchPlan(
       target: target, sources: sources, mode: BenchPlan.Mode(rawValue: mode)!, connections: connections,
       pipeline: pipeline, requests: total, durationNs: duration.map { UInt64($0 * 1e9) },
-      requestsAndReplies: plans, timeoutMs: Int32(options.timeout * 1000), rate: rate,
-      tls: tlsTarget.tls.map { BenchTLS(context: $0.context, serverName: $0.serverName, resume: tlsResume) },
+      requestsAndReplies: plans, timeoutMs: Int32(options.seconds * 1000), rate: rate,
+      tls: configuration.tls.map { BenchTLS(context: $0.context, serverName: $0.serverName, resume: tlsResume) },
       proxyHeader: proxyHeader)
+    let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     let report = BenchRunner(plan: plan, threads: min(threads, connections)).run()
     if options.json {
       options.output.line(report.json)

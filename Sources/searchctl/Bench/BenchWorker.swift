@@ -102,9 +102,10 @@ final class BenchWorker {
     sendBatch(c)
   }
 
-  /// Starts the batches that are due; returns the milliseconds until the next one.
-  private func startDue() -> Int32 {
-    guard !waiting.isEmpty else { return plan.timeoutMs }
+  /// Starts the batches that are due; returns the nanoseconds until the next one.
+  private func startDue() -> UInt64 {
+    let timeoutNs = UInt64(plan.timeoutMs) * 1_000_000
+    guard !waiting.isEmpty else { return timeoutNs }
     let now = MonotonicClock.nanoseconds()
     var next = UInt64.max
     var still: [BenchConnection] = []
@@ -117,7 +118,7 @@ final class BenchWorker {
       }
     }
     waiting = still
-    return next == .max ? plan.timeoutMs : Int32(min(UInt64(plan.timeoutMs), (next - now + 999_999) / 1_000_000))
+    return next == .max ? timeoutNs : min(timeoutNs, next - now)
   }
 
   private func sendBatch(_ c: BenchConnection) {
@@ -242,7 +243,7 @@ final class BenchWorker {
     while !conns.isEmpty {
       let wait = startDue()
       if conns.isEmpty { break }
-      let n = (try? epoll.wait(into: events, timeoutMs: waiting.isEmpty ? plan.timeoutMs : wait)) ?? 0
+      let n = (try? epoll.wait(into: events, timeoutNs: wait)) ?? 0
       if n == 0 && !waiting.isEmpty { continue }
       if n == 0 {
         // Nothing moved for a whole timeout: count what was outstanding and give up on it.

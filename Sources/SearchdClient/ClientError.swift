@@ -2,18 +2,24 @@ import SearchdSystem
 import SearchdTLS
 import SearchdWire
 
-/// Why a request got no usable reply, each with the exit status scripts rely on.
-enum ClientError: Error, CustomStringConvertible {
+/// Why a call got no usable answer. Every error the library throws is one of these, with
+/// the server's own words where it gave some.
+public enum ClientError: Error, CustomStringConvertible, Sendable {
   case connect(target: String, Errno)
   case resolve(ResolveError)
   case timedOut(target: String, phase: String)
+  /// The server closed before a byte of the reply: the one case a resend is safe in.
   case closedBeforeReply(target: String)
   case truncatedReply(target: String)
   case io(target: String, SystemError)
-  case badReply(target: String, WireError)
+  /// The peer's bytes are not this protocol's (not searchd, or a reply cut or bent).
+  case badReply(target: String, String)
   case tls(target: String, TLSError)
+  /// The server answered with an error reply: its code (`bad-request`, `not-permitted`, …,
+  /// or `invalid-action` from the tutorial's server) and its `result` line.
+  case errorReply(code: String, message: String)
 
-  var description: String {
+  public var description: String {
     switch self {
     case .connect(let t, let e):
       var hint = ""
@@ -26,9 +32,16 @@ enum ClientError: Error, CustomStringConvertible {
     case .closedBeforeReply(let t): return "\(t) closed the connection before replying"
     case .truncatedReply(let t): return "\(t) closed the connection in the middle of its reply"
     case .io(let t, let e): return "connection to \(t) failed: \(e.call): \(e.errno.message)"
-    case .badReply(let t, let e): return "\(t) sent a reply that is not valid protocol: \(e.detail)"
+    case .badReply(let t, let detail): return "\(t) sent a reply that is not valid protocol: \(detail)"
     case .tls(let t, let e): return "TLS with \(t) failed: \(e)\(Self.hint(e))"
+    case .errorReply(let code, let message): return "\(message) (\(code))"
     }
+  }
+
+  /// True for an error reply: the server is there and said no, as against not answering.
+  public var isErrorReply: Bool {
+    if case .errorReply = self { return true }
+    return false
   }
 }
 
@@ -53,13 +66,4 @@ extension ClientError {
     }
     return ""
   }
-}
-
-/// Exit statuses: documented in `searchctl --help`, relied on by scripts.
-enum ExitStatus: Int32 {
-  case found = 0
-  case noMatch = 1
-  case unavailable = 2
-  case errorReply = 3
-  case usage = 64
 }

@@ -2,28 +2,36 @@ import SearchdSystem
 import SearchdTLS
 import SearchdWire
 
-/// A blocking request/reply client with one deadline per call, on a non-blocking
-/// socket driven by poll(2) so a silent server cannot hang it.
-final class Client {
-  let target: String
+/// One connection to a server of this protocol: blocking calls with one deadline each, on
+/// a non-blocking socket driven by poll(2) so a silent server cannot hang it. It has one
+/// user at a time (the pool hands it out and takes it back), hence `@unchecked Sendable`.
+public final class Connection: @unchecked Sendable {
+  public let target: String
   private let socket: Socket
   /// With --tls, every byte goes through this session.
   private var session: TLSSession?
+  /// Where the session's ticket goes for the next connection: TLS 1.3 sends it after the
+  /// handshake, so it is taken at close.
+  private var tls: ClientTLS?
   private let timeoutMs: Int32
   private var input = InputBuffer()
-  private var decoder = FrameDecoder(limits: WireLimits(maxHeaderBytes: 65535, maxContentLength: 1 << 30))
+  private var decoder: FrameDecoder
 
-  private init(socket: Socket, target: String, timeoutMs: Int32) {
+  private init(socket: Socket, target: String, timeoutMs: Int32, maxReplyBytes: Int) {
     self.socket = socket
     self.target = target
     self.timeoutMs = timeoutMs
+    decoder = FrameDecoder(limits: WireLimits(maxHeaderBytes: 65535, maxContentLength: maxReplyBytes))
   }
 
   /// Connects to the first address of the target that accepts, and with TLS completes the
   /// handshake (resuming the target's last session if it has one).
-  static func connect(to target: Target, timeout: Double, source: SocketAddress? = nil) throws(ClientError) -> Client {
-    let client = try connect(to: target.endpoint, timeout: timeout, source: source)
-    if let tls = target.tls {
+  public static func connect(
+    to endpoint: Endpoint, tls: ClientTLS?, timeout: Double, source: SocketAddress? = nil,
+    maxReplyBytes: Int = SearchdClient.Configuration.defaultMaxReplyBytes
+  ) throws(ClientError) -> Connection {
+    let client = try connect(to: endpoint, timeout: timeout, source: source, maxReplyBytes: maxReplyBytes)
+    if let tls {
       do {
         try client.handshake(tls)
       } catch {
@@ -43,6 +51,7 @@ final class Client {
       throw .tls(target: target, error)
     }
     if let ticket = tls.ticket { session.resume(ticket) }
+    self.tls = tls
     while true {
       switch session.handshake() {
       case .processed:
@@ -57,12 +66,11 @@ final class Client {
   }
 
   /// Whether the handshake resumed a session, and the session to offer next time.
-  var tlsResumed: Bool { session?.isResumed ?? false }
-  var tlsTicket: TLSSessionTicket? { session?.resumableSession }
+  public var tlsResumed: Bool { session?.isResumed ?? false }
 
   /// Connects to the first address of `endpoint` that accepts, from `source` if given.
-  static func connect(to endpoint: Endpoint, timeout: Double, source: SocketAddress? = nil) throws(ClientError)
-    -> Client
+  static func connect(to endpoint: Endpoint, timeout: Double, source: SocketAddress?, maxReplyBytes: Int)
+    throws(ClientError) -> Connection
   {
     let target = endpoint.description
     let timeoutMs = Int32(max(1, min(timeout * 1000, Double(Int32.max))))
@@ -81,7 +89,7 @@ final class Client {
             continue
           }
         }
-        return Client(socket: socket, target: target, timeoutMs: timeoutMs)
+        return Connection(socket: socket, target: target, timeoutMs: timeoutMs, maxReplyBytes: maxReplyBytes)
       } catch let e as SystemError {
         lastError = e.errno
       } catch let e as ClientError {
@@ -93,7 +101,7 @@ final class Client {
     throw .connect(target: target, lastError)
   }
 
-  func send(_ bytes: [UInt8]) throws(ClientError) {
+  public func send(_ bytes: [UInt8]) throws(ClientError) {
     var offset = 0
     while offset < bytes.count {
       try waitFor(.writable, phase: "sending")
@@ -118,6 +126,8 @@ final class Client {
     switch r {
     case .success(.processed(let n)): return n
     case .success(.wouldBlock): return 0
+    case .failure(let e) where e.errno == .brokenPipe || e.errno == .connectionReset:
+      throw .closedBeforeReply(target: target)
     case .failure(let e): throw .io(target: target, e)
     }
   }
@@ -160,22 +170,34 @@ final class Client {
 
   /// Reads until one whole message has arrived. A close before any reply byte is
   /// `.closedBeforeReply`, the one case a retry is safe in.
-  func receiveFrame() throws(ClientError) -> Frame {
+  public func receiveFrame() throws(ClientError) -> Frame {
     while true {
       switch decoder.decode(&input) {
       case .frame(let f): return f
-      case .failed(let e): throw .badReply(target: target, e)
+      case .failed(let e): throw .badReply(target: target, e.detail)
       case .needMore: break
       }
+      try checkFraming()
       if !hasBufferedInput { try waitFor(.readable, phase: "waiting for the reply") }
       let eof = try readSome()
       if eof { throw input.isEmpty ? .closedBeforeReply(target: target) : .truncatedReply(target: target) }
     }
   }
 
+  /// A reply's header is JSON: a peer whose third byte cannot start one is not speaking
+  /// this protocol (an HTTP or TLS server), and is told so now rather than at a timeout.
+  private func checkFraming() throws(ClientError) {
+    guard input.readableCount >= 3 else { return }
+    let head = Array(input.peek(3))
+    let third = head[2]
+    guard third == UInt8(ascii: "{") || third == 0x20 || third == 0x09 || third == 0x0A || third == 0x0D else {
+      throw .badReply(target: target, "it does not begin as this protocol's replies do (\(head))")
+    }
+  }
+
   /// Sends `bytes` and reads back as many, interleaving the two so a large message
   /// cannot deadlock against a server that stops reading while its replies are unread.
-  func echo(_ bytes: [UInt8]) throws(ClientError) -> [UInt8] {
+  public func echo(_ bytes: [UInt8]) throws(ClientError) -> [UInt8] {
     var sent = 0
     var received: [UInt8] = []
     while received.count < bytes.count {
@@ -211,9 +233,16 @@ final class Client {
     }
   }
 
-  var descriptor: Int32 { socket.descriptor }
+  /// Nothing has arrived unasked: not the end of the stream (the server closed it, idle or
+  /// after its one reply), not stray bytes. Asked before a pooled connection is used again.
+  var isReusable: Bool {
+    guard input.isEmpty, !hasBufferedInput else { return false }
+    guard let ready = try? Poll.wait([(socket.descriptor, [.readable])], timeoutMs: 0) else { return false }
+    return ready[0].isEmpty
+  }
 
-  func close() {
+  public func close() {
+    if let session, let tls, !session.isResumed, let ticket = session.resumableSession { tls.ticket = ticket }
     session?.shutdown()
     session = nil
     socket.close()
