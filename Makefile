@@ -24,8 +24,9 @@ STATIC_FLAGS = --static-swift-stdlib --scratch-path .build-static -Xlinker -z -X
 VERSION := $(shell cat VERSION)
 
 # Debian packages the build and the tests need beyond a Swift toolchain.
+# sudo, curl and python3-venv: the docs' shell blocks are run as written (DocTests).
 APT_PACKAGES = libsystemd-dev libssl-dev pkg-config python3 gcc openssl tshark debhelper lintian haproxy \
-  prometheus
+  prometheus sudo curl python3-venv
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SHELL := /bin/bash
 
@@ -175,7 +176,9 @@ install: deps
 	  $(SHAREDIR)/bash-completion/completions $(ZSHDIR) $(SHAREDIR)/fish/vendor_completions.d
 	install -m 644 contrib/wireshark/searchd.lua $(SHAREDIR)/searchd/wireshark/
 	install -m 755 $(BIN_PATH)/searchd $(BIN_PATH)/searchctl $(BIN_PATH)/searchd-index $(BINDIR)/
-	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/searchd.service > $(UNITDIR)/searchd.service
+	for unit in systemd/searchd.service deploy/searchd@.service; do \
+	  sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' $$unit > $(UNITDIR)/$$(basename $$unit); \
+	done
 	install -m 644 systemd/searchd.socket systemd/searchd-echo.socket systemd/searchd-tls.socket \
 	  systemd/searchd-proxy.socket systemd/searchd-admin.socket $(UNITDIR)/
 	# An admin's edited config is never overwritten.
@@ -198,7 +201,8 @@ install: deps
 uninstall:
 	rm -f $(BINDIR)/searchd $(BINDIR)/searchctl $(BINDIR)/searchd-index
 	rm -f $(UNITDIR)/searchd.service $(UNITDIR)/searchd.socket $(UNITDIR)/searchd-echo.socket \
-	  $(UNITDIR)/searchd-tls.socket $(UNITDIR)/searchd-proxy.socket $(UNITDIR)/searchd-admin.socket
+	  $(UNITDIR)/searchd-tls.socket $(UNITDIR)/searchd-proxy.socket $(UNITDIR)/searchd-admin.socket \
+	  $(UNITDIR)/searchd@.service
 	rm -f $(MANDIR)/man8/searchd.8 $(MANDIR)/man1/searchctl.1 $(MANDIR)/man1/searchd-index.1
 	rm -rf $(SHAREDIR)/searchd/wireshark
 	for tool in searchd searchctl searchd-index; do \

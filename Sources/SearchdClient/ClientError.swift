@@ -51,7 +51,8 @@ extension ClientError {
     let text = e.description
     switch e.verifyResult {
     case 18, 19, 20, 21: return " (is --cacert right?)"  // self-signed, unknown issuer
-    case 62, 64: return " (is --servername right?)"  // hostname or IP mismatch
+    case 62: return " (is --servername right? the certificate must name the host in its subjectAltName)"
+    case 64: return " (the certificate does not name this IP address in its subjectAltName: docs/TLS.md)"
     case 10: return " (the server's certificate has expired)"
     default: break
     }

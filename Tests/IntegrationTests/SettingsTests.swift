@@ -5,7 +5,7 @@ import Testing
 @testable import IntegrationSupport
 
 /// `Settings.all` is the one definition of every setting: the flags, the config file
-/// template and the README's table must say the same, and every flag must reach it.
+/// template and docs/SETTINGS.md's table must say the same, and every flag must reach it.
 @Suite(.timeLimit(.minutes(5))) struct SettingsTests {
   private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
@@ -68,14 +68,14 @@ import Testing
     }
   }
 
-  /// The README's table of settings is the table's own rendering.
-  @Test func theReadmeTableIsTheSettingsTable() throws {
-    let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+  /// docs/SETTINGS.md's table of settings is the table's own rendering.
+  @Test func theDocumentedTableIsTheSettingsTable() throws {
+    let readme = try String(contentsOf: Self.root.appendingPathComponent("docs/SETTINGS.md"), encoding: .utf8)
     let rows = Settings.all.map { s in
       "| `--\(s.name)` | \(s.defaultHelp) | \(s.reloads ? "yes" : "") | \(s.summary) |"
     }
     let table = (["| setting | default | reload | |", "|---|---|---|---|"] + rows).joined(separator: "\n")
     let present = readme.contains(table)
-    #expect(present, "README.md's settings table should read:\n\(table)")
+    #expect(present, "docs/SETTINGS.md's settings table should read:\n\(table)")
   }
 }

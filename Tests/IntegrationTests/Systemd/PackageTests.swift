@@ -64,6 +64,9 @@ extension SystemdTests {
     #expect(search.stdout == morpheusLine)
     #expect(try sandbox.property("ActiveState") == "active")
     #expect(try sandbox.property("ExecStart").contains("path=/usr/bin/searchd"))
+    // The fleet's replica template ships with the binary's installed path.
+    let template = try sandbox.run("cat", "/lib/systemd/system/searchd@.service")
+    #expect(template.stdout.contains("ExecStart=/usr/bin/searchd --config /etc/searchd/%i.conf"), "\(template)")
 
     for tool in ["searchd", "searchctl", "searchd-index"] {
       let r = try sandbox.run(tool, "--version")

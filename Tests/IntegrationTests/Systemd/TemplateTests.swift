@@ -5,7 +5,7 @@ import Testing
 @testable import IntegrationSupport
 
 /// deploy/'s fleet under the real systemd: three replicas from the searchd@.service
-/// template, deploy/haproxy.cfg in front of them, deploy/prometheus.yml's jobs scraping
+/// template, deploy/haproxy.cfg in front of them, deploy/prometheus/prometheus.yml's jobs scraping
 /// them and HAProxy; the client's own address in every replica's journal.
 extension SystemdTests {
   private static let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -18,20 +18,20 @@ extension SystemdTests {
   @Test func theReplicaTemplateRunsAFleetBehindHAProxy() throws {
     let sandbox = try SystemdSandbox()
     let replicas = ["a", "b", "c"]
-    let replica = try deployed("a.conf")
-    var files = [("/etc/systemd/system/searchd@.service", try deployed("searchd@.service"))]
-    for (i, name) in replicas.enumerated() {
-      // b and c as a.conf says (65502/65512, 65503/65513); connection events, which name
-      // the peer, are logged at debug.
-      let conf = replica.replacingOccurrences(of: "65501", with: "\(65501 + i)")
-        .replacingOccurrences(of: "65511", with: "\(65511 + i)")
-      files.append(("/etc/searchd/\(name).conf", conf + "log-level = debug\n"))
+    // The template as `make install` put it in the sandbox's tree (its path rewritten
+    // there), the three configs as shipped (connection events, which name the peer, are
+    // logged at debug), and the index they name compiled as docs/FLEET.md says.
+    var files: [(String, String)] = [("/etc/searchd/keys.json", #"{"morpheus": "Follow the white rabbit."}"#)]
+    for name in replicas {
+      files.append(("/etc/searchd/\(name).conf", try deployed("\(name).conf") + "log-level = debug\n"))
     }
     // The files go in as base64: the sandbox's /tmp is its own, and the repository may be in the host's.
     for (destination, text) in files {
       let r = try sandbox.run("sh", "-c", "echo \(Data(text.utf8).base64EncodedString()) | base64 -d > \(destination)")
       #expect(r.status == 0, "\(r.stderr)")
     }
+    let built = try sandbox.run("searchd-index", "build", "/etc/searchd/keys.json", "/etc/searchd/index.sidx")
+    #expect(built.status == 0, "\(built.stderr)")
     let units = replicas.map { "searchd@\($0)" }
     let started = try sandbox.run(
       "sh", "-c", "systemctl daemon-reload && systemctl start \(units.joined(separator: " "))")
@@ -39,13 +39,11 @@ extension SystemdTests {
     for unit in units { #expect(try sandbox.property("ActiveState", of: unit + ".service") == "active") }
 
     // deploy/haproxy.cfg as shipped, on free ports for its front and its exporter (the
-    // sandbox shares the host's loopback, where 65432 may be the shipped socket's), and
-    // within this machine's descriptor limit (20,000: maxconn 20000 needs twice that).
+    // sandbox shares the host's loopback, where 65432 may be the shipped socket's).
     let (front, exporter) = (try unusedPort(), try unusedPort())
     let haproxy = try HAProxy(
       config: try deployed("haproxy.cfg").replacingOccurrences(of: "bind :65432", with: "bind 127.0.0.1:\(front)")
-        .replacingOccurrences(of: "127.0.0.1:8405", with: "127.0.0.1:\(exporter)")
-        .replacingOccurrences(of: "maxconn 20000", with: "maxconn 4000"))
+        .replacingOccurrences(of: "127.0.0.1:8405", with: "127.0.0.1:\(exporter)"))
     #expect(haproxy.waitForListener(front), "\(haproxy.logText)")
     let bench = try searchctl(["bench", "-p", "\(front)", "-c", "6", "-n", "600", "--bind", "127.0.0.2"])
     #expect(bench.status == 0 && bench.stdout.contains("600 replies verified"), "\(bench.stdout)\(bench.stderr)")
@@ -63,7 +61,7 @@ extension SystemdTests {
     }
     #expect(fromClient == 7)
 
-    // deploy/prometheus.yml's two jobs (on the exporter's port here).
+    // deploy/prometheus/prometheus.yml's two jobs (on the exporter's port here).
     let prometheus = try Prometheus(jobs: [("searchd", [65511, 65512, 65513]), ("haproxy", [exporter])])
     var up: [(job: String, instance: String, value: Double)] = []
     var total: Double?
@@ -78,6 +76,14 @@ extension SystemdTests {
     // The 600 searches and the bench's probe, summed over the three replicas.
     #expect(total == 601, "searchd_requests_total summed: \(String(describing: total))")
     #expect(active == 3, "HAProxy's exporter: \(String(describing: active)) active servers")
+
+    // Every panel of deploy/grafana/searchd.json has data from this fleet.
+    var empty = try MonitoringTests.dashboardQueries()
+    _ = prometheus.waitFor(30) {
+      empty = empty.filter { prometheus.query($0).isEmpty }
+      return empty.isEmpty
+    }
+    #expect(empty.isEmpty, "dashboard queries without data: \(empty)")
 
     try sandbox.run("systemctl", "stop", units[0], units[1], units[2])
     for unit in units { #expect(try sandbox.property("Result", of: unit + ".service") == "success") }
