@@ -160,6 +160,7 @@ soak: release
 lint: pydeps
 	swift-format lint --strict --recursive Package.swift Sources Tests
 	cd clients/python && python3 -m ruff check . && python3 -m ruff format --check . && python3 -m mypy src tests
+	python3 -m ruff check docs/man && python3 -m ruff format --check docs/man && python3 -m mypy --strict docs/man
 
 # The Python client against the debug build's searchd and the tutorial's server, and its wheel.
 python-client: pydeps
@@ -169,6 +170,7 @@ python-client: pydeps
 format: pydeps
 	swift-format format --in-place --recursive Package.swift Sources Tests
 	cd clients/python && python3 -m ruff format . && python3 -m ruff check --fix .
+	python3 -m ruff format docs/man && python3 -m ruff check --fix docs/man
 
 install: deps
 	$(SWIFT) build -c $(CONFIG) $(BIN_FLAGS)
@@ -183,12 +185,14 @@ install: deps
 	  systemd/searchd-proxy.socket systemd/searchd-admin.socket $(UNITDIR)/
 	# An admin's edited config is never overwritten.
 	[ -e $(CONFDIR)/searchd.conf ] || install -m 644 systemd/searchd.conf $(CONFDIR)/searchd.conf
-	# A blank line in mdoc is a groff warning (the help's paragraphs): .Pp is mdoc's paragraph.
+	# The generated pages, finished by docs/man/finish_page.py (our EXIT STATUS, FILES, EXAMPLES, SEE ALSO).
 	$(SWIFT) package plugin generate-manual --configuration debug --section 8 >/dev/null
-	sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/searchd/searchd.8 > $(MANDIR)/man8/searchd.8
+	python3 docs/man/finish_page.py .build/plugins/GenerateManual/outputs/searchd/searchd.8 docs/man/searchd.8.in \
+	  > $(MANDIR)/man8/searchd.8
 	$(SWIFT) package plugin generate-manual --configuration debug --section 1 >/dev/null
 	for page in searchctl searchd-index; do \
-	  sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/$$page/$$page.1 > $(MANDIR)/man1/$$page.1; \
+	  python3 docs/man/finish_page.py .build/plugins/GenerateManual/outputs/$$page/$$page.1 docs/man/$$page.1.in \
+	    > $(MANDIR)/man1/$$page.1; \
 	done
 	for tool in searchd searchctl searchd-index; do \
 	  $(BIN_PATH)/$$tool --generate-completion-script bash | sed '1{/^#!/d}' \

@@ -26,6 +26,8 @@ public struct Setting: Sendable {
   public let defaultText: String?
   /// What `--help` says of the default.
   public let defaultHelp: String
+  /// Every value the setting takes, where there are few (shell completions offer them).
+  public let choices: [String]?
   private let store: @Sendable (_ texts: [String], inout ServerConfig) throws(SettingError) -> Void
   /// The value `config` holds, as a config file would write it (empty when unset).
   public let texts: @Sendable (ServerConfig) -> [String]
@@ -77,7 +79,7 @@ public struct Setting: Sendable {
     self.init(
       name, summary, valueName: valueName, repeatable: false, isSwitch: Value.self == Bool.self, reloads: reloads,
       defaultText: defaultHelp == nil ? initial.settingText : nil, defaultHelp: defaultHelp ?? initial.settingText,
-      texts: { [$0[keyPath: field].settingText] }
+      choices: Value.self == Bool.self ? nil : Value.settingChoices, texts: { [$0[keyPath: field].settingText] }
     ) { (texts, config) throws(SettingError) in
       let value: Value = try Self.parse(texts.last!, name)
       if let problem = check?(value) { throw SettingError("\(name) \(problem)") }
@@ -92,7 +94,8 @@ public struct Setting: Sendable {
   ) {
     self.init(
       name, summary, valueName: valueName, repeatable: false, reloads: reloads, defaultText: nil,
-      defaultHelp: defaultHelp, texts: { $0[keyPath: field].map { [$0.settingText] } ?? [] }
+      defaultHelp: defaultHelp, choices: Value.settingChoices,
+      texts: { $0[keyPath: field].map { [$0.settingText] } ?? [] }
     ) { (texts, config) throws(SettingError) in
       config[keyPath: field] = try Self.parse(texts.last!, name) as Value
     }
@@ -109,7 +112,7 @@ public struct Setting: Sendable {
       name, summary, valueName: valueName, repeatable: true, reloads: reloads,
       defaultText: defaultText ?? initial.first?.settingText,
       defaultHelp: defaultHelp ?? (initial.isEmpty ? "none" : initial.map(\.settingText).joined(separator: ", ")),
-      texts: { $0[keyPath: field].map(\.settingText) }
+      choices: Value.settingChoices, texts: { $0[keyPath: field].map(\.settingText) }
     ) { (texts, config) throws(SettingError) in
       var values: [Value] = []
       for text in texts { values.append(try Self.parse(text, name)) }
@@ -120,7 +123,8 @@ public struct Setting: Sendable {
   /// Every other initialiser ends here: what a setting is, and how it stores a value.
   private init(
     _ name: String, _ summary: String, valueName: String, repeatable: Bool, isSwitch: Bool = false, reloads: Bool,
-    defaultText: String?, defaultHelp: String, texts: @escaping @Sendable (ServerConfig) -> [String],
+    defaultText: String?, defaultHelp: String, choices: [String]?,
+    texts: @escaping @Sendable (ServerConfig) -> [String],
     store: @escaping @Sendable (_ texts: [String], inout ServerConfig) throws(SettingError) -> Void
   ) {
     self.texts = texts
@@ -132,6 +136,7 @@ public struct Setting: Sendable {
     self.reloads = reloads
     self.defaultText = defaultText
     self.defaultHelp = defaultHelp
+    self.choices = choices
     self.store = store
   }
 

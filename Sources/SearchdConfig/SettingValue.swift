@@ -8,6 +8,17 @@ public protocol SettingValue: Sendable {
   var settingText: String { get }
   /// What the value is, for error messages ("a whole number", "a number of seconds").
   static var settingKind: String { get }
+  /// Every value there is, for a setting of a few (shell completions); nil for the rest.
+  static var settingChoices: [String]? { get }
+}
+
+extension SettingValue {
+  public static var settingChoices: [String]? { nil }
+}
+
+extension SettingValue where Self: CaseIterable & RawRepresentable, RawValue == String {
+  public static var settingChoices: [String]? { allCases.map(\.rawValue) }
+  public static var settingKind: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
 extension Int: SettingValue {
@@ -68,7 +79,6 @@ extension Endpoint: SettingValue {
 extension Logger.Level: SettingValue {
   public init?(settingText: String) { self.init(rawValue: settingText) }
   public var settingText: String { rawValue }
-  public static var settingKind: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
 /// Where logs go.
@@ -80,5 +90,4 @@ public enum LogTarget: String, Sendable, CaseIterable, SettingValue {
 
   public init?(settingText: String) { self.init(rawValue: settingText) }
   public var settingText: String { rawValue }
-  public static var settingKind: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
 }

@@ -76,5 +76,4 @@ public struct NameList: Sendable, Equatable, SettingValue {
 extension TLSContext.ClientVerification: SettingValue {
   public init?(settingText: String) { self.init(rawValue: settingText) }
   public var settingText: String { rawValue }
-  public static var settingKind: String { "one of none, optional, required" }
 }

@@ -56,11 +56,11 @@ struct SettingFlagsPlugin: BuildToolPlugin {
         i == 0 ? String(part) : part.prefix(1).uppercased() + part.dropFirst()
       }.joined()
       let prefix = "name: .customLong(\"\(name)\"), "
-      let help = "help: Self.help(\"\(name)\")"
+      let help = "help: Self.help(\"\(name)\"), completion: Self.completion(\"\(name)\")"
       switch shape {
       case .switch:
         return (
-          "  @Flag(\(prefix)inversion: .prefixedNo, exclusivity: .chooseLast, \(help)) var \(property): Bool?",
+          "  @Flag(\(prefix)inversion: .prefixedNo, exclusivity: .chooseLast, help: Self.help(\"\(name)\")) var \(property): Bool?",
           "    if let v = \(property) { out[\"\(name)\"] = [v.settingText] }"
         )
       case .list:

@@ -5,7 +5,8 @@ import SearchdWire
 
 struct Binary: AsyncParsableCommand, ConnectingCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Send a binary request and print the reply's content.")
+    abstract: "Send a binary request and print the reply's content.",
+    discussion: "Exit status: 0 answered, 2 cannot connect or timed out, 3 error reply.")
 
   @ParentCommand var searchctl: SearchCtl
   @OptionGroup var own: ConnectionOptions

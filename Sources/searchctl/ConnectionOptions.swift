@@ -15,7 +15,7 @@ struct ConnectionOptions: ParsableArguments {
   @Option(name: [.short, .long], help: "Server port (default: the command's variable or the service's port).")
   var port: UInt16?
 
-  @Option(help: ArgumentHelp("Connect to a unix socket instead of TCP.", valueName: "path"))
+  @Option(help: ArgumentHelp("Connect to a unix socket instead of TCP.", valueName: "path"), completion: .file())
   var unix: String?
 
   @Option(help: "Seconds to wait for the connection and for each reply (default: 5).")
@@ -32,13 +32,16 @@ struct ConnectionOptions: ParsableArguments {
 
   @Option(
     help: ArgumentHelp(
-      "Check the server's certificate against the CAs in FILE (PEM; default: the system's).", valueName: "file"))
+      "Check the server's certificate against the CAs in FILE (PEM; default: the system's).", valueName: "file"),
+    completion: .file())
   var cacert: String?
 
-  @Option(help: ArgumentHelp("Present the client certificate in FILE (PEM).", valueName: "file"))
+  @Option(help: ArgumentHelp("Present the client certificate in FILE (PEM).", valueName: "file"), completion: .file())
   var cert: String?
 
-  @Option(help: ArgumentHelp("The client certificate's key (PEM; default: in --cert).", valueName: "file"))
+  @Option(
+    help: ArgumentHelp("The client certificate's key (PEM; default: in --cert).", valueName: "file"),
+    completion: .file())
   var key: String?
 
   @Option(help: ArgumentHelp("The name the server's certificate must carry (default: the host).", valueName: "name"))

@@ -6,7 +6,9 @@ import SearchdWire
 struct Status: AsyncParsableCommand, ConnectingCommand {
   static let configuration = CommandConfiguration(
     abstract: "Show the daemon's figures: version, uptime, connections, requests, errors, index, loops.",
-    discussion: "Served only to local clients (loopback or a unix socket).",
+    discussion: """
+      Served only to local clients (loopback or a unix socket), and over TLS to tls-admin-clients. Exit status: 0 answered, 2 cannot connect or timed out, 3 error reply (not-permitted, or a server without stats).
+      """,
     aliases: ["stats"])
 
   @ParentCommand var searchctl: SearchCtl

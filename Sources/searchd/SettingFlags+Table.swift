@@ -13,4 +13,11 @@ extension SettingFlags {
     guard let s = Settings.named(name) else { preconditionFailure("no setting named \(name)") }
     return ArgumentHelp(s.help, valueName: s.valueName)
   }
+
+  /// What a shell offers for the setting's value: its choices, a file, or anything.
+  static func completion(_ name: String) -> CompletionKind {
+    guard let s = Settings.named(name) else { preconditionFailure("no setting named \(name)") }
+    if let choices = s.choices { return .list(choices) }
+    return s.valueName == "file" ? .file() : .default
+  }
 }

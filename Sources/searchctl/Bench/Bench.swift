@@ -10,7 +10,7 @@ struct Bench: AsyncParsableCommand, ConnectingCommand {
   static let configuration = CommandConfiguration(
     abstract: "Load-test any server of this protocol, checking every reply.",
     discussion: """
-      Like redis-benchmark and wrk: -c connections, each sending -P requests at a time (keepalive) or connecting, asking once and closing (per-connection), for -n requests or --duration seconds. Every reply is compared with the one the server gave a probe request before the run (for --kind keys, or a probe answered with an error reply: every reply must be one without an error, so a run of error replies reports them). With --json, the run's figures print as one JSON object. Latency runs from the write of a request (its batch, with -P) to its reply.
+      Like redis-benchmark and wrk: -c connections, each sending -P requests at a time (keepalive) or connecting, asking once and closing (per-connection), for -n requests or --duration seconds. Every reply is compared with the one the server gave a probe request before the run (for --kind keys, or a probe answered with an error reply: every reply must be one without an error, so a run of error replies reports them). With --json, the run's figures print as one JSON object. Exit status: 0 every reply verified, 2 cannot connect, 3 a reply was wrong, an error reply or missing. Latency runs from the write of a request (its batch, with -P) to its reply.
       """)
 
   @ParentCommand var searchctl: SearchCtl
@@ -28,19 +28,19 @@ struct Bench: AsyncParsableCommand, ConnectingCommand {
   @Option(name: .customShort("P"), help: "Requests in flight per connection (keepalive).")
   var pipeline = 1
 
-  @Option(help: "keepalive or per-connection.")
+  @Option(help: "keepalive or per-connection.", completion: .list(BenchPlan.Mode.allCases.map(\.rawValue)))
   var mode: String = "keepalive"
 
   @Option(
     help:
-      "What to ask: hit (morpheus), miss, binary, keys (--keys FILE), search:VALUE, or frame:FILE (a whole request frame, sent as is)."
-  )
+      "What to ask: hit (morpheus), miss, binary, keys (--keys FILE), search:VALUE, or frame:FILE (a whole request frame, sent as is).",
+    completion: .list(["hit", "miss", "binary", "keys", "search:", "frame:"]))
   var kind = "hit"
 
   @Option(help: "Content bytes of a binary request.")
   var size = 10
 
-  @Option(help: ArgumentHelp("Keys to search, one a line (with --kind keys).", valueName: "file"))
+  @Option(help: ArgumentHelp("Keys to search, one a line (with --kind keys).", valueName: "file"), completion: .file())
   var keys: String?
 
   @Option(

@@ -152,8 +152,28 @@ struct SystemdTests {
     let tree = ProcessInfo.processInfo.environment["SEARCHD_SYSTEMD_TREE"]! + "/usr/local/share"
     let man8 = try String(contentsOfFile: tree + "/man/man8/searchd.8", encoding: .utf8)
     #expect(man8.contains(".Dt SEARCHD 8") && man8.contains("listen"))
+    // searchd has no subcommands: no `help` one either.
+    #expect(!man8.contains(".It Em help"), "searchd.8 lists a help subcommand searchd rejects")
     let man1 = try String(contentsOfFile: tree + "/man/man1/searchctl.1", encoding: .utf8)
     #expect(man1.contains(".Dt SEARCHCTL 1") && man1.contains("search"))
+    let index1 = try String(contentsOfFile: tree + "/man/man1/searchd-index.1", encoding: .utf8)
+    for (page, text) in [("searchd.8", man8), ("searchctl.1", man1), ("searchd-index.1", index1)] {
+      for section in ["EXIT STATUS", "FILES", "EXAMPLES", "SEE ALSO"] {
+        #expect(text.contains(".Sh \(section)\n"), "\(page) has \(section)")
+      }
+      #expect(!text.contains(".Ex -std"), "\(page)'s exit status is its own, not the generic one")
+      // groff in warning mode: a page that renders without a complaint.
+      let groff = try runProcess(
+        URL(fileURLWithPath: "/usr/bin/groff"), ["-mandoc", "-Tutf8", "-ww", "-z"], stdin: Data(text.utf8))
+      #expect(groff.status == 0 && groff.stderr.isEmpty, "\(page): \(groff.stderr)")
+    }
+    #expect(man1.contains("search: no match") && man1.contains("ping: not alive"), "per-command exit statuses")
+    // Completions offer every value of an enumerated option.
+    let bash = try String(contentsOfFile: tree + "/bash-completion/completions/searchctl", encoding: .utf8)
+    #expect(bash.contains("'hit'") && bash.contains("'per-connection'"), "bench --kind and --mode complete")
+    let searchdBash = try String(contentsOfFile: tree + "/bash-completion/completions/searchd", encoding: .utf8)
+    #expect(
+      searchdBash.contains("'critical'") && searchdBash.contains("'optional'"), "--log-level, --tls-verify-clients")
     for path in [
       "/bash-completion/completions/searchctl", "/zsh/site-functions/_searchctl",
       "/fish/vendor_completions.d/searchctl.fish",
