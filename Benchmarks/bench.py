@@ -5,6 +5,7 @@
   bench.py allocs [--max 0.05]                                   allocations per hit, miss, binary (make test)
   bench.py compare -c 50 -P 16 [--mode per-connection] [--peers searchd,c]
                                                                  one cell of the matrix, pinned, with ratios
+  bench.py latency [--out FILE]                                  paced latency at half of searchd's peak, every server
   bench.py bigindex [--out FILE]                                 ten million keys vs Redis (big_index.py)
   bench.py tls [--out FILE]                                      TLS vs plaintext and Redis's TLS (tls_bench.py)
   bench.py fleet [--out FILE]                                    the PROXY header's and a scrape's cost (fleet_bench.py)
@@ -602,13 +603,7 @@ def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, b
         a, b = med("pinned", "keepalive", 50, 1, peer, "cpu_us"), med("pinned", "keepalive", 50, 1, "c", "cpu_us")
         if a and b:
             lines.append(f"| ({peer} / C, CPU per request at c=50 P=1, for reference) | {a / b:.2f} | |")
-    rate, lat = half
-    lines += ["", f"## Latency at half of searchd's peak (c=50 P=1 pinned, paced at {rate:,} requests/s)", "",
-              "`searchctl bench --rate` paces requests and counts latency from when each was due.", "",
-              "| server | p50 µs | p90 µs | p99 µs | p99.9 µs |", "|---|---|---|---|---|"]
-    for peer, runs in lat.items():
-        cells = [fmt(summary([r["latency"][k] for r in runs])) for k in ("p50", "p90", "p99", "p99.9")]
-        lines.append(f"| {peer} | " + " | ".join(cells) + " |")
+    lines += [""] + latency_report(half)
     lines += ["", "## Memory per idle connection (10,000 connections, each after one answered request)", "",
               "RSS growth of the server divided by the connections, 1.5 s after the last reply.", "",
               "| server | bytes per connection |", "|---|---|"]
@@ -631,9 +626,31 @@ def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, b
     return "\n".join(lines) + "\n"
 
 
+def latency_report(half):
+    """The paced-latency section's lines, for `all` and `latency` alike."""
+    rate, lat = half
+    lines = [f"## Latency at half of searchd's peak (c=50 P=1 pinned, paced at {rate:,} requests/s)", "",
+             "`searchctl bench --rate` paces requests (waking at each one's due time, to the nanosecond) "
+             "and counts latency from when each was due.", "",
+             "| server | p50 µs | p90 µs | p99 µs | p99.9 µs |", "|---|---|---|---|---|"]
+    for peer, runs in lat.items():
+        cells = [fmt(summary([r["latency"][k] for r in runs])) for k in ("p50", "p90", "p99", "p99.9")]
+        lines.append(f"| {peer} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def latency_alone(args, bins):
+    """searchd's unpaced peak at c=50 P=1 (pinned), then every server paced at half of it."""
+    runs = [one_run(bins, None, "searchd", True, "keepalive", 50, 1, args.seconds) for _ in range(args.runs)]
+    peak = statistics.median([r["rps"] for r in runs])
+    print(f"searchd's peak: {peak:,.0f} requests/s", flush=True)
+    return latency_at_half_peak(args, bins, build_nio(), peak)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["all", "allocs", "compare", "bigindex", "tls", "fleet", "python-client"])
+    ap.add_argument("what", choices=["all", "allocs", "compare", "latency", "bigindex", "tls", "fleet",
+                                     "python-client"])
     ap.add_argument("-c", "--conns", type=int, default=50, help="compare: connections")
     ap.add_argument("-P", "--pipeline", type=int, default=1, help="compare: requests in flight per connection")
     ap.add_argument("--mode", default="keepalive", choices=["keepalive", "per-connection"], help="compare")
@@ -666,6 +683,12 @@ def main():
         return
     if args.what == "compare":
         compare(args, bins)
+        return
+    if args.what == "latency":
+        text = "\n".join(latency_report(latency_alone(args, bins))) + "\n"
+        if args.out != os.path.join(ROOT, "BENCHMARKS.md"):
+            open(args.out, "w").write(text)
+        print(text)
         return
     have_redis = subprocess.run(["sh", "-c", "command -v redis-server && command -v redis-benchmark"],
                                 capture_output=True).returncode == 0
