@@ -184,18 +184,15 @@ public final class SearchdClient: Sendable {
   }
 }
 
-/// Runs blocking I/O on a thread of its own, so the caller's executor is not held and
-/// no call waits for another's thread: Dispatch's queues are as wide as the cores here, so
-/// on 2 cores a third call to a silent server waited for a first one's timeout.
+/// Runs blocking I/O on one of `BlockingThreads`, so the caller's executor is not held and
+/// no call waits for another's thread.
 public func offThread<T: Sendable>(_ work: @escaping @Sendable () throws(ClientError) -> T) async throws(ClientError)
   -> T
 {
   let result: Result<T, ClientError> = await withCheckedContinuation { continuation in
-    let thread = Thread {
+    BlockingThreads.shared.run {
       continuation.resume(returning: Result { () throws(ClientError) -> T in try work() })
     }
-    thread.stackSize = 256 << 10
-    thread.start()
   }
   return try result.get()
 }
