@@ -8,7 +8,10 @@ import Foundation
 final class BlockingThreads: @unchecked Sendable {
   static let shared = BlockingThreads()
 
-  private let idleSeconds = 10.0
+  private let idleSeconds: Double
+
+  init(idleSeconds: Double = 10) { self.idleSeconds = idleSeconds }
+
   /// Guards `calls` and `idle`.
   private let condition = NSCondition()
   private var calls: [@Sendable () -> Void] = []

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Glibc
 import Testing
@@ -5,51 +6,52 @@ import Testing
 @testable import SearchdClient
 
 /// The Swift client's threads for blocking calls: a call never waits for another's thread,
-/// and a finished thread takes the next call instead of a new one starting.
+/// and a finished thread takes the next call instead of a new one starting. Synchronous
+/// tests: an async one's resumption can wait seconds for Swift's cooperative threads.
 @Suite(.timeLimit(.minutes(1))) struct BlockingThreadsTests {
-  @Test func aFinishedThreadTakesTheNextCall() async throws {
-    let threads = BlockingThreads()
-    let first = await withCheckedContinuation { c in threads.run { c.resume(returning: UInt(pthread_self())) } }
-    var waited = 0
-    while threads.idleCount == 0 && waited < 500 {
-      usleep(10_000)
-      waited += 1
+  @Test func aFinishedThreadTakesTheNextCall() {
+    let threads = BlockingThreads(idleSeconds: 120)
+    let ids = IDs()
+    let done = DispatchSemaphore(value: 0)
+    threads.run {
+      ids.add(UInt(pthread_self()))
+      done.signal()
     }
+    done.wait()
+    for _ in 0..<500 where threads.idleCount == 0 { usleep(10_000) }
     #expect(threads.idleCount == 1)
-    let second = await withCheckedContinuation { c in threads.run { c.resume(returning: UInt(pthread_self())) } }
-    #expect(second == first, "the idle thread took it")
-  }
-
-  @Test func callsThatBlockRunAtOnce() async throws {
-    let threads = BlockingThreads()
-    // Eight calls that each wait for all eight to have started: they finish only if none
-    // waits for another's thread.
-    let started = Counter()
-    let finished = await withTaskGroup(of: Bool.self) { group in
-      for _ in 0..<8 {
-        group.addTask {
-          await withCheckedContinuation { c in
-            threads.run {
-              started.add()
-              var waited = 0
-              while started.value < 8 && waited < 1000 {
-                usleep(5_000)
-                waited += 1
-              }
-              c.resume(returning: started.value == 8)
-            }
-          }
-        }
-      }
-      return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+    threads.run {
+      ids.add(UInt(pthread_self()))
+      done.signal()
     }
-    #expect(finished == 8)
+    done.wait()
+    let seen = ids.all
+    #expect(seen.count == 2 && seen[0] == seen[1], "the idle thread took it: \(seen)")
   }
 
-  final class Counter: @unchecked Sendable {
+  @Test func callsThatBlockRunAtOnce() {
+    let threads = BlockingThreads()
+    // Eight calls that each wait for all eight to have started: they all see eight only if
+    // none waits for another's thread.
+    let started = IDs()
+    let sawAll = IDs()
+    let done = DispatchSemaphore(value: 0)
+    for i in 0..<8 {
+      threads.run {
+        started.add(UInt(i))
+        for _ in 0..<1000 where started.all.count < 8 { usleep(5_000) }
+        if started.all.count == 8 { sawAll.add(UInt(i)) }
+        done.signal()
+      }
+    }
+    for _ in 0..<8 { done.wait() }
+    #expect(sawAll.all.count == 8)
+  }
+
+  final class IDs: @unchecked Sendable {
     private let lock = NSLock()
-    private var count = 0
-    var value: Int { lock.withLock { count } }
-    func add() { lock.withLock { count += 1 } }
+    private var list: [UInt] = []
+    var all: [UInt] { lock.withLock { list } }
+    func add(_ id: UInt) { lock.withLock { list.append(id) } }
   }
 }
