@@ -397,6 +397,15 @@ def complete(got, line_end):
     return len(got) >= 2 + n + length
 
 
+def counted_run(argv):
+    """A searchctl bench run for counting: the refused kinds get only error replies, which
+    bench reports (exit 3, errors: error-reply); any other failure stops the count."""
+    r = subprocess.run(argv + ["--json"], text=True, capture_output=True)
+    errors = json.loads(r.stdout.strip().splitlines()[-1])["errors"] if r.stdout.strip() else None
+    if r.returncode not in (0, 3) or errors is None or set(errors) - {"error-reply"}:
+        raise RuntimeError(f"{' '.join(argv)}: exit {r.returncode}, {r.stdout}{r.stderr}")
+
+
 def allocations(bins, requests=200_000):
     """Allocations per request in searchd, counted by an LD_PRELOAD malloc counter."""
     counter = os.path.join(OUT, "malloc-count")
@@ -410,9 +419,9 @@ def allocations(bins, requests=200_000):
         for kind, pipeline in [(k, p) for k in ("hit", "miss", "binary", "binary4k", "utf8", "escaped", *SPELLINGS)
                                  for p in (1, 16)]:
             argv = [f"{bins}/searchctl", "bench", "-p", str(srv.port), "-c", "10", "-P", str(pipeline), *kinds[kind]]
-            sh(argv + ["-n", "20000"])  # warm up: buffers grown, tables built
+            counted_run(argv + ["-n", "20000"])  # warm up: buffers grown, tables built
             before = read()
-            sh(argv + ["-n", str(requests)])
+            counted_run(argv + ["-n", str(requests)])
             out[(kind, pipeline)] = (read() - before) / requests
     finally:
         srv.stop()
