@@ -172,14 +172,14 @@ public final class SearchdClient: Sendable {
       source: configuration.source, maxReplyBytes: configuration.maxReplyBytes)
   }
 
+  /// Kept without a look at the socket: checkOut looks, at the moment it matters (a server
+  /// may close an idle connection any time after this).
   private func checkIn(_ c: Connection) {
-    let kept =
-      c.isReusable
-      && pool.withLock { p in
-        guard p.idle.count < configuration.maxIdle else { return false }
-        p.idle.append(c)
-        return true
-      }
+    let kept = pool.withLock { p in
+      guard p.idle.count < configuration.maxIdle else { return false }
+      p.idle.append(c)
+      return true
+    }
     if !kept { c.close() }
   }
 }
