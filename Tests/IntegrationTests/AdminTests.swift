@@ -8,7 +8,7 @@ import Testing
 /// The admin listener: /metrics as Prometheus reads it (promtool, and a real Prometheus
 /// server scraping it), /healthz, /readyz through a drain, and bad HTTP refused without
 /// touching the search listeners.
-@Suite(.timeLimit(.minutes(5))) struct AdminTests {
+@Suite(.daemonSuite) struct AdminTests {
   @Test func metricsCountWhatWasServedAndPassPromtool() throws {
     let daemon = try Daemon(["--admin-listen", "127.0.0.1:0"])
     defer { daemon.stop() }

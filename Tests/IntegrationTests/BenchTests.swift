@@ -6,7 +6,7 @@ import Testing
 @testable import IntegrationSupport
 
 /// `searchctl bench` runs briefly and verifies every reply (its speed is `make bench`'s business).
-@Suite(.timeLimit(.minutes(5))) struct BenchTests {
+@Suite(.daemonSuite) struct BenchTests {
   @Test(arguments: [
     ["-c", "8", "-n", "4000", "-P", "4"],
     ["-c", "4", "-n", "300", "--mode", "per-connection"],

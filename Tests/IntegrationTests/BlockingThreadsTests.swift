@@ -8,7 +8,7 @@ import Testing
 /// The Swift client's threads for blocking calls: a call never waits for another's thread,
 /// and a finished thread takes the next call instead of a new one starting. Synchronous
 /// tests: an async one's resumption can wait seconds for Swift's cooperative threads.
-@Suite(.timeLimit(.minutes(5))) struct BlockingThreadsTests {
+@Suite(.daemonSuite) struct BlockingThreadsTests {
   @Test func aFinishedThreadTakesTheNextCall() {
     let threads = BlockingThreads(idleSeconds: 120)
     let ids = IDs()

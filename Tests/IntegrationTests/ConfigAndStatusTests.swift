@@ -6,7 +6,7 @@ import Testing
 @testable import IntegrationSupport
 
 /// The config file (flags win over it) and the stats admin action.
-@Suite(.timeLimit(.minutes(5))) struct ConfigAndStatusTests {
+@Suite(.daemonSuite) struct ConfigAndStatusTests {
   private func write(_ text: String, suffix: String) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("searchd-\(UUID())\(suffix)").path
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))

@@ -8,7 +8,7 @@ import Testing
 
 /// The request timeout runs from a message's first byte to its last, whatever part of it
 /// the decoder has already taken, and never while searchd itself has stopped reading.
-@Suite(.timeLimit(.minutes(5))) struct DeadlineTests {
+@Suite(.daemonSuite) struct DeadlineTests {
   /// A peer that stalls after the 2-byte length, or after a whole header without its
   /// content, gets the timeout reply at the request timeout (1 s), not the idle one (60 s):
   /// no later than one sweep (0.25 s) and scheduling slack after it.

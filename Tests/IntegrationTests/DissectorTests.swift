@@ -8,7 +8,7 @@ import Testing
 /// contrib/wireshark/searchd.lua, run by Debian's tshark over a capture this test makes
 /// with dumpcap on loopback while it talks to a real searchd: what tshark shows must be
 /// what was sent and answered, message for message.
-@Suite(.timeLimit(.minutes(10))) struct DissectorTests {
+@Suite(.daemonSuite) struct DissectorTests {
   static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("contrib/wireshark/searchd.lua").path
 

@@ -5,7 +5,7 @@ import Testing
 @testable import IntegrationSupport
 
 /// The tutorial's echo server and multi-connection client, production-grade.
-@Suite(.timeLimit(.minutes(5))) struct EchoTests {
+@Suite(.daemonSuite) struct EchoTests {
   @Test func fiftyConnectionsAtOnceEachGetEveryByteBack() throws {
     let daemon = try Daemon(echo: true)
     let clients = try (0..<50).map { _ in try TestClient(port: daemon.echoPort) }

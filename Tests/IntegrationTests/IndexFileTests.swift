@@ -7,7 +7,7 @@ import Testing
 
 /// Compiled index files end to end: `searchd-index` builds and inspects them, searchd maps
 /// them, refuses bad ones, and swaps them on SIGHUP under load.
-@Suite(.timeLimit(.minutes(10))) struct IndexFileTests {
+@Suite(.daemonSuite) struct IndexFileTests {
   private let folder = TestFolder("searchd-index")
 
   private func path(_ name: String) -> String { folder.path(name) }

@@ -6,7 +6,7 @@ import Testing
 
 /// A client and a server written in the tutorial's style (Python, stdlib only) against
 /// searchd and searchctl: the wire is the same both ways.
-@Suite(.timeLimit(.minutes(5))) struct InteropTests {
+@Suite(.daemonSuite) struct InteropTests {
   private let python = URL(fileURLWithPath: "/usr/bin/env")
 
   @Test(arguments: [

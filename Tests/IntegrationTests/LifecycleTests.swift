@@ -8,7 +8,7 @@ import Testing
 @testable import IntegrationSupport
 
 /// Start-up errors, signals and shutdown, as an operator meets them.
-@Suite(.timeLimit(.minutes(5))) struct LifecycleTests {
+@Suite(.daemonSuite) struct LifecycleTests {
   @Test(arguments: [SIGTERM, SIGINT])
   func stopSignalAnswersEveryRequestReceivedThenExitsZero(_ sig: Int32) throws {
     let daemon = try Daemon()

@@ -9,7 +9,7 @@ import Testing
 /// RELIABILITY.md's bad inputs, numbered as there. Bad input gets an error reply and a
 /// close (framing lost), an error reply and service goes on (framing intact), or a close;
 /// never a crash, never harm to another connection, never a leaked descriptor.
-@Suite(.timeLimit(.minutes(3))) struct MalformedInputTests {
+@Suite(.daemonSuite) struct MalformedInputTests {
   enum Outcome: Sendable {
     /// R+K: error reply with this code; the connection stays open and serves the next request.
     case replyAndKeep(String)

@@ -7,7 +7,7 @@ import Testing
 /// rules' own unit tests included), and every searchd metric the dashboard and the rules
 /// name is one the daemon exports. The dashboard's queries are run against a real
 /// Prometheus scraping a fleet by Systemd/TemplateTests.swift.
-@Suite(.timeLimit(.minutes(5))) struct MonitoringTests {
+@Suite(.daemonSuite) struct MonitoringTests {
   static let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("deploy")
 

@@ -7,7 +7,7 @@ import Testing
 @testable import IntegrationSupport
 
 /// Running out of descriptors, and a peer that sends far more than it reads.
-@Suite(.timeLimit(.minutes(3))) struct OverloadTests {
+@Suite(.daemonSuite) struct OverloadTests {
   /// RELIABILITY #37: under `prlimit --nofile=64`, 200 connects never make the daemon spin,
   /// the excess is shed, and it recovers fully once they close.
   @Test func descriptorExhaustionIsShedWithoutSpinning() throws {

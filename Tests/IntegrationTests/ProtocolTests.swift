@@ -6,7 +6,7 @@ import Testing
 @testable import IntegrationSupport
 
 /// The real daemon over real sockets: the captured vectors, keep-alive, pipelining.
-@Suite(.timeLimit(.minutes(5))) struct ProtocolTests {
+@Suite(.daemonSuite) struct ProtocolTests {
   @Test func everyVectorIsAnsweredByteForByte() throws {
     let daemon = try Daemon()
     for v in protocolVectors {

@@ -7,7 +7,7 @@ import Testing
 
 /// Listeners behind a balancer: the PROXY header (v1 and v2), from hand-made bytes and
 /// from Debian's HAProxy 2.6 (send-proxy-v2, TLS passed through).
-@Suite(.timeLimit(.minutes(5))) struct ProxyProtocolTests {
+@Suite(.daemonSuite) struct ProxyProtocolTests {
   private let morpheus = "Follow the white rabbit. \u{1F430}"
   static let signature: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A]
 

@@ -10,7 +10,7 @@ import Testing
 /// RELIABILITY #38: 10,000 inputs of random bytes (the fuzz corpus, then mutated requests
 /// and plain noise) on real sockets. Each connection must end, by a close or by replies
 /// and a close, with nothing but whole messages on the wire; the daemon must not notice.
-@Suite(.timeLimit(.minutes(5))) struct RandomInputTests {
+@Suite(.daemonSuite) struct RandomInputTests {
   static let total = 10_000
 
   /// A fixed seed, so a failure can be replayed.

@@ -5,7 +5,7 @@ import Testing
 @testable import IntegrationSupport
 
 /// searchctl as a user runs it: output and exit status.
-@Suite(.timeLimit(.minutes(5))) struct SearchctlTests {
+@Suite(.daemonSuite) struct SearchctlTests {
   @Test func hitMissBinaryAndExitStatuses() throws {
     let daemon = try Daemon()
     let port = "\(daemon.appPort)"

@@ -6,7 +6,7 @@ import Testing
 
 /// `Settings.all` is the one definition of every setting: the flags, the config file
 /// template and docs/SETTINGS.md's table must say the same, and every flag must reach it.
-@Suite(.timeLimit(.minutes(5))) struct SettingsTests {
+@Suite(.daemonSuite) struct SettingsTests {
   private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 

@@ -9,7 +9,7 @@ import Testing
 
 /// The Swift client library against a real searchd (TCP, unix, TLS), the tutorial's own
 /// server, and peers that are not searchd.
-@Suite(.timeLimit(.minutes(5))) struct SwiftClientTests {
+@Suite(.daemonSuite) struct SwiftClientTests {
   private let morpheus = "Follow the white rabbit. \u{1F430}"
 
   private func client(_ port: UInt16, timeout: Double = 5) -> SearchdClient {

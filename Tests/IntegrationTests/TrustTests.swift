@@ -8,7 +8,7 @@ import Testing
 /// What an adversarial operator or client tried (issue 22), each as they tried it: the
 /// allow-list, reloads in quick succession or of files that are gone or not files, the
 /// admin listener under a full server, empty values, and writes into the mapped index.
-@Suite(.timeLimit(.minutes(5))) struct TrustTests {
+@Suite(.daemonSuite) struct TrustTests {
   private let folder = TestFolder("searchd-trust")
 
   private func path(_ name: String) -> String { folder.path(name) }

@@ -7,7 +7,7 @@ import Testing
 /// The `stats` action over TLS: a local peer is served as on plaintext; a remote one (here
 /// named by a PROXY header before TLS, as HAProxy passing TLS through would) only with a
 /// client certificate listed in tls-admin-clients.
-@Suite(.timeLimit(.minutes(5))) struct TLSAdminTests {
+@Suite(.daemonSuite) struct TLSAdminTests {
   /// Python's ssl module: an optional v2 PROXY header naming CLIENT, then TLS with the
   /// given client certificate, then a `stats` request in the tutorial's framing; prints
   /// the reply's error, or "served".

@@ -7,7 +7,7 @@ import Testing
 
 /// searchd's TLS listener with certificates made by openssl, driven by searchctl, by the
 /// tutorial's client logic wrapped in Python's ssl module, and by openssl s_client.
-@Suite(.timeLimit(.minutes(5))) struct TLSTests {
+@Suite(.daemonSuite) struct TLSTests {
   private let morpheus = "Follow the white rabbit. \u{1F430}"
 
   /// The tutorial's client's framing (its JSON header, a 2-byte length), as Python
