@@ -17,7 +17,9 @@ let package = Package(
         .product(name: "SearchdTestSupport", package: "searchd"),
       ]
     ),
-    .executableTarget(name: "IndexFuzz", dependencies: [.product(name: "SearchdIndex", package: "searchd")]),
+    .executableTarget(
+      name: "IndexFuzz",
+      dependencies: [.product(name: "SearchdIndex", package: "searchd"), .product(name: "SearchdWire", package: "searchd")]),
     .executableTarget(name: "ProxyFuzz", dependencies: [.product(name: "SearchdWire", package: "searchd")]),
   ],
   swiftLanguageModes: [.v6]

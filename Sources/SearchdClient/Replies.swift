@@ -28,6 +28,25 @@ public enum Replies {
     return stats
   }
 
+  /// A suggest's answer: the keys the text probably meant, best first.
+  public static func suggestions(_ frame: Frame) throws(ClientError) -> Suggestions {
+    let o = try object(frame)
+    guard let items = o["result"] as? [Any] else {
+      // The tutorial's server has no `suggest`: its invalid-action reply, typed.
+      let result = try resultLine(o)
+      if result.hasPrefix("Error: invalid action") { throw .errorReply(code: "invalid-action", message: result) }
+      throw .badReply(target: "the server", "a suggest reply without a list of suggestions")
+    }
+    var found: [Suggestion] = []
+    for item in items {
+      guard let entry = item as? [String: Any], let key = entry["key"] as? String,
+        let value = entry["value"] as? String, let typos = entry["typos"] as? Int
+      else { throw .badReply(target: "the server", "a suggestion without a key, value and typos") }
+      found.append(Suggestion(key: key, value: value, typos: typos))
+    }
+    return Suggestions(items: found, complete: o["complete"] as? Bool ?? true)
+  }
+
   /// A ping is a binary request both searchd and the tutorial's server answer.
   public static let pingRequest = Request.encodeBinary(Array("ping".utf8))
 

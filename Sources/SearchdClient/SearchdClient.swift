@@ -86,6 +86,12 @@ public final class SearchdClient: Sendable {
     try Replies.binary(try await request(Request.encodeBinary(data, contentType: contentType)))
   }
 
+  /// The keys `text` probably meant: those with a prefix within `typos` typos of it (the
+  /// server's default by length when nil), at most `limit` (10 when nil), best first.
+  public func suggest(_ text: String, limit: Int? = nil, typos: Int? = nil) async throws(ClientError) -> Suggestions {
+    try Replies.suggestions(try await request(Request.encodeSuggest(text, limit: limit, typos: typos)))
+  }
+
   /// The daemon's counters, as `searchctl status --json` prints them (local peers only).
   public func stats() async throws(ClientError) -> [String: Any] {
     try Replies.stats(try await request(Request.encodeSearch("", action: "stats")))

@@ -90,6 +90,10 @@ public enum Settings {
       "max-content-length", \.wire.maxContentLength, in: 0..., valueName: "bytes",
       "Largest content accepted."),
     Setting(
+      "suggest-max-visits", \.wire.suggestMaxVisits, in: 100...100_000_000, valueName: "n",
+      "Most index trie nodes one suggest request visits; past it the reply holds the best found so far and says \"complete\": false."
+    ),
+    Setting(
       "idle-timeout", \.connection.idleTimeout, valueName: "seconds",
       "Seconds a connection may sit with no request in progress before it is closed; 0: never."),
     Setting(

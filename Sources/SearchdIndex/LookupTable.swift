@@ -68,6 +68,21 @@ public final class LookupTable: @unchecked Sendable {
     layout.forEachEntry(body)
   }
 
+  /// Whether the index holds what suggestions read (files of format version 1 do not).
+  public var hasSuggestions: Bool { layout.suggest != nil }
+
+  /// The format version of the image.
+  public var formatVersion: UInt32 { layout.version }
+
+  /// The key and text of the suggestion at `position` among the sorted keys.
+  public func suggestion(at position: Int) -> (key: UnsafeRawBufferPointer, text: UnsafeRawBufferPointer) {
+    let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+    guard let section = layout.suggest, position >= 0, position < section.count,
+      let r = layout.record(at: section.offset(position))
+    else { return (empty, empty) }
+    return r
+  }
+
   /// Whether the image still sums to its checksum (a pass over every byte).
   public var isIntact: Bool { layout.bodyIsIntact() }
 

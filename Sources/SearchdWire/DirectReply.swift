@@ -10,14 +10,23 @@ public struct ReplyShape: @unchecked Sendable {
 
   /// The reply's length around `varying` bytes of content.
   @inline(__always) public func count(varying: Int) -> Int {
-    let content = prefix.count + varying + suffix.count
-    return 2 + head.count + DirectReply.digits(content) + 1 + content
+    frameLength(content: prefix.count + varying + suffix.count)
+  }
+
+  /// A message's length with this header and `content` bytes of content.
+  @inline(__always) public func frameLength(content: Int) -> Int {
+    2 + head.count + DirectReply.digits(content) + 1 + content
   }
 
   /// Writes the frame's length, the header and the content's prefix; returns where the
   /// varying bytes go.
   @inline(__always) public func writeHead(varying: Int, into out: UnsafeMutableRawBufferPointer) -> Int {
-    let content = prefix.count + varying + suffix.count
+    copy(prefix, to: out, at: writeFrameHead(content: prefix.count + varying + suffix.count, into: out))
+  }
+
+  /// Writes the frame's length and the header for `content` bytes; returns where the
+  /// content goes.
+  @inline(__always) public func writeFrameHead(content: Int, into out: UnsafeMutableRawBufferPointer) -> Int {
     let digits = DirectReply.digits(content)
     let headerLength = head.count + digits + 1
     out[0] = UInt8(headerLength >> 8)
@@ -30,7 +39,7 @@ public struct ReplyShape: @unchecked Sendable {
       v /= 10
     }
     out[at + digits] = UInt8(ascii: "}")
-    return copy(prefix, to: out, at: at + digits + 1)
+    return at + digits + 1
   }
 
   /// Copies `b` to `out` at `at`; returns where it ends.
@@ -104,6 +113,8 @@ public enum DirectReply {
   case quoting(Quote, text: UnsafeRawBufferPointer, escapedLength: Int)
   /// `First 10 bytes of request: ` and the first ten bytes of the content.
   case binary(content: UnsafeRawBufferPointer)
+  /// A whole reply written in the loop's scratch (a suggest's), valid until its next request.
+  case prepared(UnsafeRawBufferPointer)
 
   /// What a `quoting` reply says around the quoted bytes.
   public enum Quote: Sendable {
@@ -124,7 +135,7 @@ public enum DirectReply {
     switch self {
     case .quoting(.noMatch, _, _): return shapes.table.pointee.noMatch
     case .quoting(.invalidAction, _, _): return shapes.table.pointee.invalidAction
-    case .binary: return shapes.table.pointee.binary
+    case .binary, .prepared: return shapes.table.pointee.binary
     }
   }
 
@@ -133,6 +144,7 @@ public enum DirectReply {
     switch self {
     case .quoting(_, _, let escaped): return shape(shapes).count(varying: escaped)
     case .binary(let c): return shape(shapes).count(varying: min(c.count, 10))
+    case .prepared(let bytes): return bytes.count
     }
   }
 
@@ -154,6 +166,7 @@ public enum DirectReply {
       var at = shape.writeHead(varying: n, into: out)
       at = shape.copy(UnsafeRawBufferPointer(rebasing: c[c.startIndex..<c.startIndex + n]), to: out, at: at)
       _ = shape.copy(shape.suffix, to: out, at: at)
+    case .prepared(let bytes): _ = shape.copy(bytes, to: out, at: 0)
     }
   }
 

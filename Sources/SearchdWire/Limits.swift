@@ -5,11 +5,17 @@ public struct WireLimits: Sendable, Equatable {
   /// The largest content accepted; a larger declared length is refused before any of it is read.
   public var maxContentLength: Int
   public var maxJSONDepth: Int
+  /// The most trie nodes one suggest visits: a bound on its time, whatever it asks.
+  public var suggestMaxVisits: Int
 
-  public init(maxHeaderBytes: Int = 4096, maxContentLength: Int = 1_048_576, maxJSONDepth: Int = 512) {
+  public init(
+    maxHeaderBytes: Int = 4096, maxContentLength: Int = 1_048_576, maxJSONDepth: Int = 512,
+    suggestMaxVisits: Int = 50_000
+  ) {
     self.maxHeaderBytes = min(maxHeaderBytes, Int(UInt16.max))
     self.maxContentLength = maxContentLength
     self.maxJSONDepth = maxJSONDepth
+    self.suggestMaxVisits = suggestMaxVisits
   }
 
   public static let `default` = WireLimits()

@@ -12,6 +12,8 @@ public enum Query {
   case unknownAction(UnsafeRawBufferPointer)
   /// `{"action": "stats"}`: the daemon's counters, for trusted peers only.
   case stats
+  /// `{"action": "suggest", "value": TEXT, …}`: the keys the text probably meant.
+  case suggest(SuggestRequest)
   /// A well-framed request refused for its content, with a reply made once.
   case refused(RequestRefusal)
   /// A well-framed request refused for its content-encoding, in words that name it.
@@ -86,11 +88,33 @@ public struct RequestReader: Sendable {
     guard isString else { return .refused(.actionNotAString) }
     let asked = action.withUnsafeBytes { $0 }
     if asked.equals("stats") { return .stats }
+    if asked.equals("suggest") { return suggest(found, utf8) }
     guard asked.equals("search") else { return .unknownAction(asked) }
     guard found.value == true else { return .refused(.searchWithoutValue) }
     guard let raw = found.valueInPlace else { return .search(query.withUnsafeBytes { $0 }) }
     if utf8.baseAddress == content.baseAddress { learn(content, value: raw) }
     return .search(UnsafeRawBufferPointer(rebasing: utf8[raw]))
+  }
+
+  /// A suggest's options checked in the order they are refused: value, limit, typos.
+  private func suggest(_ found: Members, _ utf8: UnsafeRawBufferPointer) -> Query {
+    guard found.value == true else { return .refused(.suggestWithoutValue) }
+    let text = found.valueInPlace.map { UnsafeRawBufferPointer(rebasing: utf8[$0]) } ?? query.withUnsafeBytes { $0 }
+    let scalars = SuggestRequest.scalarCount(text)
+    guard scalars <= SuggestRequest.maxTextScalars else { return .refused(.suggestTextTooLong) }
+    var request = SuggestRequest(
+      text: text, limit: SuggestRequest.defaultLimit, typos: SuggestRequest.defaultTypos(scalars: scalars))
+    switch found.limit {
+    case .absent: break
+    case .integer(let n) where SuggestRequest.limits.contains(n): request.limit = n
+    default: return .refused(.badLimit)
+    }
+    switch found.typos {
+    case .absent: break
+    case .integer(let n) where SuggestRequest.typoRange.contains(n): request.typos = n
+    default: return .refused(.badTypos)
+    }
+    return .suggest(request)
   }
 
   /// A search whose bytes around the value are the last learned search's exactly, and
@@ -132,6 +156,16 @@ public struct RequestReader: Sendable {
     /// Its bytes lie at `valueInPlace` in the document, or (written with escapes) are in `query`.
     var value: Bool?
     var valueInPlace: Range<Int>?
+    var limit = Option.absent
+    var typos = Option.absent
+  }
+
+  /// A suggest's integer option.
+  private enum Option {
+    case absent
+    case integer(Int)
+    /// Present, and not an integer that fits.
+    case other
   }
 
   private static func members(
@@ -143,7 +177,16 @@ public struct RequestReader: Sendable {
       ofObject: json, maxDepth: maxDepth, knownUTF8: true, keyScratch: &keys, valueScratch: &values
     ) { key, value, _ in
       let isAction = key.equals("action")
-      guard isAction || key.equals("value") else { return true }
+      guard isAction || key.equals("value") else {
+        let isLimit = key.equals("limit")
+        guard isLimit || key.equals("typos") else { return true }
+        var option = Option.other
+        if case .number(let literal, isInteger: true) = value, let n = JSONParser.integer(literal) {
+          option = .integer(n)
+        }
+        if isLimit { found.limit = option } else { found.typos = option }
+        return true
+      }
       guard case .string(let s) = value else {
         if isAction { found.action = false } else { (found.value, found.valueInPlace) = (false, nil) }
         return true

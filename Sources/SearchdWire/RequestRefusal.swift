@@ -11,6 +11,10 @@ public enum RequestRefusal: Int, CaseIterable, Sendable {
   case actionNotAString
   case searchWithoutValue
   case fieldsNotStrings
+  case suggestWithoutValue
+  case badLimit
+  case badTypos
+  case suggestTextTooLong
 
   public var error: WireError {
     switch self {
@@ -21,6 +25,15 @@ public enum RequestRefusal: Int, CaseIterable, Sendable {
     case .actionNotAString: return .request(.badRequest, "\"action\" must be a string")
     case .searchWithoutValue: return .request(.badRequest, "a search needs a string \"value\"")
     case .fieldsNotStrings: return .request(.badHeader, "byteorder, content-type and content-encoding must be strings")
+    case .suggestWithoutValue: return .request(.badRequest, "a suggest needs a string \"value\"")
+    case .badLimit:
+      let r = SuggestRequest.limits
+      return .request(.badLimit, "\"limit\" must be an integer from \(r.lowerBound) to \(r.upperBound)")
+    case .badTypos:
+      let r = SuggestRequest.typoRange
+      return .request(.badTypos, "\"typos\" must be an integer from \(r.lowerBound) to \(r.upperBound)")
+    case .suggestTextTooLong:
+      return .request(.badRequest, "a suggest's \"value\" is at most \(SuggestRequest.maxTextScalars) characters")
     }
   }
 

@@ -15,6 +15,9 @@ public struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooManyConnections = "too-many-connections"
     case notPermitted = "not-permitted"
     case replyTooLarge = "reply-too-large"
+    case badLimit = "bad-limit"
+    case badTypos = "bad-typos"
+    case noSuggestions = "no-suggestions"
   }
 
   public let code: Code

@@ -15,7 +15,7 @@ struct SearchCtl: AsyncParsableCommand {
       Connection options go before the subcommand or after it. SEARCHD_HOST and SEARCHD_PORT set the default server (SEARCHD_ECHO_PORT the echo service's port).
       """,
     version: SearchdVersion.current,
-    subcommands: [Search.self, Binary.self, Ping.self, Echo.self, Status.self, Bench.self])
+    subcommands: [Search.self, Suggest.self, Binary.self, Ping.self, Echo.self, Status.self, Bench.self])
 
   @OptionGroup var options: ConnectionOptions
 }

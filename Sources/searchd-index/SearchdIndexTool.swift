@@ -103,10 +103,13 @@ struct Info: ParsableCommand {
     let table = load(index, verifyChecksum: false)
     let intact = table.isIntact
     print("index:    \(index)")
-    print("format:   \(table.format == .compiled ? "compiled, version \(IndexFormat.version)" : table.format.rawValue)")
+    print("format:   \(table.format == .compiled ? "compiled, version \(table.formatVersion)" : table.format.rawValue)")
     print("entries:  \(table.count)")
     print("bytes:    \(table.byteCount)")
     print("buckets:  \(table.bucketCount)")
+    print(
+      "suggest:  \(table.hasSuggestions ? "yes (the keys in order)" : "no: built before suggestions; rebuild it to serve suggest")"
+    )
     print("checksum: \(intact ? "ok" : "MISMATCH: the file is corrupt")")
     if !intact { throw ExitCode(1) }
   }

@@ -117,6 +117,36 @@ import Testing
     #expect(asSearchd.status == 0 && asSearchd.stdout.isEmpty, "\(asSearchd.stdout)")
   }
 
+  /// A suggest with its options, and its reply's list, field by field.
+  @Test func tsharkShowsASuggestAndItsSuggestions() throws {
+    let daemon = try Daemon()
+    defer { daemon.stop() }
+    let dumpcap = try Capture(filter: "tcp port \(daemon.appPort)")
+    let client = try TestClient(port: daemon.appPort)
+    try client.send(Request.encodeSuggest("morphues", limit: 5, typos: 1))
+    #expect(
+      try client.readMessage()
+        == Reply.suggestions([("morpheus", "Follow the white rabbit. \u{1F430}", 1)], complete: true))
+    try client.send(Request.encodeSuggest("zzzz"))
+    #expect(try client.readMessage() == Reply.suggestions([], complete: true))
+    client.close()
+    #expect(dumpcap.stop(), "dumpcap stopped at SIGINT")
+    let fields = [
+      "searchd.kind", "searchd.action", "searchd.value", "searchd.limit", "searchd.typos", "searchd.suggestion",
+      "searchd.complete",
+    ].flatMap { ["-e", $0] }
+    let r = try runProcess(
+      URL(fileURLWithPath: "/usr/bin/tshark"),
+      ["-r", dumpcap.path, "-X", "lua_script:\(Self.script)", "-Y", "searchd", "-T", "fields", "-E", "separator=|"]
+        + ["-d", "tcp.port==\(daemon.appPort),searchd"] + fields, timeout: 120)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(
+      r.stdout.split(separator: "\n").map(String.init) == [
+        "request|suggest|morphues|5|1||", "reply|||||morpheus (typos 1)|true", "request|suggest|zzzz||||",
+        "reply||||||true",
+      ])
+  }
+
   @Test func tsharkShowsEveryMessageAsSent() throws {
     let daemon = try Daemon([], echo: true)
     defer { daemon.stop() }

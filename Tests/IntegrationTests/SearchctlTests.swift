@@ -32,6 +32,30 @@ import Testing
     #expect(invalid.stdout == "Error: invalid action \"find\".\n")
   }
 
+  /// One line per suggestion (key, value, typos), exit 0; none is exit 1; a bad option is
+  /// the server's error reply, exit 3.
+  @Test func suggestPrintsKeysValuesAndTyposWithItsExitStatuses() throws {
+    let daemon = try Daemon()
+    let port = "\(daemon.appPort)"
+    let found = try searchctl(["suggest", "-p", port, "morphues"])
+    #expect(found.status == 0)
+    #expect(found.stdout == "morpheus\tFollow the white rabbit. \u{1F430}\t1 typo\n")
+    let two = try searchctl(["-p", port, "suggest", "", "--limit", "2", "--typos", "0"])
+    #expect(
+      two.stdout
+        == "\u{1F436}\t\u{1F43E} Playing ball! \u{1F3D0}\t0 typos\nring\tIn the caves beneath the Misty Mountains. \u{1F48D}\t0 typos\n"
+    )
+    let none = try searchctl(["suggest", "-p", port, "zzzz"])
+    #expect(none.status == 1)
+    #expect(none.stdout == "")
+    let bad = try searchctl(["suggest", "-p", port, "ring", "--limit", "0"])
+    #expect(bad.status == 3)
+    #expect(bad.stdout.hasPrefix("Error: \"limit\" must be an integer from 1 to 100"))
+    let json = try searchctl(["suggest", "-p", port, "--json", "morphues"])
+    #expect(json.status == 0)
+    #expect(json.stdout.contains(#""typos" : 1"#) || json.stdout.contains(#""typos":1"#), "\(json.stdout)")
+  }
+
   @Test func environmentChoosesTheServer() throws {
     let daemon = try Daemon()
     let r = try searchctl(

@@ -70,6 +70,30 @@ import Testing
     }
   }
 
+  @Test func suggestForgivesATypoAndTypesItsRefusals() async throws {
+    let daemon = try Daemon()
+    let c = client(daemon.appPort)
+    #expect(
+      try await c.suggest("morphues")
+        == Suggestions(items: [Suggestion(key: "morpheus", value: morpheus, typos: 1)], complete: true))
+    #expect(try await c.suggest("Mor").items == [])
+    #expect(try await c.suggest("", limit: 2).items.map(\.key) == ["\u{1F436}", "ring"])
+    await #expect {
+      try await c.suggest("ring", typos: 3)
+    } throws: { e in
+      guard case .errorReply(let code, let message) = e as? ClientError else { return false }
+      return code == "bad-typos" && message.hasPrefix("Error: ")
+    }
+    // The tutorial's server does not know the action: its invalid-action reply, typed.
+    let tutorial = try TutorialServer()
+    await #expect {
+      try await client(UInt16(tutorial.port)!).suggest("morph")
+    } throws: { e in
+      guard case .errorReply(let code, _) = e as? ClientError else { return false }
+      return code == "invalid-action"
+    }
+  }
+
   @Test func anErrorReplyIsTypedWithTheServersWords() async throws {
     let daemon = try Daemon()
     let c = client(daemon.appPort)

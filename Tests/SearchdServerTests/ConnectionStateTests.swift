@@ -36,6 +36,9 @@ import Testing
       case .stats:
         batched += 1
         return .made(Array("stats".utf8))
+      case .suggest(let s):
+        batched += 1
+        return .made(Array(s.text))
       case .badEncoding(let refusal):
         batched += 1
         return .made(Reply.error(refusal.error))

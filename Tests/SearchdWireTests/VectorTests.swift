@@ -21,7 +21,7 @@ import Testing
       return hits[key].map(Reply.result) ?? Reply.noMatch(query: q)
     case .unknownAction(let a): return Reply.invalidAction(String(decoding: a, as: UTF8.self))
     case .binary(let c): return Reply.binary(echoing: c)
-    case .stats: throw WireError(.notPermitted, "no stats in the vectors", closesConnection: false)
+    case .stats, .suggest: throw WireError(.notPermitted, "the tutorial has no such action", closesConnection: false)
     case .refused(let error): throw error
     }
   }

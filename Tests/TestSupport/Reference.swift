@@ -10,6 +10,7 @@ public enum Reference {
     case binary([UInt8])
     case unknownAction([UInt8])
     case stats
+    case suggest(text: [UInt8], limit: Int, typos: Int)
     case refused(WireError)
   }
 
@@ -95,11 +96,38 @@ public enum Reference {
     guard case .object = value else { throw refused(.badRequest, "the request is not a JSON object") }
     guard let actionValue = value["action"] else { throw refused(.badRequest, "the request has no \"action\"") }
     guard let action = actionValue.stringValue else { throw refused(.badRequest, "\"action\" must be a string") }
+    if action == "suggest" { return try suggest(value) }
     guard action == "search" else { return action == "stats" ? .stats : .unknownAction(Array(action.utf8)) }
     guard let query = value["value"]?.stringValue else {
       throw refused(.badRequest, "a search needs a string \"value\"")
     }
     return .search(Array(query.utf8))
+  }
+
+  /// A suggest: a string value of at most 256 scalars, then an integer limit of 1 to 100
+  /// (10 if absent), then integer typos of 0 to 2 (by the text's length if absent).
+  static func suggest(_ request: JSONValue) throws(WireError) -> Asked {
+    guard let text = request["value"]?.stringValue else {
+      throw WireError(.badRequest, "a suggest needs a string \"value\"", closesConnection: false)
+    }
+    let scalars = text.unicodeScalars.count
+    guard scalars <= 256 else {
+      throw WireError(.badRequest, "a suggest's \"value\" is at most 256 characters", closesConnection: false)
+    }
+    func option(_ name: String, _ range: ClosedRange<Int>, _ absent: Int, _ code: WireError.Code) throws(WireError)
+      -> Int
+    {
+      guard let given = request[name] else { return absent }
+      guard case .number(let n) = given, let v = n.integer, range.contains(v) else {
+        throw WireError(
+          code, "\"\(name)\" must be an integer from \(range.lowerBound) to \(range.upperBound)",
+          closesConnection: false)
+      }
+      return v
+    }
+    let limit = try option("limit", 1...100, 10, .badLimit)
+    let typos = try option("typos", 0...2, scalars < 4 ? 0 : scalars < 8 ? 1 : 2, .badTypos)
+    return .suggest(text: Array(text.utf8), limit: limit, typos: typos)
   }
 
   /// The daemon's `RequestReader` on the same bytes, in the same terms.
@@ -114,6 +142,8 @@ public enum Reference {
         case .binary(let c): return .request(length: length, .binary(Array(c)))
         case .unknownAction(let a): return .request(length: length, .unknownAction(Array(a)))
         case .stats: return .request(length: length, .stats)
+        case .suggest(let s):
+          return .request(length: length, .suggest(text: Array(s.text), limit: s.limit, typos: s.typos))
         case .refused(let r): return .request(length: length, .refused(r.error))
         case .badEncoding(let r): return .request(length: length, .refused(r.error))
         }

@@ -26,6 +26,10 @@ f.action = ProtoField.string("searchd.action", "Action")
 f.value = ProtoField.string("searchd.value", "Value")
 f.result = ProtoField.string("searchd.result", "Result")
 f.error = ProtoField.string("searchd.error", "Error code")
+f.limit = ProtoField.string("searchd.limit", "Limit")
+f.typos = ProtoField.string("searchd.typos", "Typos")
+f.suggestion = ProtoField.string("searchd.suggestion", "Suggestion")
+f.complete = ProtoField.string("searchd.complete", "Complete")
 
 local e_bad_header = ProtoExpert.new("searchd.bad_header", "Malformed header",
   expert.group.MALFORMED, expert.severity.ERROR)
@@ -91,41 +95,76 @@ local function parse_object(s)
     end
     return nil
   end
-  ws()
-  if s:sub(i, i) ~= "{" then return nil, "not a JSON object" end
-  i = i + 1
-  local obj = {}
-  ws()
-  if s:sub(i, i) == "}" then return obj end
-  while true do
-    ws()
-    local key = str()
-    if not key then return nil, "a key is not a string" end
-    ws()
-    if s:sub(i, i) ~= ":" then return nil, "no ':' after \"" .. key .. "\"" end
+  local value
+  local depth = 0
+  local function object()
+    if s:sub(i, i) ~= "{" then return nil, "not a JSON object" end
     i = i + 1
+    local obj = {}
     ws()
-    local value
-    if s:sub(i, i) == '"' then
-      value = str()
-      if not value then return nil, "bad string for \"" .. key .. "\"" end
-    else
-      local literal = s:match("^[%w%.%+%-]+", i)
-      if not literal then return nil, "bad value for \"" .. key .. "\"" end
-      i = i + #literal
-      value = tonumber(literal) or literal
-    end
-    obj[key] = value
-    ws()
-    local c = s:sub(i, i)
-    i = i + 1
-    if c == "}" then
+    if s:sub(i, i) == "}" then i = i + 1; return obj end
+    while true do
       ws()
-      if i <= #s then return nil, "bytes after the object" end
-      return obj
+      local key = str()
+      if not key then return nil, "a key is not a string" end
+      ws()
+      if s:sub(i, i) ~= ":" then return nil, "no ':' after \"" .. key .. "\"" end
+      i = i + 1
+      ws()
+      local v, why = value(key)
+      if v == nil then return nil, why end
+      obj[key] = v
+      ws()
+      local c = s:sub(i, i)
+      i = i + 1
+      if c == "}" then return obj end
+      if c ~= "," then return nil, "expected ',' or '}'" end
     end
-    if c ~= "," then return nil, "expected ',' or '}'" end
   end
+  local function array(key)
+    i = i + 1
+    local list = {}
+    ws()
+    if s:sub(i, i) == "]" then i = i + 1; return list end
+    while true do
+      ws()
+      local v, why = value(key)
+      if v == nil then return nil, why end
+      list[#list + 1] = v
+      ws()
+      local c = s:sub(i, i)
+      i = i + 1
+      if c == "]" then return list end
+      if c ~= "," then return nil, "expected ',' or ']'" end
+    end
+  end
+  -- A string, number, literal, or (a suggest's list, the stats object) an array or object.
+  value = function(key)
+    local c = s:sub(i, i)
+    if c == '"' then
+      local v = str()
+      if v == nil then return nil, "bad string for \"" .. key .. "\"" end
+      return v
+    end
+    if c == "{" or c == "[" then
+      if depth >= 32 then return nil, "nests too deep" end
+      depth = depth + 1
+      local v, why
+      if c == "{" then v, why = object() else v, why = array(key) end
+      depth = depth - 1
+      return v, why
+    end
+    local literal = s:match("^[%w%.%+%-]+", i)
+    if not literal then return nil, "bad value for \"" .. key .. "\"" end
+    i = i + #literal
+    return tonumber(literal) or literal
+  end
+  ws()
+  local obj, why = object()
+  if not obj then return nil, why end
+  ws()
+  if i <= #s then return nil, "bytes after the object" end
+  return obj
 end
 
 local function dissect_message(tvb, pinfo, tree, header_length, header, content_length)
@@ -152,7 +191,19 @@ local function dissect_message(tvb, pinfo, tree, header_length, header, content_
         kind = "request"
         t:add(f.action, content_range, tostring(content.action))
         if content.value ~= nil then t:add(f.value, content_range, tostring(content.value)) end
+        if content.limit ~= nil then t:add(f.limit, content_range, tostring(content.limit)) end
+        if content.typos ~= nil then t:add(f.typos, content_range, tostring(content.typos)) end
         summary = tostring(content.action) .. " " .. tostring(content.value or "")
+      elseif content and type(content.result) == "table" then
+        -- A suggest's reply: the keys, best first, with their typos.
+        kind = "reply"
+        for _, entry in ipairs(content.result) do
+          local line = tostring(type(entry) == "table" and entry.key) .. " (typos " ..
+            tostring(type(entry) == "table" and entry.typos) .. ")"
+          t:add(f.suggestion, content_range, line)
+        end
+        t:add(f.complete, content_range, tostring(content.complete))
+        summary = #content.result .. " suggestions"
       elseif content and content.result then
         kind = "reply"
         t:add(f.result, content_range, tostring(content.result))

@@ -1,4 +1,5 @@
 import SearchdIndex
+import SearchdWire
 
 /// One fuzz input: an index file as searchd would map it. The first byte picks whether
 /// the harness first repairs the two checksums (odd), so the fuzzer gets past them to the
@@ -33,6 +34,17 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   for probe in ["", "morpheus", "doc:1", String(decoding: file.prefix(8), as: UTF8.self)] {
     if let found = Array(probe.utf8).withUnsafeBytes({ table.text(forQuery: $0) }) {
       precondition(inside(found), "a lookup outside the file")
+    }
+  }
+  // Suggestions over a section whose offsets, order and lengths may all lie: each stays
+  // inside the file and within its limit, and stops.
+  var suggester = Suggester(visitLimit: 2_000)
+  for (text, typos) in [("", 0), ("mo", 2), ("morpheus", 2), (String(decoding: file.prefix(4), as: UTF8.self), 1)] {
+    _ = Array(text.utf8).withUnsafeBytes { suggester.suggest($0, in: table, limit: 100, typos: typos) }
+    precondition(suggester.suggestions.count <= 100, "more suggestions than the limit")
+    for s in suggester.suggestions {
+      let entry = table.suggestion(at: s.position)
+      precondition(inside(entry.key) && inside(entry.text), "a suggestion outside the file")
     }
   }
   return 0

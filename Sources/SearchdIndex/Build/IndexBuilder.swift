@@ -130,7 +130,9 @@ public struct IndexBuilder: ~Copyable {
   private mutating func seal() throws(SystemError) -> Int {
     let recordsEnd = (used + 7) & ~7
     let bucketCount = buckets.count
-    let length = recordsEnd + bucketCount * 8
+    let sorted = sortedRecords()
+    let suggestAt = recordsEnd + bucketCount * 8
+    let length = suggestAt + SuggestSection.byteCount(entries: sorted.count)
     if file == nil {
       base = realloc(base, length)!
       capacity = length
@@ -147,6 +149,7 @@ public struct IndexBuilder: ~Copyable {
       moved += n
     }
     buckets = UnsafeMutableBufferPointer(start: nil, count: 0)
+    SuggestSection.write(sorted: sorted, to: base + suggestAt) { SuggestRequest.scalarCount(keyOf($0)) }
     let header = base
     header.copyMemory(from: IndexFormat.magic, byteCount: IndexFormat.magic.count)
     header.storeBytes(of: IndexFormat.version.littleEndian, toByteOffset: 8, as: UInt32.self)
@@ -161,6 +164,29 @@ public struct IndexBuilder: ~Copyable {
     header.storeBytes(
       of: IndexFormat.checksum(head).littleEndian, toByteOffset: IndexFormat.headerSumOffset, as: UInt64.self)
     return length
+  }
+
+  /// The live records' offsets, their keys in byte order. Sorted by each key's first eight
+  /// bytes as one number first, so most comparisons read no record.
+  private func sortedRecords() -> [UInt64] {
+    var pairs: [(head: UInt64, record: UInt64)] = []
+    pairs.reserveCapacity(count)
+    for bucket in buckets where bucket != 0 {
+      let record = bucket & IndexFormat.offsetMask
+      let key = keyOf(record)
+      var head: UInt64 = 0
+      for i in 0..<8 { head = head << 8 | (i < key.count ? UInt64(key[i]) : 0) }
+      pairs.append((head, record))
+    }
+    pairs.sort { a, b in
+      if a.head != b.head { return a.head < b.head }
+      let x = keyOf(a.record)
+      let y = keyOf(b.record)
+      let common = min(x.count, y.count)
+      let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
+      return order != 0 ? order < 0 : x.count < y.count
+    }
+    return pairs.map(\.record)
   }
 
   /// The finished image, in memory (a builder made by `init()`).

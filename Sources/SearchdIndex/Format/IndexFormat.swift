@@ -4,7 +4,7 @@
 ///
 ///     0   magic        8 bytes  89 53 44 58 0D 0A 1A 0A ("\x89SDX\r\n\x1A\n", as PNG's: a
 ///                               7-bit or line-ending-mangling copy breaks it visibly)
-///     8   version      u32      1
+///     8   version      u32      2 (1: no suggest section; still read)
 ///     12  header size  u32      64
 ///     16  entries      u64      live keys
 ///     24  records end  u64      where the bucket table starts (8-aligned)
@@ -16,6 +16,7 @@
 ///                      value escaped as the hit reply's JSON string holds it, once
 ///     …   buckets:     u64 each, 0 = empty, else the hash's top 24 bits above the
 ///                      record's offset (40 bits); linear probing from hash & (buckets-1)
+///     …   suggest:     version 2 only: the keys in order and their lengths (SuggestSection)
 ///
 /// Integers are little-endian. What every hit reply shares is not stored: the frame's
 /// header, which differs between entries only in its content-length digits, and the
@@ -23,7 +24,10 @@
 /// ~114 bytes an entry, over 1 GB at ten million keys).
 public enum IndexFormat {
   public static let magic: [UInt8] = [0x89, 0x53, 0x44, 0x58, 0x0D, 0x0A, 0x1A, 0x0A]
-  public static let version: UInt32 = 1
+  /// What `searchd-index build` writes.
+  public static let version: UInt32 = 2
+  /// What searchd reads: version 1 files lack the suggest section, and `suggest` says so.
+  public static let readableVersions: ClosedRange<UInt32> = 1...2
   public static let headerSize = 64
   static let headerSumOffset = 56
   @usableFromInline static let recordHead = 8
@@ -102,7 +106,7 @@ public enum IndexFormatError: Error, Equatable, Sendable, CustomStringConvertibl
     case .notAnIndex: return "not a searchd index (no magic number)"
     case .unsupportedVersion(let v):
       return
-        "index format version \(v); this searchd reads version \(IndexFormat.version) (rebuild it with this searchd-index)"
+        "index format version \(v); this searchd reads versions \(IndexFormat.readableVersions.lowerBound) to \(IndexFormat.readableVersions.upperBound) (rebuild it with this searchd-index)"
     case .truncated(let expected, let actual):
       return "truncated: \(actual) bytes of \(expected) (an interrupted copy?)"
     case .corruptHeader(let what): return "corrupt header: \(what)"

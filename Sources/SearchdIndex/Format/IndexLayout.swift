@@ -12,6 +12,9 @@ import Glibc
   @usableFromInline let buckets: UnsafePointer<UInt64>
   @usableFromInline let bucketMask: UInt64
   let bodySum: UInt64
+  /// The keys in order, for suggestions; nil in a version 1 file.
+  @usableFromInline let suggest: SuggestSection?
+  let version: UInt32
 
   /// Checks the header; the body's checksum too if `verifyBody` (a pass over every byte).
   init(validating bytes: UnsafeRawBufferPointer, verifyBody: Bool) throws(IndexFormatError) {
@@ -22,7 +25,7 @@ import Glibc
     func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
     func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
     let version = u32(8)
-    guard version == IndexFormat.version else { throw .unsupportedVersion(version) }
+    guard IndexFormat.readableVersions.contains(version) else { throw .unsupportedVersion(version) }
     let head = UnsafeRawBufferPointer(rebasing: bytes[0..<IndexFormat.headerSumOffset])
     guard IndexFormat.checksum(head) == u64(IndexFormat.headerSumOffset) else {
       throw .corruptHeader("header checksum mismatch")
@@ -38,7 +41,9 @@ import Glibc
     let bucketCount = u64(32)
     guard bucketCount > 0, bucketCount & (bucketCount - 1) == 0, bucketCount <= fileLength / 8,
       entries < bucketCount, recordsEnd >= UInt64(IndexFormat.headerSize), recordsEnd % 8 == 0,
-      recordsEnd <= IndexFormat.offsetMask, recordsEnd + bucketCount * 8 == fileLength
+      recordsEnd <= IndexFormat.offsetMask,
+      recordsEnd + bucketCount * 8 + UInt64(version >= 2 ? SuggestSection.byteCount(entries: Int(entries)) : 0)
+        == fileLength
     else { throw .corruptHeader("entries \(entries), buckets \(bucketCount), records end \(recordsEnd)") }
     let bodySum = u64(48)
     if verifyBody {
@@ -53,6 +58,9 @@ import Glibc
     buckets = (base + Int(recordsEnd)).assumingMemoryBound(to: UInt64.self)
     bucketMask = bucketCount - 1
     self.bodySum = bodySum
+    self.version = version
+    suggest =
+      version >= 2 ? SuggestSection(at: base + Int(recordsEnd + bucketCount * 8), entries: Int(entries)) : nil
   }
 
   /// Whether the body's bytes still sum to the header's checksum.

@@ -38,7 +38,7 @@ extension ConnectionDriver where Machine == ConnectionState {
       case .refused(let r):
         reportError(r.error)
         return handler.refused(r)
-      case .stats, .badEncoding: break
+      case .stats, .badEncoding, .suggest: break
       }
       let answered = handler.answer(query, trusted: trusted)
       if let error = answered.error { reportError(error) }

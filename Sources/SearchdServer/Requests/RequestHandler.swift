@@ -10,6 +10,8 @@ public struct RequestHandler: Sendable {
   public let counters: RequestCounters
   /// Renders the `stats` reply; the server supplies it, as only it sees every loop.
   public let statsReport: @Sendable (LookupTable) -> [UInt8]
+  /// This loop's suggester and the memory its replies are written in.
+  private let suggesting: Suggesting
 
   public init(
     table: LookupTable, limits: WireLimits, counters: RequestCounters,
@@ -19,6 +21,7 @@ public struct RequestHandler: Sendable {
     self.limits = limits
     self.counters = counters
     self.statsReport = statsReport
+    suggesting = Suggesting(maxVisits: limits.suggestMaxVisits)
   }
 
   /// What answering one request gave: the answer, the action it named (for the log),
@@ -48,8 +51,18 @@ public struct RequestHandler: Sendable {
       }
       counters.count(.stats)
       return Answered(answer: .made(statsReport(table)), action: "stats", error: nil)
+    case .suggest(let request):
+      counters.count(.suggest)
+      guard let reply = suggesting.answer(request, in: table) else {
+        return Answered(answer: .made(Reply.error(Self.noSuggestions)), action: "suggest", error: Self.noSuggestions)
+      }
+      return Answered(answer: .direct(.prepared(reply)), action: "suggest", error: nil)
     }
   }
+
+  static let noSuggestions = WireError(
+    .noSuggestions, "this index was built without suggestions (format version 1): rebuild it with searchd-index build",
+    closesConnection: false)
 
   /// A search's answer: every search, whichever way it was decoded, is answered and
   /// counted here. A hit allocates and retains nothing: its text was escaped with the

@@ -63,6 +63,7 @@ extension ServerStats.RequestKind {
     case .invalidAction: return 2
     case .binary: return 3
     case .stats: return 4
+    case .suggest: return 5
     }
   }
 }
@@ -84,6 +85,9 @@ extension WireError.Code {
     case .tooManyConnections: return 10
     case .notPermitted: return 11
     case .replyTooLarge: return 12
+    case .badLimit: return 13
+    case .badTypos: return 14
+    case .noSuggestions: return 15
     }
   }
 }

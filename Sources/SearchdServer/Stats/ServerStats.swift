@@ -10,6 +10,7 @@ public final class ServerStats: Sendable {
     case invalidAction = "invalid_action"
     case binary = "binary"
     case stats = "stats"
+    case suggest = "suggest"
   }
 
   public let connectionsCurrent = ManagedAtomic<Int>(0)

@@ -33,15 +33,21 @@ struct Bench: AsyncParsableCommand, ConnectingCommand {
 
   @Option(
     help:
-      "What to ask: hit (morpheus), miss, binary, keys (--keys FILE), search:VALUE, or frame:FILE (a whole request frame, sent as is).",
-    completion: .list(["hit", "miss", "binary", "keys", "search:", "frame:"]))
+      "What to ask: hit (morpheus), miss, binary, keys (--keys FILE), suggest (a suggest for each line of --keys FILE), search:VALUE, or frame:FILE (a whole request frame, sent as is).",
+    completion: .list(["hit", "miss", "binary", "keys", "suggest", "search:", "frame:"]))
   var kind = "hit"
 
   @Option(help: "Content bytes of a binary request.")
   var size = 10
 
-  @Option(help: ArgumentHelp("Keys to search, one a line (with --kind keys).", valueName: "file"), completion: .file())
+  @Option(
+    help: ArgumentHelp(
+      "Keys to search (--kind keys) or texts to suggest for (--kind suggest), one a line.", valueName: "file"),
+    completion: .file())
   var keys: String?
+
+  @Option(help: "With --kind suggest: the typos each suggest allows (default: the server's, by length).")
+  var typos: Int?
 
   @Option(
     help: ArgumentHelp(
@@ -73,7 +79,10 @@ struct Bench: AsyncParsableCommand, ConnectingCommand {
     if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
     if let rate, !(rate > 0) { throw ValidationError("--rate must be positive") }
     if rate != nil && mode != "keepalive" { throw ValidationError("--rate paces keepalive runs only") }
-    if kind == "keys" && keys == nil { throw ValidationError("--kind keys needs --keys FILE") }
+    if (kind == "keys" || kind == "suggest") && keys == nil {
+      throw ValidationError("--kind \(kind) needs --keys FILE")
+    }
+    if typos != nil && kind != "suggest" { throw ValidationError("--typos goes with --kind suggest") }
     if tlsResume && !options.tls { throw ValidationError("--tls-resume needs --tls") }
     if proxyHeader && options.tls { throw ValidationError("--proxy-header does not go with --tls") }
   }
@@ -83,13 +92,13 @@ struct Bench: AsyncParsableCommand, ConnectingCommand {
     case "hit": return [Request.encodeSearch("morpheus")]
     case "miss": return [Request.encodeSearch("no such key")]
     case "binary": return [Request.encodeBinary(Array(repeating: UInt8(ascii: "x"), count: size))]
-    case "keys":
+    case "keys", "suggest":
       guard let text = try? String(contentsOfFile: keys!, encoding: .utf8) else {
         exitWith(.usage, "cannot read \(keys!)")
       }
       let list = text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
       guard !list.isEmpty else { exitWith(.usage, "\(keys!) holds no keys") }
-      return list.map { Request.encodeSearch($0) }
+      return list.map { kind == "keys" ? Request.encodeSearch($0) : Request.encodeSuggest($0, typos: typos) }
     case _ where kind.hasPrefix("frame:"):
       let path = String(kind.dropFirst(6))
       guard let frame = FileManager.default.contents(atPath: path), !frame.isEmpty else {
@@ -114,7 +123,7 @@ struct Bench: AsyncParsableCommand, ConnectingCommand {
     }
     // A probe shows what the server answers; every reply of the run must match it.
     var plans: [(request: [UInt8], reply: [UInt8]?)] = []
-    if kind == "keys" {
+    if kind == "keys" || kind == "suggest" {
       plans = bodies.map { ($0, nil) }
     } else {
       // The probe comes from the first --bind address, and on a PROXY listener it, too,

@@ -40,6 +40,17 @@ def test_stats(daemon: Server) -> None:
     run(daemon, body)
 
 
+def test_suggest(daemon: Server) -> None:
+    async def body(c: searchd.AsyncClient) -> None:
+        found = await c.suggest("morphues", limit=5, typos=1)
+        assert found.items == [searchd.Suggestion("morpheus", MORPHEUS, 1)]
+        assert found.complete
+        with pytest.raises(searchd.BadTypos):
+            await c.suggest("ring", typos=-1)
+
+    run(daemon, body)
+
+
 def test_concurrent_tasks_share_the_pool_within_its_bound(daemon: Server) -> None:
     async def body(c: searchd.AsyncClient) -> None:
         answers = await asyncio.gather(*(c.search("morpheus") for _ in range(200)))

@@ -76,6 +76,27 @@ def test_stats_from_the_tutorials_server_is_an_invalid_action(tutorial: Server) 
     assert raised.value.message == 'Error: invalid action "stats".'
 
 
+def test_suggest_forgives_a_typo(daemon: Server) -> None:
+    with client(daemon) as c:
+        found = c.suggest("morphues")
+        assert found == searchd.Suggestions(
+            [searchd.Suggestion("morpheus", "Follow the white rabbit. \U0001f430", 1)], True
+        )
+        assert c.suggest("Mor").items == []
+        assert [s.key for s in c.suggest("", limit=2).items] == ["\U0001f436", "ring"]
+        with pytest.raises(searchd.BadLimit) as limit:
+            c.suggest("ring", limit=0)
+        assert limit.value.message.startswith("Error: ")
+        with pytest.raises(searchd.BadTypos):
+            c.suggest("ring", typos=3)
+
+
+def test_suggest_from_the_tutorials_server_is_an_invalid_action(tutorial: Server) -> None:
+    with client(tutorial) as c, pytest.raises(searchd.InvalidAction) as raised:
+        c.suggest("morph")
+    assert raised.value.message == 'Error: invalid action "suggest".'
+
+
 def test_an_error_reply_is_typed_with_the_servers_words(daemon: Server) -> None:
     with client(daemon) as c:
         with pytest.raises(searchd.BadRequest) as raised:

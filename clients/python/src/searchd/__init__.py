@@ -7,14 +7,18 @@
 """
 
 from ._endpoint import DEFAULT_PORT, tls_context
+from ._protocol import Suggestion, Suggestions
 from .asyncio import AsyncClient
 from .client import Client, ConnectionPool
 from .errors import (
     BadHeader,
     BadJSON,
+    BadLimit,
     BadRequest,
+    BadTypos,
     ConnectionError,
     InvalidAction,
+    NoSuggestions,
     NotPermitted,
     ProtocolError,
     ReplyTooLarge,
@@ -32,11 +36,14 @@ __all__ = [
     "AsyncClient",
     "BadHeader",
     "BadJSON",
+    "BadLimit",
     "BadRequest",
+    "BadTypos",
     "Client",
     "ConnectionError",
     "ConnectionPool",
     "InvalidAction",
+    "NoSuggestions",
     "NotPermitted",
     "ProtocolError",
     "ReplyTooLarge",
@@ -44,6 +51,8 @@ __all__ = [
     "SearchdError",
     "ServerError",
     "ServerTimeout",
+    "Suggestion",
+    "Suggestions",
     "TimeoutError",
     "TooManyConnections",
     "UnsupportedEncoding",

@@ -57,6 +57,15 @@ def search_request(key: str) -> bytes:
     return len(header).to_bytes(2, "big") + header + content
 
 
+def suggest_request(text: str, limit: int | None = None, typos: int | None = None) -> bytes:
+    obj: dict[str, Any] = {"action": "suggest", "value": text}
+    if limit is not None:
+        obj["limit"] = limit
+    if typos is not None:
+        obj["typos"] = typos
+    return json_request(obj)
+
+
 def binary_request(data: bytes) -> bytes:
     return frame(bytes(data), BINARY_TYPE, "binary")
 
@@ -85,8 +94,9 @@ class Reply(NamedTuple):
             raise ProtocolError(
                 f"the reply's content is not JSON in {self.content_encoding!r}: {e}"
             ) from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("result"), str):
-            raise ProtocolError("the reply is not an object with a string result")
+        # A string, or a suggest's list.
+        if not isinstance(obj, dict) or not isinstance(obj.get("result"), (str, list)):
+            raise ProtocolError("the reply is not an object with a result")
         error = obj.get("error")
         if error is not None:
             raise server_error(obj["result"], str(error))
@@ -178,10 +188,48 @@ class ReplyReader:
 
 def search_result(reply: Reply, key: str) -> str | None:
     """A search's answer: the value, or None for the protocol's miss reply."""
-    result: str = reply.json()["result"]
+    result = reply.json()["result"]
+    if not isinstance(result, str):
+        raise ProtocolError("a search reply without a string result")
     if result == f'No match for "{key}".':
         return None
     return result
+
+
+class Suggestion(NamedTuple):
+    """One key a suggest found: its value, and how many typos away from the text it is."""
+
+    key: str
+    value: str
+    typos: int
+
+
+class Suggestions(NamedTuple):
+    """A suggest's answer, best first. `complete` is False when the server stopped at its
+    visit limit (`suggest-max-visits`): these are the best it found before it."""
+
+    items: list[Suggestion]
+    complete: bool
+
+
+def suggest_result(reply: Reply) -> Suggestions:
+    obj = reply.json()
+    result = obj["result"]
+    if not isinstance(result, list):
+        if result.startswith("Error: invalid action"):
+            raise InvalidAction(result)
+        raise ProtocolError("a suggest reply without a list of suggestions")
+    items = []
+    for entry in result:
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("key"), str)
+            and isinstance(entry.get("value"), str)
+            and type(entry.get("typos")) is int
+        ):
+            raise ProtocolError("a suggestion without a key, value and typos")
+        items.append(Suggestion(entry["key"], entry["value"], entry["typos"]))
+    return Suggestions(items, obj.get("complete") is not False)
 
 
 def binary_result(reply: Reply) -> bytes:

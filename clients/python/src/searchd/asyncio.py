@@ -197,6 +197,14 @@ class AsyncClient(ClientBase[AsyncConnectionPool]):
         replies = await self._exchange([protocol.search_request(k) for k in keys])
         return [protocol.search_result(r, k) for r, k in zip(replies, keys)]
 
+    async def suggest(
+        self, text: str, limit: int | None = None, typos: int | None = None
+    ) -> protocol.Suggestions:
+        """The keys `text` probably meant: those with a prefix within `typos` typos of it
+        (the server's default by length when None), at most `limit` (10 when None), best
+        first."""
+        return await self._one(protocol.suggest_request(text, limit, typos), protocol.suggest_result)
+
     async def binary(self, data: bytes) -> bytes:
         """Sends `data` as binary content; the server's binary reply."""
         return await self._one(protocol.binary_request(data), protocol.binary_result)

@@ -202,6 +202,12 @@ class Client(ClientBase[ConnectionPool]):
         replies = self._exchange([protocol.search_request(k) for k in keys])
         return [protocol.search_result(r, k) for r, k in zip(replies, keys)]
 
+    def suggest(self, text: str, limit: int | None = None, typos: int | None = None) -> protocol.Suggestions:
+        """The keys `text` probably meant: those with a prefix within `typos` typos of it
+        (the server's default by length when None), at most `limit` (10 when None), best
+        first."""
+        return self._one(protocol.suggest_request(text, limit, typos), protocol.suggest_result)
+
     def binary(self, data: bytes) -> bytes:
         """Sends `data` as binary content; the server's binary reply."""
         return self._one(protocol.binary_request(data), protocol.binary_result)

@@ -79,6 +79,24 @@ class TooManyConnections(ServerError):
     code = "too-many-connections"
 
 
+class BadLimit(ServerError):
+    """A suggest's `limit` is not an integer from 1 to 100."""
+
+    code = "bad-limit"
+
+
+class BadTypos(ServerError):
+    """A suggest's `typos` is not an integer from 0 to 2."""
+
+    code = "bad-typos"
+
+
+class NoSuggestions(ServerError):
+    """The server's index was built without what suggestions read (rebuild it)."""
+
+    code = "no-suggestions"
+
+
 class ServerTimeout(ServerError):
     """The server timed the request out (it did not arrive whole in time)."""
 
@@ -97,6 +115,9 @@ _BY_CODE: dict[str, type[ServerError]] = {
         ReplyTooLarge,
         TooManyConnections,
         ServerTimeout,
+        BadLimit,
+        BadTypos,
+        NoSuggestions,
     )
 }
 _BY_CODE["header-too-large"] = RequestTooLarge
