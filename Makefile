@@ -106,6 +106,10 @@ bench: deps
 	@command -v redis-benchmark >/dev/null || { $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
 	@python3 -c "import redis" 2>/dev/null || python3 -m pip install -q redis
+	@[ -e /usr/share/dict/american-english-huge ] && ls /usr/share/postgresql/*/extension/pg_trgm.control \
+	  >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq wamerican-huge postgresql postgresql-contrib; }
+	@python3 -c "import psycopg2" 2>/dev/null || python3 -m pip install -q psycopg2-binary
 	python3 Benchmarks/bench.py all --seconds $(BENCH_SECONDS) --runs $(BENCH_RUNS)
 
 # libFuzzer on the frame codec, the index file format and the PROXY header (Fuzz/ is its

@@ -10,6 +10,7 @@
   bench.py tls [--out FILE]                                      TLS vs plaintext and Redis's TLS (tls_bench.py)
   bench.py fleet [--out FILE]                                    the PROXY header's and a scrape's cost (fleet_bench.py)
   bench.py python-client [--out FILE]                            clients/python against redis-py (python_client.py)
+  bench.py suggest [--out FILE]                                  suggestions vs PostgreSQL's pg_trgm (suggest_bench.py)
 
 Servers: searchd, a minimal C epoll server, a SwiftNIO server, redis-server (GET and
 PING, driven by redis-benchmark) and the tutorial's Python server (per-connection only).
@@ -35,6 +36,7 @@ import time
 import big_index
 import fleet_bench
 import python_client
+import suggest_bench
 import tls_bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -212,6 +214,11 @@ SPELLINGS = {
                                     json.dumps({"action": "frobnicate", "value": "morpheus"}).encode()),
     "no-value": lambda: frame("no-value", json.dumps({"action": "search"}).encode()),
     "bad-json": lambda: frame("bad-json", b'{"action": "search", "value": "morpheus"'),
+    # Suggestions: two typos allowed (8 letters), one needed; a prefix; a bad option.
+    "suggest": lambda: frame("suggest", json.dumps({"action": "suggest", "value": "morphues"}).encode()),
+    "suggest-prefix": lambda: frame("suggest-prefix", json.dumps({"action": "suggest", "value": "r"}).encode()),
+    "suggest-bad-limit": lambda: frame("suggest-bad-limit",
+                                       json.dumps({"action": "suggest", "value": "r", "limit": 0}).encode()),
 }
 
 
@@ -506,7 +513,8 @@ def fmt(s, digits=0):
     return f"{f.format(s['median'])} ({f.format(s['min'])}–{f.format(s['max'])})"
 
 
-def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, big, tls, fleet, pyclient):
+def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, big, tls, fleet, pyclient,
+           suggestions):
     cpu = sh(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).strip()
     lines = [
         "# searchd benchmarks",
@@ -544,6 +552,7 @@ def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, b
     lines += tls_bench.report(tls)
     lines += fleet_bench.report(fleet)
     lines += python_client.report(pyclient) + [""]
+    lines += suggest_bench.report(suggestions) + [""]
     peers = ["searchd", "c", "nio", "redis-get", "redis-ping"]
     for layout in ("pinned", "free"):
         lines += [f"## Keep-alive, {layout}", "",
@@ -659,7 +668,7 @@ def latency_alone(args, bins):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("what", choices=["all", "allocs", "compare", "latency", "bigindex", "tls", "fleet",
-                                     "python-client"])
+                                     "python-client", "suggest"])
     ap.add_argument("-c", "--conns", type=int, default=50, help="compare: connections")
     ap.add_argument("-P", "--pipeline", type=int, default=1, help="compare: requests in flight per connection")
     ap.add_argument("--mode", default="keepalive", choices=["keepalive", "per-connection"], help="compare")
@@ -687,7 +696,8 @@ def main():
         if worst > args.max:
             sys.exit(f"FAIL: a {kind} request (P={p}) allocates {worst:.4f} times per request (at most {args.max})")
         print(f"ok: hits (ASCII and UTF-8 keys), misses (escaped queries too), binary requests, searches spelled "
-              f"otherwise (compact, spaced, extra keys, UTF-16, UTF-32), invalid actions and refused requests, and "
+              f"otherwise (compact, spaced, extra keys, UTF-16, UTF-32), invalid actions and refused requests, "
+              f"suggestions (a typo, a prefix, a bad limit), and "
               f"hits and misses over TLS (searchd's own), allocate at most {worst:.4f} times per request")
         return
     if args.what == "compare":
@@ -701,8 +711,9 @@ def main():
         return
     have_redis = subprocess.run(["sh", "-c", "command -v redis-server && command -v redis-benchmark"],
                                 capture_output=True).returncode == 0
-    if args.what in ("bigindex", "tls", "fleet", "python-client"):
-        module = {"bigindex": big_index, "tls": tls_bench, "fleet": fleet_bench, "python-client": python_client}[
+    if args.what in ("bigindex", "tls", "fleet", "python-client", "suggest"):
+        module = {"bigindex": big_index, "tls": tls_bench, "fleet": fleet_bench, "python-client": python_client,
+                  "suggest": suggest_bench}[
             args.what]
         text = "\n".join(module.report(module.run(args, bins, have_redis))) + "\n"
         if args.out != os.path.join(ROOT, "BENCHMARKS.md"):
@@ -721,7 +732,9 @@ def main():
     tls = tls_bench.run(args, bins, have_redis)
     fleet = fleet_bench.run(args, bins, have_redis)
     pyclient = python_client.run(args, bins, have_redis)
-    text = report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, big, tls, fleet, pyclient)
+    suggestions = suggest_bench.run(args, bins, have_redis)
+    text = report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, big, tls, fleet, pyclient,
+                  suggestions)
     open(args.out, "w").write(text)
     print(text)
 

@@ -6,6 +6,12 @@ public struct SuggestRequest {
   public var limit: Int
   public var typos: Int
 
+  public init(text: UnsafeRawBufferPointer, limit: Int, typos: Int) {
+    self.text = text
+    self.limit = limit
+    self.typos = typos
+  }
+
   public static let defaultLimit = 10
   public static let limits = 1...100
   public static let typoRange = 0...2

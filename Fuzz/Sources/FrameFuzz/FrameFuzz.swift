@@ -83,6 +83,11 @@ func expected(_ stream: [UInt8]) -> [UInt8] {
       case .unknownAction(let a):
         reply = a.withUnsafeBytes { handler.answer(.unknownAction($0), trusted: true).answer.copiedBytes }
       case .stats: reply = handler.answer(.stats, trusted: true).answer.copiedBytes
+      case .suggest(let text, let limit, let typos):
+        reply = text.withUnsafeBytes {
+          handler.answer(.suggest(SuggestRequest(text: $0, limit: limit, typos: typos)), trusted: true).answer
+            .copiedBytes
+        }
       case .refused(let e):
         precondition(!e.closesConnection, "a request-level error must keep the framing")
         reply = Reply.error(e)
