@@ -36,9 +36,12 @@ public struct Suggester: Sendable {
   private var rows: [UInt16] = []
   /// The scalars on the path, for a swap's check.
   private var path: [UInt32] = []
-  /// This pass's runs, each wholly at this pass's distance.
-  private var runs: [Range<Int>] = []
-  private var heap: [Candidate] = []
+  /// The best keys of this pass so far, at most `need`: a max-heap, the worst on top, so a
+  /// subtree that cannot beat it is left unwalked.
+  private var chosen: [Pick] = []
+  private var need = 0
+  /// The runs being drawn from, the best key of each first (a min-heap).
+  private var pending: [Candidate] = []
   private var visits = 0
   private var budget = 0
 
@@ -67,24 +70,21 @@ public struct Suggester: Sendable {
     guard limit > 0, section.count > 0 else { return .complete }
     // Pass 0 is the run of keys starting with the text; then each further typo, the walk
     // keeping only what is exactly that far, until `limit` are found.
-    let exact = prefixRun(typed, section, layout)
-    if !exact.isEmpty {
-      runs.removeAll(keepingCapacity: true)
-      runs.append(exact)
-      take(typos: 0, limit: limit, section)
-    }
+    begin(limit: limit)
+    offer(prefixRun(typed, section, layout), section)
+    finish(typos: 0)
     var cut = false
     // The empty text has every key at distance 0: pass 0 found them.
     if typos > 0 && !text.isEmpty {
       for pass in 1...typos where suggestions.count < limit {
         budget = pass
-        runs.removeAll(keepingCapacity: true)
+        begin(limit: limit)
         let m = text.count
         rows.removeAll(keepingCapacity: true)
         for j in 0...m { rows.append(UInt16(j)) }
         path.removeAll(keepingCapacity: true)
         if !walk(0..<section.count, depth: 0, best: m, section, layout) { cut = true }
-        take(typos: pass, limit: limit, section)
+        finish(typos: pass)
         if cut { break }
       }
     }
@@ -99,18 +99,23 @@ public struct Suggester: Sendable {
   private mutating func walk(
     _ run: Range<Int>, depth: Int, best: Int, _ section: SuggestSection, _ layout: IndexLayout
   ) -> Bool {
+    // A subtree whose best key is no better than the worst chosen so far has nothing to give.
+    if chosen.count == need {
+      let (position, length) = section.shortest(run.lowerBound, run.upperBound)
+      if !Pick(length: length, position: position).before(chosen[0]) { return true }
+    }
     let m = text.count
     let rowAt = rows.count - (m + 1)
     var least = Int.max
     for j in 0...m { least = min(least, Int(rows[rowAt + j])) }
     if best <= budget && least >= best {
-      if best == budget { runs.append(run) }
+      if best == budget { offer(run, section) }
       return true
     }
     if least > budget { return true }
     var i = run.lowerBound
     if key(i, section, layout).count == depth {
-      if best == budget { runs.append(i..<(i + 1)) }
+      if best == budget { offer(i..<(i + 1), section) }
       i += 1
     }
     let t = path.count + 1
@@ -158,6 +163,8 @@ public struct Suggester: Sendable {
       for b in 0..<length where k[depth + b] != first[depth + b] { return false }
       return true
     }
+    // Often the whole run is one child: its last key says so.
+    if same(end - 1) { return end }
     var inside = i
     var step = 1
     while inside + step < end && same(inside + step) {
@@ -222,57 +229,118 @@ public struct Suggester: Sendable {
 
   // MARK: Choosing the best
 
-  private struct Candidate: Sendable {
+  /// A key as ranked within a pass: the shorter first, then byte order, which is the
+  /// sorted order.
+  private struct Pick: Sendable {
     var length: UInt8
     var position: Int
-    var run: Range<Int>
 
-    func before(_ other: Candidate) -> Bool {
+    func before(_ other: Pick) -> Bool {
       length != other.length ? length < other.length : position < other.position
     }
   }
 
-  /// Appends the best of this pass's runs (all at distance `typos`) until `limit`: the
-  /// shorter key first, then byte order, which is the sorted order across disjoint runs.
-  private mutating func take(typos: Int, limit: Int, _ section: SuggestSection) {
-    heap.removeAll(keepingCapacity: true)
-    for run in runs where !run.isEmpty { push(run, section) }
-    while suggestions.count < limit, let best = pop() {
-      suggestions.append(Suggestion(position: best.position, typos: typos))
-      push(best.run.lowerBound..<best.position, section)
-      push((best.position + 1)..<best.run.upperBound, section)
+  /// A run and its best key.
+  private struct Candidate: Sendable {
+    var pick: Pick
+    var run: Range<Int>
+  }
+
+  private mutating func begin(limit: Int) {
+    need = limit - suggestions.count
+    chosen.removeAll(keepingCapacity: true)
+  }
+
+  /// Appends this pass's picks, best first, all at distance `typos`.
+  private mutating func finish(typos: Int) {
+    // Worst first off the heap, so filled from the back (a sort would allocate its buffer).
+    let base = suggestions.count
+    for _ in chosen { suggestions.append(Suggestion(position: 0, typos: typos)) }
+    var at = suggestions.count
+    while let worst = chosen.first {
+      at -= 1
+      suggestions[at].position = worst.position
+      let last = chosen.removeLast()
+      if !chosen.isEmpty { replaceWorst(last) }
+    }
+    precondition(at == base)
+  }
+
+  /// Draws the keys of `run` (all at this pass's distance) into `chosen` while they beat
+  /// its worst: its shortest key first, then the shortest of what is either side of it.
+  private mutating func offer(_ run: Range<Int>, _ section: SuggestSection) {
+    guard need > 0 else { return }
+    pending.removeAll(keepingCapacity: true)
+    push(run, section)
+    while let best = popPending() {
+      if chosen.count == need {
+        guard best.pick.before(chosen[0]) else { break }
+        replaceWorst(best.pick)
+      } else {
+        insert(best.pick)
+      }
+      push(best.run.lowerBound..<best.pick.position, section)
+      push((best.pick.position + 1)..<best.run.upperBound, section)
     }
   }
 
   private mutating func push(_ run: Range<Int>, _ section: SuggestSection) {
     guard !run.isEmpty else { return }
     let (position, length) = section.shortest(run.lowerBound, run.upperBound)
-    heap.append(Candidate(length: length, position: position, run: run))
-    var i = heap.count - 1
+    pending.append(Candidate(pick: Pick(length: length, position: position), run: run))
+    var i = pending.count - 1
     while i > 0 {
       let up = (i - 1) / 2
-      guard heap[i].before(heap[up]) else { break }
-      heap.swapAt(i, up)
+      guard pending[i].pick.before(pending[up].pick) else { break }
+      pending.swapAt(i, up)
       i = up
     }
   }
 
-  private mutating func pop() -> Candidate? {
-    guard let last = heap.popLast() else { return nil }
-    guard !heap.isEmpty else { return last }
-    let top = heap[0]
-    heap[0] = last
+  private mutating func popPending() -> Candidate? {
+    guard let last = pending.popLast() else { return nil }
+    guard !pending.isEmpty else { return last }
+    let top = pending[0]
+    pending[0] = last
     var i = 0
     while true {
       let l = 2 * i + 1
       let r = l + 1
       var least = i
-      if l < heap.count && heap[l].before(heap[least]) { least = l }
-      if r < heap.count && heap[r].before(heap[least]) { least = r }
+      if l < pending.count && pending[l].pick.before(pending[least].pick) { least = l }
+      if r < pending.count && pending[r].pick.before(pending[least].pick) { least = r }
       if least == i { break }
-      heap.swapAt(i, least)
+      pending.swapAt(i, least)
       i = least
     }
     return top
+  }
+
+  /// Into the max-heap `chosen`, which has room.
+  private mutating func insert(_ pick: Pick) {
+    chosen.append(pick)
+    var i = chosen.count - 1
+    while i > 0 {
+      let up = (i - 1) / 2
+      guard chosen[up].before(chosen[i]) else { break }
+      chosen.swapAt(i, up)
+      i = up
+    }
+  }
+
+  /// Puts `pick` in place of the worst chosen.
+  private mutating func replaceWorst(_ pick: Pick) {
+    chosen[0] = pick
+    var i = 0
+    while true {
+      let l = 2 * i + 1
+      let r = l + 1
+      var worst = i
+      if l < chosen.count && chosen[worst].before(chosen[l]) { worst = l }
+      if r < chosen.count && chosen[worst].before(chosen[r]) { worst = r }
+      if worst == i { break }
+      chosen.swapAt(i, worst)
+      i = worst
+    }
   }
 }
