@@ -21,11 +21,14 @@ public final class LookupTable: @unchecked Sendable {
   public let format: Format
   /// Monotonic time it took to map or compile, for stats.
   public let buildNanoseconds: UInt64
+  /// The children of the biggest trie nodes, for suggestions; nil without a suggest section.
+  let topNodes: TopNodes?
 
   public init(
     image: IndexImage, source: String, format: Format, buildNanoseconds: UInt64 = 0, verifyChecksum: Bool = true
   ) throws(IndexFormatError) {
     layout = try IndexLayout(validating: image.bytes, verifyBody: verifyChecksum)
+    topNodes = layout.suggest.map { [layout] in TopNodes(KeyTrie(section: $0, layout: layout)) }
     self.image = image
     self.source = source
     self.format = format

@@ -188,16 +188,18 @@ import Testing
     }
   }
 
-  /// The worst a request can ask (one letter, two typos, everything within reach) stops at
-  /// the visit limit: its answer says it was cut, and holds the best found before it.
-  @Test func theVisitLimitCutsTheWorstRequest() {
+  /// A walk past the visit limit stops there: its answer says it was cut, and holds the
+  /// best found before it, fewer than the uncut walk finds.
+  @Test func theVisitLimitCutsAWalk() {
     let (table, _) = Self.index
-    var suggester = Suggester(visitLimit: 1_000)
-    let (outcome, got) = Self.answer(table, &suggester, "qx", typos: 2, limit: 100)
+    var suggester = Suggester(visitLimit: 20)
+    let (outcome, got) = Self.answer(table, &suggester, "qxzv", typos: 2, limit: 100)
     #expect(outcome == .cut)
     #expect(got.count <= 100)
     var unbounded = Suggester(visitLimit: .max)
-    #expect(Self.answer(table, &unbounded, "qx", typos: 2, limit: 100).0 == .complete)
+    let (whole, all) = Self.answer(table, &unbounded, "qxzv", typos: 2, limit: 100)
+    #expect(whole == .complete)
+    #expect(all.count > got.count)
   }
 
   @Test func aVersionOneFileHasNoSuggestions() throws {

@@ -74,7 +74,8 @@ import Glibc
   @inlinable @inline(__always) func record(at offset: UInt64) -> (
     key: UnsafeRawBufferPointer, text: UnsafeRawBufferPointer
   )? {
-    guard offset >= UInt64(IndexFormat.headerSize), offset + UInt64(IndexFormat.recordHead) <= recordsEnd else {
+    // Subtracted, not added: the suggest section's offsets are any u64 a lying file holds.
+    guard offset >= UInt64(IndexFormat.headerSize), offset <= recordsEnd - UInt64(IndexFormat.recordHead) else {
       return nil
     }
     let at = base + Int(offset)

@@ -32,10 +32,13 @@ public struct Suggester: Sendable {
   public private(set) var suggestions: [Suggestion] = []
 
   private var text: [UInt32] = []
-  /// The rows of the nodes on the path, `text.count + 1` entries each, the root's first.
+  /// The rows of the nodes on the path, `text.count + 1` entries each, row t for the node
+  /// t scalars deep (sized for the deepest a walk can go, so a step writes in place).
   private var rows: [UInt16] = []
-  /// The scalars on the path, for a swap's check.
+  /// The scalars on the path (path[t - 1] ends the prefix of depth t), for a swap's check.
   private var path: [UInt32] = []
+  /// The scalars a node's children may continue with when no typo is left (scratch).
+  private var wanted: [UInt32] = []
   /// The best keys of this pass so far, at most `need`: a max-heap, the worst on top, so a
   /// subtree that cannot beat it is left unwalked.
   private var chosen: [Pick] = []
@@ -57,12 +60,12 @@ public struct Suggester: Sendable {
     _ typed: UnsafeRawBufferPointer, in table: LookupTable, limit: Int, typos: Int
   ) -> Outcome {
     suggestions.removeAll(keepingCapacity: true)
-    guard let section = table.layout.suggest else { return .unsupported }
-    let layout = table.layout
+    guard let section = table.layout.suggest, let top = table.topNodes else { return .unsupported }
+    let trie = KeyTrie(section: section, layout: table.layout)
     text.removeAll(keepingCapacity: true)
     var at = 0
     while at < typed.count {
-      let (scalar, length) = Self.scalar(typed, at)
+      let (scalar, length) = KeyTrie.scalar(typed, at)
       text.append(scalar)
       at += length
     }
@@ -71,7 +74,7 @@ public struct Suggester: Sendable {
     // Pass 0 is the run of keys starting with the text; then each further typo, the walk
     // keeping only what is exactly that far, until `limit` are found.
     begin(limit: limit)
-    offer(prefixRun(typed, section, layout), section)
+    offer(trie.prefixRun(typed), section)
     finish(typos: 0)
     var cut = false
     // The empty text has every key at distance 0: pass 0 found them.
@@ -80,10 +83,13 @@ public struct Suggester: Sendable {
         budget = pass
         begin(limit: limit)
         let m = text.count
-        rows.removeAll(keepingCapacity: true)
-        for j in 0...m { rows.append(UInt16(j)) }
-        path.removeAll(keepingCapacity: true)
-        if !walk(0..<section.count, depth: 0, best: m, section, layout) { cut = true }
+        // A node deeper than m + pass scalars has every entry of its row above the budget.
+        let deepest = m + pass + 2
+        if rows.count < deepest * (m + 1) { rows = [UInt16](repeating: 0, count: deepest * (m + 1)) }
+        if path.count < deepest { path = [UInt32](repeating: 0, count: deepest) }
+        for j in 0...m { rows[j] = UInt16(j) }
+        let root = top.nodes.isEmpty ? -1 : 0
+        if !walk(0..<section.count, depth: 0, t: 0, best: m, node: root, trie, top) { cut = true }
         finish(typos: pass)
         if cut { break }
       }
@@ -93,138 +99,124 @@ public struct Suggester: Sendable {
 
   // MARK: The walk
 
-  /// Visits the node of the keys in `run`, `depth` bytes into each, whose row is the last
-  /// in `rows`; `best` is the least distance of the text to a prefix on its path. False
-  /// when the visit limit cut it short.
+  /// Visits the node of the keys in `run`, `depth` bytes and `t` scalars into each, whose
+  /// row is row `t`; `best` is the least distance of the text to a prefix on its path;
+  /// `node` its entry in `top`, or -1. False when the visit limit cut it short.
   private mutating func walk(
-    _ run: Range<Int>, depth: Int, best: Int, _ section: SuggestSection, _ layout: IndexLayout
+    _ run: Range<Int>, depth: Int, t: Int, best: Int, node: Int, _ trie: KeyTrie, _ top: TopNodes
   ) -> Bool {
     // A subtree whose best key is no better than the worst chosen so far has nothing to give.
     if chosen.count == need {
-      let (position, length) = section.shortest(run.lowerBound, run.upperBound)
+      let (position, length) = trie.section.shortest(run.lowerBound, run.upperBound)
       if !Pick(length: length, position: position).before(chosen[0]) { return true }
     }
     let m = text.count
-    let rowAt = rows.count - (m + 1)
+    let rowAt = t * (m + 1)
     var least = Int.max
     for j in 0...m { least = min(least, Int(rows[rowAt + j])) }
     if best <= budget && least >= best {
-      if best == budget { offer(run, section) }
+      if best == budget { offer(run, trie.section) }
       return true
     }
     if least > budget { return true }
     var i = run.lowerBound
-    if key(i, section, layout).count == depth {
-      if best == budget { offer(i..<(i + 1), section) }
+    if trie.key(i).count == depth {
+      if best == budget { offer(i..<(i + 1), trie.section) }
       i += 1
     }
-    let t = path.count + 1
+    if least == budget { return follow(i..<run.upperBound, depth: depth, t: t, best: best, node: node, trie, top) }
+    if node >= 0 {
+      for c in top.children[top.nodes[node]] {
+        let end = depth + Int(c.length)
+        guard step(c.start..<c.end, c.scalar, depth: end, t: t + 1, best, Int(c.node), trie, top) else {
+          return false
+        }
+      }
+      return true
+    }
     while i < run.upperBound {
-      visits += 1
-      if visits > visitLimit { return false }
-      let k = key(i, section, layout)
-      // Only a lying file puts a key this short inside a run: passed over.
-      guard k.count > depth else {
+      guard let c = trie.child(from: i, to: run.upperBound, depth: depth) else {
         i += 1
         continue
       }
-      let (scalar, length) = Self.scalar(k, depth)
-      let end = runEnd(from: i, to: run.upperBound, depth: depth, k, length, section, layout)
-      // The child's row, from its parent's (and grandparent's, for a swap).
-      let parent = rows.count - (m + 1)
-      rows.append(UInt16(t))
-      for j in 1...m {
-        let sub = rows[parent + j - 1] + (text[j - 1] == scalar ? 0 : 1)
-        var d = min(rows[parent + j] + 1, rows[parent + m + j] + 1, sub)
-        if t >= 2, j >= 2, text[j - 2] == scalar, text[j - 1] == path[t - 2] {
-          d = min(d, rows[parent - (m + 1) + j - 2] + 1)
-        }
-        rows.append(d)
-      }
-      path.append(scalar)
-      let ok = walk(i..<end, depth: depth + length, best: min(best, Int(rows[rows.count - 1])), section, layout)
-      path.removeLast()
-      rows.removeLast(m + 1)
-      if !ok { return false }
-      i = end
+      guard step(i..<c.end, c.scalar, depth: depth + c.length, t: t + 1, best, -1, trie, top) else { return false }
+      i = c.end
     }
     return true
   }
 
-  /// The end of the run from `i` whose keys share `first`'s `length` bytes at `depth`:
-  /// galloping, so a short run costs a few comparisons whatever the index's size.
-  private func runEnd(
-    from i: Int, to end: Int, depth: Int, _ first: UnsafeRawBufferPointer, _ length: Int,
-    _ section: SuggestSection, _ layout: IndexLayout
-  ) -> Int {
-    func same(_ p: Int) -> Bool {
-      let k = key(p, section, layout)
-      guard k.count >= depth + length else { return false }
-      for b in 0..<length where k[depth + b] != first[depth + b] { return false }
-      return true
+  /// The children of a node whose row's least entry is the budget: no typo is left, so a
+  /// child can keep an entry within it only by matching the text where the row is at the
+  /// budget (or completing a swap begun one scalar up). Those few are looked up, not every
+  /// child walked.
+  private mutating func follow(
+    _ run: Range<Int>, depth: Int, t: Int, best: Int, node: Int, _ trie: KeyTrie, _ top: TopNodes
+  ) -> Bool {
+    let m = text.count
+    let row = t * (m + 1)
+    // This node's scalars go on top of its ancestors' (a stack: the walk nests).
+    let base = wanted.count
+    defer { wanted.removeLast(wanted.count - base) }
+    for j in 1...m where Int(rows[row + j - 1]) == budget { want(text[j - 1], after: base) }
+    if t >= 1 {
+      let up = (t - 1) * (m + 1)
+      for j in stride(from: 2, through: m, by: 1)
+      where Int(rows[up + j - 2]) < budget && text[j - 1] == path[t - 1] {
+        want(text[j - 2], after: base)
+      }
     }
-    // Often the whole run is one child: its last key says so.
-    if same(end - 1) { return end }
-    var inside = i
-    var step = 1
-    while inside + step < end && same(inside + step) {
-      inside += step
-      step *= 2
+    let end = wanted.count
+    var at = base
+    while at < end {
+      let scalar = wanted[at]
+      at += 1
+      if node >= 0 {
+        for c in top.children[top.nodes[node]] where c.scalar == scalar {
+          guard step(c.start..<c.end, scalar, depth: depth + Int(c.length), t: t + 1, best, Int(c.node), trie, top)
+          else { return false }
+        }
+        continue
+      }
+      let (child, length) = trie.childRun(in: run, depth: depth, scalar: scalar)
+      if child.isEmpty { continue }
+      guard step(child, scalar, depth: depth + length, t: t + 1, best, -1, trie, top) else { return false }
     }
-    var outside = min(inside + step, end)
-    while outside - inside > 1 {
-      let mid = (inside + outside) / 2
-      if same(mid) { inside = mid } else { outside = mid }
-    }
-    return outside
+    return true
   }
 
-  /// The keys starting with `typed`: two binary searches.
-  private func prefixRun(_ typed: UnsafeRawBufferPointer, _ section: SuggestSection, _ layout: IndexLayout)
-    -> Range<Int>
-  {
-    // Order of a key's first `typed.count` bytes against `typed`.
-    func order(_ p: Int) -> Int {
-      let k = key(p, section, layout)
-      let n = min(k.count, typed.count)
-      for b in 0..<n where k[b] != typed[b] { return k[b] < typed[b] ? -1 : 1 }
-      return k.count < typed.count ? -1 : 0
-    }
-    var lo = 0
-    var hi = section.count
-    while lo < hi {
-      let mid = (lo + hi) / 2
-      if order(mid) < 0 { lo = mid + 1 } else { hi = mid }
-    }
-    var end = lo
-    hi = section.count
-    while end < hi {
-      let mid = (end + hi) / 2
-      if order(mid) <= 0 { end = mid + 1 } else { hi = mid }
-    }
-    return lo..<end
+  private mutating func want(_ scalar: UInt32, after base: Int) {
+    for i in base..<wanted.count where wanted[i] == scalar { return }
+    wanted.append(scalar)
   }
 
-  @inline(__always) private func key(_ p: Int, _ section: SuggestSection, _ layout: IndexLayout)
-    -> UnsafeRawBufferPointer
-  {
-    // A record outside the records (a lying file) reads as the empty key.
-    layout.record(at: section.offset(p))?.key ?? UnsafeRawBufferPointer(start: nil, count: 0)
-  }
-
-  /// The scalar starting at `at` and its length in bytes; a malformed one reads as one
-  /// byte, so a corrupt key cannot stall or overrun the walk.
-  @inline(__always) static func scalar(_ bytes: UnsafeRawBufferPointer, _ at: Int) -> (UInt32, Int) {
-    let b0 = UInt32(bytes[at])
-    let length = b0 < 0x80 ? 1 : b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC0 ? 2 : 1
-    guard length > 1, at + length <= bytes.count else { return (b0, 1) }
-    var value = b0 & (0x7F >> UInt32(length))
-    for i in 1..<length {
-      let b = UInt32(bytes[at + i])
-      guard b & 0xC0 == 0x80 else { return (b0, 1) }
-      value = value << 6 | b & 0x3F
+  /// Walks the child `run`, `t` scalars deep, its prefix ending in `scalar`: the child's row
+  /// from its parent's (and grandparent's, for a swap).
+  @inline(__always) private mutating func step(
+    _ run: Range<Int>, _ scalar: UInt32, depth: Int, t: Int, _ best: Int, _ node: Int, _ trie: KeyTrie,
+    _ top: TopNodes
+  ) -> Bool {
+    visits += 1
+    if visits > visitLimit { return false }
+    let m = text.count
+    path[t - 1] = scalar
+    let last = text.withUnsafeBufferPointer { q in
+      path.withUnsafeBufferPointer { path in
+        rows.withUnsafeMutableBufferPointer { r in
+          let parent = (t - 1) * (m + 1)
+          let child = t * (m + 1)
+          r[child] = UInt16(t)
+          for j in 1...m {
+            var d = min(r[parent + j] + 1, r[child + j - 1] + 1, r[parent + j - 1] + (q[j - 1] == scalar ? 0 : 1))
+            if t >= 2, j >= 2, q[j - 2] == scalar, q[j - 1] == path[t - 2] {
+              d = min(d, r[parent - (m + 1) + j - 2] + 1)
+            }
+            r[child + j] = d
+          }
+          return Int(r[child + m])
+        }
+      }
     }
-    return (value, length)
+    return walk(run, depth: depth, t: t, best: min(best, last), node: node, trie, top)
   }
 
   // MARK: Choosing the best
