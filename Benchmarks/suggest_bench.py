@@ -9,6 +9,7 @@ two neighbours swapped), and prefixes of 3 to 8 letters.
 """
 
 import json
+import multiprocessing
 import os
 import random
 import subprocess
@@ -163,10 +164,23 @@ def run(args, bins, have_redis):
     out["runs"] = runs
     # The reference's answers (a pass over every word for each query: minutes in Python).
     queries = typo1[:50] + typo2[:50]
-    expected = {q: reference_top(q, words, default_typos(q)) for q in queries}
+    with multiprocessing.Pool(initializer=_share_words, initargs=(words,)) as pool:
+        expected = dict(zip(queries, pool.map(_reference_default, queries)))
     out["recall"] = recall(bins, wsdx, expected)
     out["postgres"] = postgres(args, folder, words, typo1, typo2, expected)
     return out
+
+
+_WORDS = []
+
+
+def _share_words(words):
+    global _WORDS
+    _WORDS = words
+
+
+def _reference_default(text):
+    return reference_top(text, _WORDS, default_typos(text))
 
 
 def default_typos(text):

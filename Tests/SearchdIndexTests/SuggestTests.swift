@@ -202,6 +202,20 @@ import Testing
     #expect(all.count > got.count)
   }
 
+  /// A key added twice is suggested once, with its last value; keys added out of order
+  /// come out in order.
+  @Test func aKeyAddedTwiceIsSuggestedOnceWithItsLastValue() {
+    let table = LookupTable(pairs: [("bb", "1"), ("a", "2"), ("bb", "3"), ("ab", "4")], source: "test")
+    var suggester = Suggester()
+    let outcome = Array("".utf8).withUnsafeBytes { suggester.suggest($0, in: table, limit: 10, typos: 0) }
+    #expect(outcome == .complete)
+    let found = suggester.suggestions.map { s -> String in
+      let entry = table.suggestion(at: s.position)
+      return String(decoding: entry.key, as: UTF8.self) + "=" + (LookupTable.value(ofText: entry.text) ?? "?")
+    }
+    #expect(found == ["a=2", "ab=4", "bb=3"])
+  }
+
   @Test func aVersionOneFileHasNoSuggestions() throws {
     var bytes = Array(LookupTable.builtIn.image.bytes)
     let entries = LookupTable.builtIn.count

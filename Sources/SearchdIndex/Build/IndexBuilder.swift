@@ -17,6 +17,8 @@ public struct IndexBuilder: ~Copyable {
   private var buckets: UnsafeMutableBufferPointer<UInt64>
   private let file: MappedFileWriter?
   public private(set) var count = 0
+  /// Records written, a key added twice counting twice.
+  private var records = 0
 
   /// Builds in memory, for `finish`.
   public init() {
@@ -62,6 +64,7 @@ public struct IndexBuilder: ~Copyable {
     (base + record).storeBytes(of: UInt32(key.count).littleEndian, as: UInt32.self)
     (base + record).storeBytes(of: UInt32(textLength).littleEndian, toByteOffset: 4, as: UInt32.self)
     used = at - base
+    records += 1
     place(record: UInt64(record), key: key)
   }
 
@@ -166,27 +169,47 @@ public struct IndexBuilder: ~Copyable {
     return length
   }
 
-  /// The live records' offsets, their keys in byte order. Sorted by each key's first eight
-  /// bytes as one number first, so most comparisons read no record.
+  /// The live records' offsets, their keys in byte order. Taken in the order they were
+  /// added (a walk over the records when no key came twice, else the table's offsets
+  /// sorted), so input already in key order (a dump, a word list) sorts in one pass of
+  /// the merge sort; compared by their first sixteen bytes as two numbers first, so most
+  /// comparisons read no record (at ten million keys, eight bytes left every comparison
+  /// to a memcmp of `key:0000…`, and the build at a third of its speed).
   private func sortedRecords() -> [UInt64] {
-    var pairs: [(head: UInt64, record: UInt64)] = []
-    pairs.reserveCapacity(count)
-    for bucket in buckets where bucket != 0 {
-      let record = bucket & IndexFormat.offsetMask
-      let key = keyOf(record)
-      var head: UInt64 = 0
-      for i in 0..<8 { head = head << 8 | (i < key.count ? UInt64(key[i]) : 0) }
-      pairs.append((head, record))
+    var offsets: [UInt64] = []
+    offsets.reserveCapacity(count)
+    if records == count {
+      var at = IndexFormat.headerSize
+      while at < used {
+        offsets.append(UInt64(at))
+        let keyLength = Int((base + at).loadUnaligned(as: UInt32.self))
+        let textLength = Int((base + at).loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        at += IndexFormat.recordHead + keyLength + textLength
+      }
+    } else {
+      for bucket in buckets where bucket != 0 { offsets.append(bucket & IndexFormat.offsetMask) }
+      offsets.sort()
     }
-    pairs.sort { a, b in
-      if a.head != b.head { return a.head < b.head }
+    var keys: [(high: UInt64, low: UInt64, record: UInt64)] = []
+    keys.reserveCapacity(offsets.count)
+    for record in offsets {
+      let key = keyOf(record)
+      var high: UInt64 = 0
+      var low: UInt64 = 0
+      for i in 0..<8 { high = high << 8 | (i < key.count ? UInt64(key[i]) : 0) }
+      for i in 8..<16 { low = low << 8 | (i < key.count ? UInt64(key[i]) : 0) }
+      keys.append((high, low, record))
+    }
+    keys.sort { a, b in
+      if a.high != b.high { return a.high < b.high }
+      if a.low != b.low { return a.low < b.low }
       let x = keyOf(a.record)
       let y = keyOf(b.record)
       let common = min(x.count, y.count)
       let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
       return order != 0 ? order < 0 : x.count < y.count
     }
-    return pairs.map(\.record)
+    return keys.map(\.record)
   }
 
   /// The finished image, in memory (a builder made by `init()`).
