@@ -39,6 +39,8 @@ import Testing
     let info = try runProcess(Binaries.searchdIndex, ["info", sdx])
     #expect(info.status == 0)
     #expect(info.stdout.contains("entries:  3\n"))
+    #expect(info.stdout.contains("format:   compiled, version 2\n"))
+    #expect(info.stdout.contains("suggest:  yes (the keys in order)\n"))
     #expect(info.stdout.contains("checksum: ok\n"))
     let size = try FileManager.default.attributesOfItem(atPath: sdx)[.size] as! Int
     #expect(info.stdout.contains("bytes:    \(size)\n"))
@@ -130,6 +132,9 @@ import Testing
     let client = try TestClient(port: daemon.appPort)
     try client.send(Request.encodeSearch("neo"))
     #expect(try client.readMessage() == Reply.result("second"))
+    // Suggestions come from the new file too: they are part of it.
+    try client.send(Request.encodeSuggest("nep", typos: 1))
+    #expect(try client.readMessage() == Reply.suggestions([("neo", "second", 1)], complete: true))
     usleep(300_000)
     let failures = load.stop()
     #expect(failures.isEmpty, "\(failures.prefix(5))")
