@@ -24,12 +24,15 @@ extension Reply {
   private static let suggestComplete: StaticString = #"}], "complete": true}"#
   private static let suggestCut: StaticString = #"}], "complete": false}"#
 
+  // The entries as a buffer, not a generic collection: read through a protocol across
+  // modules, each element was an allocation (a coroutine's frame).
+
   /// The suggest reply's length, frame included.
-  public static func suggestionsLength(_ entries: some Collection<SuggestedEntry>, complete: Bool) -> Int {
+  public static func suggestionsLength(_ entries: UnsafeBufferPointer<SuggestedEntry>, complete: Bool) -> Int {
     ReplyShapes.shared.table.pointee.result.frameLength(content: suggestContentLength(entries, complete: complete))
   }
 
-  private static func suggestContentLength(_ entries: some Collection<SuggestedEntry>, complete: Bool) -> Int {
+  private static func suggestContentLength(_ entries: UnsafeBufferPointer<SuggestedEntry>, complete: Bool) -> Int {
     var content = suggestOpen.utf8CodeUnitCount + (complete ? suggestComplete : suggestCut).utf8CodeUnitCount - 1
     for (i, e) in entries.enumerated() {
       if i > 0 { content += suggestSeparator.utf8CodeUnitCount }
@@ -43,7 +46,7 @@ extension Reply {
 
   /// Writes the suggest reply into `out`, `suggestionsLength` bytes long.
   public static func writeSuggestions(
-    _ entries: some Collection<SuggestedEntry>, complete: Bool, into out: UnsafeMutableRawBufferPointer
+    _ entries: UnsafeBufferPointer<SuggestedEntry>, complete: Bool, into out: UnsafeMutableRawBufferPointer
   ) {
     let shape = ReplyShapes.shared.table.pointee.result
     var at = shape.writeFrameHead(content: suggestContentLength(entries, complete: complete), into: out)
@@ -91,10 +94,12 @@ extension Reply {
     return keys.withUnsafeBufferPointers { k in
       texts.withUnsafeBufferPointers { t in
         let items = entries.indices.map { SuggestedEntry(key: k[$0], text: t[$0], typos: entries[$0].typos) }
-        let n = suggestionsLength(items, complete: complete)
-        return [UInt8](unsafeUninitializedCapacity: n) { buffer, initialized in
-          writeSuggestions(items, complete: complete, into: UnsafeMutableRawBufferPointer(buffer))
-          initialized = n
+        return items.withUnsafeBufferPointer { items in
+          let n = suggestionsLength(items, complete: complete)
+          return [UInt8](unsafeUninitializedCapacity: n) { buffer, initialized in
+            writeSuggestions(items, complete: complete, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = n
+          }
         }
       }
     }

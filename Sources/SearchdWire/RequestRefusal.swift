@@ -26,18 +26,24 @@ public enum RequestRefusal: Int, CaseIterable, Sendable {
     case .searchWithoutValue: return .request(.badRequest, "a search needs a string \"value\"")
     case .fieldsNotStrings: return .request(.badHeader, "byteorder, content-type and content-encoding must be strings")
     case .suggestWithoutValue: return .request(.badRequest, "a suggest needs a string \"value\"")
-    case .badLimit:
-      let r = SuggestRequest.limits
-      return .request(.badLimit, "\"limit\" must be an integer from \(r.lowerBound) to \(r.upperBound)")
-    case .badTypos:
-      let r = SuggestRequest.typoRange
-      return .request(.badTypos, "\"typos\" must be an integer from \(r.lowerBound) to \(r.upperBound)")
-    case .suggestTextTooLong:
-      return .request(.badRequest, "a suggest's \"value\" is at most \(SuggestRequest.maxTextScalars) characters")
+    case .badLimit: return Self.badLimitError
+    case .badTypos: return Self.badTyposError
+    case .suggestTextTooLong: return Self.textTooLongError
     }
   }
 
   public static let utf8Name: StaticString = "utf-8"
+
+  // Words made from the rules' numbers once: an error is made on every refusal it answers.
+  private static let badLimitError = WireError.request(
+    .badLimit,
+    "\"limit\" must be an integer from \(SuggestRequest.limits.lowerBound) to \(SuggestRequest.limits.upperBound)")
+  private static let badTyposError = WireError.request(
+    .badTypos,
+    "\"typos\" must be an integer from \(SuggestRequest.typoRange.lowerBound) to \(SuggestRequest.typoRange.upperBound)"
+  )
+  private static let textTooLongError = WireError.request(
+    .badRequest, "a suggest's \"value\" is at most \(SuggestRequest.maxTextScalars) characters")
 
   /// `Reply.error(error)`, made once.
   public var reply: [UInt8] { Self.replies[rawValue] }

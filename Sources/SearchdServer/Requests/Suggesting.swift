@@ -7,6 +7,8 @@ import SearchdWire
 // @unchecked: one loop's, as its handler is; never touched from another thread.
 final class Suggesting: @unchecked Sendable {
   var suggester: Suggester
+  /// The suggestions as the reply lists them, pointing into the table.
+  private var entries: [SuggestedEntry] = []
   private var reply: UnsafeMutableRawPointer?
   private var capacity = 0
 
@@ -19,27 +21,21 @@ final class Suggesting: @unchecked Sendable {
   func answer(_ request: SuggestRequest, in table: LookupTable) -> UnsafeRawBufferPointer? {
     let outcome = suggester.suggest(request, in: table)
     if outcome == .unsupported { return nil }
-    let entries = Entries(table: table, found: suggester.suggestions)
-    let count = Reply.suggestionsLength(entries, complete: outcome == .complete)
-    if count > capacity {
-      capacity = max(count, 2 * capacity, 4096)
-      reply = realloc(reply, capacity)
-      precondition(reply != nil, "out of memory for a suggest reply of \(count) bytes")
+    entries.removeAll(keepingCapacity: true)
+    for s in suggester.suggestions {
+      let entry = table.suggestion(at: s.position)
+      entries.append(SuggestedEntry(key: entry.key, text: entry.text, typos: s.typos))
     }
-    let out = UnsafeMutableRawBufferPointer(start: reply, count: count)
-    Reply.writeSuggestions(entries, complete: outcome == .complete, into: out)
-    return UnsafeRawBufferPointer(out)
-  }
-
-  /// The suggestions as the reply lists them: read from the table where they lie.
-  private struct Entries: RandomAccessCollection {
-    let table: LookupTable
-    let found: [Suggester.Suggestion]
-    var startIndex: Int { 0 }
-    var endIndex: Int { found.count }
-    subscript(i: Int) -> SuggestedEntry {
-      let entry = table.suggestion(at: found[i].position)
-      return SuggestedEntry(key: entry.key, text: entry.text, typos: found[i].typos)
+    return entries.withUnsafeBufferPointer { entries in
+      let count = Reply.suggestionsLength(entries, complete: outcome == .complete)
+      if count > capacity {
+        capacity = max(count, 2 * capacity, 4096)
+        reply = realloc(reply, capacity)
+        precondition(reply != nil, "out of memory for a suggest reply of \(count) bytes")
+      }
+      let out = UnsafeMutableRawBufferPointer(start: reply, count: count)
+      Reply.writeSuggestions(entries, complete: outcome == .complete, into: out)
+      return UnsafeRawBufferPointer(out)
     }
   }
 }
