@@ -1,5 +1,5 @@
+import SearchdSystem
 import SearchdTLS
-import Synchronization
 
 /// A client's TLS: the CAs that vouch for the server, the client certificate if any, the
 /// name the server's certificate must carry, and the last session (offered again on the
@@ -7,7 +7,7 @@ import Synchronization
 public final class ClientTLS: Sendable {
   public let context: TLSContext
   public let serverName: String?
-  private let lastSession = Mutex<TLSSessionTicket?>(nil)
+  private let lastSession = Locked<TLSSessionTicket?>(nil)
 
   public init(context: TLSContext, serverName: String?) {
     self.context = context

@@ -1,7 +1,6 @@
 import Foundation
 import SearchdSystem
 import SearchdWire
-import Synchronization
 
 /// A client of searchd (or of the tutorial's server): pooled keep-alive connections, one
 /// deadline per call, pipelining, TLS, and the retry rule `searchctl` has always used.
@@ -57,7 +56,7 @@ public final class SearchdClient: Sendable {
     /// Learned from a server that closes after each reply (the tutorial's).
     var onePerConnection = false
   }
-  private let pool = Mutex(Pool())
+  private let pool = Locked(Pool())
 
   public init(_ configuration: Configuration) {
     self.configuration = configuration
