@@ -13,18 +13,6 @@ import Testing
 @Suite(.daemonSuite) struct RandomInputTests {
   static let total = 10_000
 
-  /// A fixed seed, so a failure can be replayed.
-  struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
-
   static func inputs() -> [[UInt8]] {
     let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     var dirs = [here.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/corpus")]

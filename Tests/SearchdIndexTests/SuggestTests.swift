@@ -1,4 +1,5 @@
 import Foundation
+import IntegrationSupport
 import SearchdIndex
 import SearchdWire
 import Testing
@@ -83,31 +84,19 @@ import Testing
     return (outcome, got)
   }
 
-  /// A reproducible generator (SplitMix64).
-  struct Random: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
-
   /// Letters weighted toward a few, so typed keys have near neighbours; some accented
   /// letters, CJK and emoji, so scalars of two to four bytes meet the rule too.
   static let alphabet: [Unicode.Scalar] =
     Array("aaeeiioouurrssttnnlmcdpbgkhfwyvzjqx".unicodeScalars) + ["é", "ü", "ß", "中", "文", "🐶", "🐰", "💍"]
 
-  static func randomKey(_ rng: inout Random) -> String {
+  static func randomKey(_ rng: inout SplitMix64) -> String {
     var s = String.UnicodeScalarView()
     for _ in 0..<Int.random(in: 2...12, using: &rng) { s.append(alphabet.randomElement(using: &rng)!) }
     return String(s)
   }
 
   /// `key` with `edits` random typos: a scalar inserted, deleted, changed or swapped.
-  static func typed(_ key: String, edits: Int, _ rng: inout Random) -> String {
+  static func typed(_ key: String, edits: Int, _ rng: inout SplitMix64) -> String {
     var s = Array(key.unicodeScalars)
     for _ in 0..<edits {
       switch Int.random(in: 0..<4, using: &rng) {
@@ -127,7 +116,7 @@ import Testing
 
   /// 100,000 random keys, the tutorial's three among them.
   static let index: (table: LookupTable, keys: [Key]) = {
-    var rng = Random(state: 25)
+    var rng = SplitMix64(state: 25)
     var unique = Set<String>(["morpheus", "ring", "\u{1F436}"])
     while unique.count < 100_000 { unique.insert(randomKey(&rng)) }
     let keys = unique.sorted().map(Key.init)
@@ -151,7 +140,7 @@ import Testing
 
   @Test func typedKeysAgreeWithTheReference() {
     let (table, keys) = Self.index
-    var rng = Random(state: 7)
+    var rng = SplitMix64(state: 7)
     var suggester = Suggester(visitLimit: .max)
     var compared = 0
     for _ in 0..<1_000 {
@@ -171,7 +160,7 @@ import Testing
 
   @Test func prefixesAgreeWithTheReference() {
     let (table, keys) = Self.index
-    var rng = Random(state: 11)
+    var rng = SplitMix64(state: 11)
     var suggester = Suggester(visitLimit: .max)
     for length in 1...10 {
       for _ in 0..<100 {
