@@ -124,7 +124,7 @@ fuzz: deps
 	cd Fuzz && SWIFT_BACKTRACE=enable=no .build/release/FrameFuzz -max_total_time=$(FUZZ_SECONDS) \
 	  -max_len=4096 -dict=frame.dict -print_final_stats=1 ../.build/fuzz-corpus corpus
 	cd Fuzz && SWIFT_BACKTRACE=enable=no .build/release/IndexFuzz -max_total_time=$(FUZZ_SECONDS) \
-	  -max_len=2048 -print_final_stats=1 ../.build/index-fuzz-corpus index-corpus
+	  -max_len=8192 -print_final_stats=1 ../.build/index-fuzz-corpus index-corpus
 	cd Fuzz && SWIFT_BACKTRACE=enable=no .build/release/ProxyFuzz -max_total_time=$(FUZZ_SECONDS) \
 	  -max_len=600 -print_final_stats=1 ../.build/proxy-fuzz-corpus proxy-corpus
 

@@ -21,19 +21,37 @@ public final class LookupTable: @unchecked Sendable {
   public let format: Format
   /// Monotonic time it took to map or compile, for stats.
   public let buildNanoseconds: UInt64
-  /// The children of the biggest trie nodes, for suggestions; nil without a suggest section.
-  let topNodes: TopNodes?
+  /// The trie's biggest nodes, for suggestions: the file's, or for a version 2 file a few
+  /// listed at load (`NodeSection.builtAtLoad`); nil without a suggest section.
+  let nodes: NodeSection?
+  /// What a version 2 file's nodes were listed into, freed with the table.
+  private let listedAtLoad: UnsafeMutableRawBufferPointer?
 
   public init(
     image: IndexImage, source: String, format: Format, buildNanoseconds: UInt64 = 0, verifyChecksum: Bool = true
   ) throws(IndexFormatError) {
     layout = try IndexLayout(validating: image.bytes, verifyBody: verifyChecksum)
-    topNodes = layout.suggest.map { [layout] in TopNodes(KeyTrie(section: $0, layout: layout)) }
+    if let nodes = layout.nodes {
+      self.nodes = nodes
+      listedAtLoad = nil
+    } else if let section = layout.suggest {
+      let bytes = NodeSection.encode(KeyTrie(section: section, layout: layout), NodeSection.listedAtLoad)
+      let owned = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 8)
+      bytes.withUnsafeBytes { owned.copyMemory(from: $0) }
+      listedAtLoad = owned
+      // Made by the line above from the same keys: it validates.
+      nodes = try! NodeSection(validating: UnsafeRawBufferPointer(owned), entries: section.count)
+    } else {
+      nodes = nil
+      listedAtLoad = nil
+    }
     self.image = image
     self.source = source
     self.format = format
     self.buildNanoseconds = buildNanoseconds
   }
+
+  deinit { listedAtLoad?.deallocate() }
 
   /// A table of `pairs` in order (a key given twice keeps its last value).
   public convenience init(pairs: [(key: String, value: String)], source: String) {
@@ -73,6 +91,13 @@ public final class LookupTable: @unchecked Sendable {
 
   /// Whether the index holds what suggestions read (files of format version 1 do not).
   public var hasSuggestions: Bool { layout.suggest != nil }
+
+  /// How many trie nodes list their children: the file's (version 3), or those listed at
+  /// load (version 2).
+  public var listedNodes: Int { nodes?.nodeCount ?? 0 }
+
+  /// Whether the nodes were listed at load, the file being older than the node section.
+  public var nodesListedAtLoad: Bool { listedAtLoad != nil }
 
   /// The format version of the image.
   public var formatVersion: UInt32 { layout.version }

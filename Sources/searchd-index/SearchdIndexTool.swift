@@ -107,12 +107,19 @@ struct Info: ParsableCommand {
     print("entries:  \(table.count)")
     print("bytes:    \(table.byteCount)")
     print("buckets:  \(table.bucketCount)")
-    print(
-      "suggest:  \(table.hasSuggestions ? "yes (the keys in order)" : "no: built before suggestions; rebuild it to serve suggest")"
-    )
+    print("suggest:  \(suggestLine(table))")
     print("checksum: \(intact ? "ok" : "MISMATCH: the file is corrupt")")
     if !intact { throw ExitCode(1) }
   }
+}
+
+/// Whether `table` serves suggest, and how its trie's nodes came.
+func suggestLine(_ table: LookupTable) -> String {
+  guard table.hasSuggestions else { return "no: built before suggestions; rebuild it to serve suggest" }
+  let nodes = "\(table.listedNodes) nodes listed"
+  return table.nodesListedAtLoad
+    ? "yes (the keys in order; \(nodes) at load: rebuild it to list more in the file)"
+    : "yes (the keys in order, \(nodes))"
 }
 
 /// The table at `path`, or the reason it is refused and the exit.

@@ -39,14 +39,14 @@ import Testing
     let info = try runProcess(Binaries.searchdIndex, ["info", sdx])
     #expect(info.status == 0)
     #expect(info.stdout.contains("entries:  3\n"))
-    #expect(info.stdout.contains("format:   compiled, version 2\n"))
-    #expect(info.stdout.contains("suggest:  yes (the keys in order)\n"))
+    #expect(info.stdout.contains("format:   compiled, version 3\n"))
+    #expect(info.stdout.contains("suggest:  yes (the keys in order, 0 nodes listed)\n"))
     #expect(info.stdout.contains("checksum: ok\n"))
     let size = try FileManager.default.attributesOfItem(atPath: sdx)[.size] as! Int
     #expect(info.stdout.contains("bytes:    \(size)\n"))
 
-    // A changed byte in the body: info says so and fails; a changed header byte is refused.
-    let body = try runProcess(Binaries.searchdIndex, ["info", try flipping(sdx, at: size - 20)])
+    // A changed byte in a record: info says so and fails; a changed header byte is refused.
+    let body = try runProcess(Binaries.searchdIndex, ["info", try flipping(sdx, at: 1_000)])
     #expect(body.status == 1)
     #expect(body.stdout.contains("checksum: MISMATCH"))
     let head = try runProcess(Binaries.searchdIndex, ["info", try flipping(sdx, at: 20)])

@@ -105,17 +105,33 @@ import Testing
     #expect(missed.isEmpty, "changed bytes not caught: \(missed)")
   }
 
-  /// Unverified (as the fuzz target runs it), a corrupt body still never leads a lookup
-  /// outside the file: every bucket is checked before it is followed.
+  /// Unverified (as the fuzz target runs it), a corrupt body still never leads a lookup or
+  /// a suggestion outside the file: every bucket and sorted offset is checked before it is
+  /// followed. Only the node section is checked whole at load, so only there is a byte
+  /// refused.
   @Test func lookupsInACorruptUncheckedBodyStayInside() throws {
     let bytes = compiled()
+    let nodesAt = bytes.withUnsafeBytes { b in
+      func u64(_ at: Int) -> Int { Int(UInt64(littleEndian: b.loadUnaligned(fromByteOffset: at, as: UInt64.self))) }
+      return u64(24) + u64(32) * 8 + (pairs.count * 9 + 7) & ~7
+    }
+    var suggester = Suggester(visitLimit: .max)
+    var refused: [Int] = []
     for at in IndexFormat.headerSize..<bytes.count {
       var bad = bytes
       bad[at] = 0xFF
-      let table = try image(bad, verify: false)
+      guard let table = try? image(bad, verify: false) else {
+        refused.append(at)
+        continue
+      }
       for (k, _) in pairs { _ = table.value(forKey: k) }
       table.forEachEntry { _, _ in }
+      for text in ["", "m", "morphues", "caf"] {
+        _ = Array(text.utf8).withUnsafeBytes { suggester.suggest($0, in: table, limit: 10, typos: 2) }
+        for s in suggester.suggestions { _ = table.suggestion(at: s.position) }
+      }
     }
+    #expect(refused.allSatisfy { $0 >= nodesAt }, "refused outside the node section: \(refused)")
   }
 
   @Test(arguments: [

@@ -135,13 +135,8 @@ public struct IndexBuilder: ~Copyable {
     let bucketCount = buckets.count
     let sorted = sortedRecords()
     let suggestAt = recordsEnd + bucketCount * 8
-    let length = suggestAt + SuggestSection.byteCount(entries: sorted.count)
-    if file == nil {
-      base = realloc(base, length)!
-      capacity = length
-    } else {
-      try resize(length)
-    }
+    let nodesAt = suggestAt + SuggestSection.byteCount(entries: sorted.count)
+    try fit(nodesAt)
     memset(base + used, 0, recordsEnd - used)
     let step = 1 << 17  // buckets a megabyte
     var moved = 0
@@ -153,6 +148,13 @@ public struct IndexBuilder: ~Copyable {
     }
     buckets = UnsafeMutableBufferPointer(start: nil, count: 0)
     SuggestSection.write(sorted: sorted, to: base + suggestAt) { SuggestRequest.scalarCount(keyOf($0)) }
+    // The node section's size is known once listed, from the keys as the section sorts them.
+    let keys = KeyTrie(
+      section: SuggestSection(at: base + suggestAt, entries: sorted.count), base: base, recordsEnd: UInt64(recordsEnd))
+    let nodes = NodeSection.encode(keys, NodeSection.listedWhenBuilt(entries: sorted.count))
+    let length = nodesAt + nodes.count
+    try fit(length)
+    (base + nodesAt).copyMemory(from: nodes, byteCount: nodes.count)
     let header = base
     header.copyMemory(from: IndexFormat.magic, byteCount: IndexFormat.magic.count)
     header.storeBytes(of: IndexFormat.version.littleEndian, toByteOffset: 8, as: UInt32.self)
@@ -167,6 +169,16 @@ public struct IndexBuilder: ~Copyable {
     header.storeBytes(
       of: IndexFormat.checksum(head).littleEndian, toByteOffset: IndexFormat.headerSumOffset, as: UInt64.self)
     return length
+  }
+
+  /// Makes the image exactly `length` bytes.
+  private mutating func fit(_ length: Int) throws(SystemError) {
+    if file == nil {
+      base = realloc(base, length)!
+      capacity = length
+    } else {
+      try resize(length)
+    }
   }
 
   /// The live records' offsets, their keys in byte order. Taken in the order they were

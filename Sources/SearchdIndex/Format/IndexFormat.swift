@@ -4,7 +4,7 @@
 ///
 ///     0   magic        8 bytes  89 53 44 58 0D 0A 1A 0A ("\x89SDX\r\n\x1A\n", as PNG's: a
 ///                               7-bit or line-ending-mangling copy breaks it visibly)
-///     8   version      u32      2 (1: no suggest section; still read)
+///     8   version      u32      3 (1: no suggest section, 2: no node section; both still read)
 ///     12  header size  u32      64
 ///     16  entries      u64      live keys
 ///     24  records end  u64      where the bucket table starts (8-aligned)
@@ -16,7 +16,8 @@
 ///                      value escaped as the hit reply's JSON string holds it, once
 ///     …   buckets:     u64 each, 0 = empty, else the hash's top 24 bits above the
 ///                      record's offset (40 bits); linear probing from hash & (buckets-1)
-///     …   suggest:     version 2 only: the keys in order and their lengths (SuggestSection)
+///     …   suggest:     version 2 on: the keys in order and their lengths (SuggestSection)
+///     …   nodes:       version 3 on: the trie's biggest nodes' children (NodeSection)
 ///
 /// Integers are little-endian. What every hit reply shares is not stored: the frame's
 /// header, which differs between entries only in its content-length digits, and the
@@ -25,9 +26,10 @@
 public enum IndexFormat {
   public static let magic: [UInt8] = [0x89, 0x53, 0x44, 0x58, 0x0D, 0x0A, 0x1A, 0x0A]
   /// What `searchd-index build` writes.
-  public static let version: UInt32 = 2
-  /// What searchd reads: version 1 files lack the suggest section, and `suggest` says so.
-  public static let readableVersions: ClosedRange<UInt32> = 1...2
+  public static let version: UInt32 = 3
+  /// What searchd reads: version 1 files lack the suggest section, and `suggest` says so;
+  /// version 2 files lack the node section, and a smaller one is made at load.
+  public static let readableVersions: ClosedRange<UInt32> = 1...3
   public static let headerSize = 64
   static let headerSumOffset = 56
   @usableFromInline static let recordHead = 8

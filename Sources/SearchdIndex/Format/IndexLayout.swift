@@ -14,6 +14,8 @@ import Glibc
   let bodySum: UInt64
   /// The keys in order, for suggestions; nil in a version 1 file.
   @usableFromInline let suggest: SuggestSection?
+  /// The trie's biggest nodes, for suggestions; nil before version 3.
+  let nodes: NodeSection?
   let version: UInt32
 
   /// Checks the header; the body's checksum too if `verifyBody` (a pass over every byte).
@@ -39,12 +41,16 @@ import Glibc
     let entries = u64(16)
     let recordsEnd = u64(24)
     let bucketCount = u64(32)
+    let refused = IndexFormatError.corruptHeader(
+      "entries \(entries), buckets \(bucketCount), records end \(recordsEnd)")
     guard bucketCount > 0, bucketCount & (bucketCount - 1) == 0, bucketCount <= fileLength / 8,
       entries < bucketCount, recordsEnd >= UInt64(IndexFormat.headerSize), recordsEnd % 8 == 0,
-      recordsEnd <= IndexFormat.offsetMask,
-      recordsEnd + bucketCount * 8 + UInt64(version >= 2 ? SuggestSection.byteCount(entries: Int(entries)) : 0)
-        == fileLength
-    else { throw .corruptHeader("entries \(entries), buckets \(bucketCount), records end \(recordsEnd)") }
+      recordsEnd <= IndexFormat.offsetMask
+    else { throw refused }
+    // The sections after the table: their sizes follow from the entries, but the nodes'.
+    let suggestAt = recordsEnd + bucketCount * 8
+    let nodesAt = suggestAt + UInt64(version >= 2 ? SuggestSection.byteCount(entries: Int(entries)) : 0)
+    guard version >= 3 ? nodesAt < fileLength : nodesAt == fileLength else { throw refused }
     let bodySum = u64(48)
     if verifyBody {
       let body = UnsafeRawBufferPointer(rebasing: bytes[IndexFormat.headerSize...])
@@ -59,8 +65,11 @@ import Glibc
     bucketMask = bucketCount - 1
     self.bodySum = bodySum
     self.version = version
-    suggest =
-      version >= 2 ? SuggestSection(at: base + Int(recordsEnd + bucketCount * 8), entries: Int(entries)) : nil
+    suggest = version >= 2 ? SuggestSection(at: base + Int(suggestAt), entries: Int(entries)) : nil
+    nodes =
+      version >= 3
+      ? try NodeSection(
+        validating: UnsafeRawBufferPointer(rebasing: bytes[Int(nodesAt)...]), entries: Int(entries)) : nil
   }
 
   /// Whether the body's bytes still sum to the header's checksum.
@@ -72,6 +81,12 @@ import Glibc
 
   /// A record's key and text, if the record at `offset` lies inside the records.
   @inlinable @inline(__always) func record(at offset: UInt64) -> (
+    key: UnsafeRawBufferPointer, text: UnsafeRawBufferPointer
+  )? { Self.record(at: offset, base: base, recordsEnd: recordsEnd) }
+
+  /// The record at `offset` of an image at `base` whose records end at `recordsEnd`, if it
+  /// lies inside them (for the builder too, before the image has a header).
+  @inlinable @inline(__always) static func record(at offset: UInt64, base: UnsafeRawPointer, recordsEnd: UInt64) -> (
     key: UnsafeRawBufferPointer, text: UnsafeRawBufferPointer
   )? {
     // Subtracted, not added: the suggest section's offsets are any u64 a lying file holds.

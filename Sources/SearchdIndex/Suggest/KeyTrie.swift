@@ -2,14 +2,34 @@
 /// prefix, its children the runs that share one more Unicode scalar.
 struct KeyTrie {
   let section: SuggestSection
-  let layout: IndexLayout
+  let base: UnsafeRawPointer
+  let recordsEnd: UInt64
+
+  init(section: SuggestSection, base: UnsafeRawPointer, recordsEnd: UInt64) {
+    self.section = section
+    self.base = base
+    self.recordsEnd = recordsEnd
+  }
+
+  init(section: SuggestSection, layout: IndexLayout) {
+    self.init(section: section, base: layout.base, recordsEnd: layout.recordsEnd)
+  }
 
   var count: Int { section.count }
 
   /// The key at sorted position `p`; a record outside the records (a lying file) reads as
   /// the empty key.
   @inline(__always) func key(_ p: Int) -> UnsafeRawBufferPointer {
-    layout.record(at: section.offset(p))?.key ?? UnsafeRawBufferPointer(start: nil, count: 0)
+    IndexLayout.record(at: section.offset(p), base: base, recordsEnd: recordsEnd)?.key
+      ?? UnsafeRawBufferPointer(start: nil, count: 0)
+  }
+
+  /// Whether the key at `p`, under a node `t` scalars and `depth` bytes deep, is that
+  /// node's prefix itself: told by its length in scalars, a byte beside the levels, rather
+  /// than by its record, a read from anywhere in the file.
+  @inline(__always) func ends(_ p: Int, depth: Int, t: Int) -> Bool {
+    let length = section.length(p)
+    return length < 255 ? Int(length) == t : key(p).count == depth
   }
 
   /// The child whose run starts at `i` inside a node's run ending at `end`, `depth` bytes
@@ -81,8 +101,26 @@ struct KeyTrie {
     return (lo..<(child(from: lo, to: run.upperBound, depth: depth)?.end ?? lo + 1), length)
   }
 
-  /// The keys starting with `typed`: two binary searches.
-  func prefixRun(_ typed: UnsafeRawBufferPointer) -> Range<Int> {
+  /// The keys starting with `typed`: down the listed nodes while they go, then two binary
+  /// searches in the run left.
+  func prefixRun(_ typed: UnsafeRawBufferPointer, _ nodes: NodeSection) -> Range<Int> {
+    var lo = 0
+    var hi = count
+    var node = nodes.root
+    var at = 0
+    while node >= 0 && at < typed.count {
+      let (scalar, length) = Self.scalar(typed, at)
+      guard let i = nodes.child(of: node, scalar: scalar) else { return 0..<0 }
+      let c = nodes.child(i)
+      (lo, hi, node) = (c.start, c.end, c.node)
+      at += length
+    }
+    if at == typed.count { return lo..<hi }
+    return prefixRun(typed, in: lo..<hi)
+  }
+
+  /// The keys of `run` starting with `typed`.
+  private func prefixRun(_ typed: UnsafeRawBufferPointer, in run: Range<Int>) -> Range<Int> {
     // Order of a key's first `typed.count` bytes against `typed`.
     func order(_ p: Int) -> Int {
       let k = key(p)
@@ -90,14 +128,14 @@ struct KeyTrie {
       for b in 0..<n where k[b] != typed[b] { return k[b] < typed[b] ? -1 : 1 }
       return k.count < typed.count ? -1 : 0
     }
-    var lo = 0
-    var hi = count
+    var lo = run.lowerBound
+    var hi = run.upperBound
     while lo < hi {
       let mid = (lo + hi) / 2
       if order(mid) < 0 { lo = mid + 1 } else { hi = mid }
     }
     var end = lo
-    hi = count
+    hi = run.upperBound
     while end < hi {
       let mid = (end + hi) / 2
       if order(mid) <= 0 { end = mid + 1 } else { hi = mid }
@@ -118,67 +156,5 @@ struct KeyTrie {
       value = value << 6 | b & 0x3F
     }
     return (value, length)
-  }
-}
-
-/// The children of the trie's biggest nodes, found once when the table is made: near the
-/// root every walk passes, and there a child's run is found by galloping through a run of
-/// up to millions of keys, each step a record read from anywhere in the file.
-struct TopNodes: Sendable {
-  struct Child: Sendable {
-    var start: Int
-    var end: Int
-    var scalar: UInt32
-    var length: Int32
-    /// Its own entry in `nodes`, or -1 when its run is small enough to walk.
-    var node: Int32
-  }
-
-  /// Node i's children are `children[nodes[i]]`; node 0 is the root.
-  let nodes: [Range<Int>]
-  let children: [Child]
-
-  /// A node of this many keys or more has its children listed, the shallowest first, up to
-  /// `maxNodes` of them: listing a node's children gallops through its run, so a list of
-  /// every big node of a ten-million-key index would hold up the start by 0.15 s.
-  static let threshold = 256
-  static let maxNodes = 1024
-
-  init(_ trie: KeyTrie) {
-    var nodes: [Range<Int>] = []
-    var children: [Child] = []
-    guard trie.count >= Self.threshold else {
-      self.nodes = nodes
-      self.children = children
-      return
-    }
-    // Breadth first: (node, run, depth in bytes), so no recursion as deep as a key is long.
-    var queue: [(Int, Range<Int>, Int)] = [(0, 0..<trie.count, 0)]
-    nodes.append(0..<0)
-    var next = 0
-    while next < queue.count {
-      let (node, run, depth) = queue[next]
-      next += 1
-      let first = children.count
-      var i = run.lowerBound
-      if trie.key(i).count == depth { i += 1 }
-      while i < run.upperBound {
-        guard let c = trie.child(from: i, to: run.upperBound, depth: depth) else {
-          i += 1
-          continue
-        }
-        var child = Child(start: i, end: c.end, scalar: c.scalar, length: Int32(c.length), node: -1)
-        if c.end - i >= Self.threshold && nodes.count < Self.maxNodes {
-          child.node = Int32(nodes.count)
-          nodes.append(0..<0)
-          queue.append((nodes.count - 1, i..<c.end, depth + c.length))
-        }
-        children.append(child)
-        i = c.end
-      }
-      nodes[node] = first..<children.count
-    }
-    self.nodes = nodes
-    self.children = children
   }
 }

@@ -60,7 +60,7 @@ public struct Suggester: Sendable {
     _ typed: UnsafeRawBufferPointer, in table: LookupTable, limit: Int, typos: Int
   ) -> Outcome {
     suggestions.removeAll(keepingCapacity: true)
-    guard let section = table.layout.suggest, let top = table.topNodes else { return .unsupported }
+    guard let section = table.layout.suggest, let nodes = table.nodes else { return .unsupported }
     let trie = KeyTrie(section: section, layout: table.layout)
     text.removeAll(keepingCapacity: true)
     var at = 0
@@ -74,7 +74,7 @@ public struct Suggester: Sendable {
     // Pass 0 is the run of keys starting with the text; then each further typo, the walk
     // keeping only what is exactly that far, until `limit` are found.
     begin(limit: limit)
-    offer(trie.prefixRun(typed), section)
+    offer(trie.prefixRun(typed, nodes), section)
     finish(typos: 0)
     var cut = false
     // The empty text has every key at distance 0: pass 0 found them.
@@ -88,8 +88,7 @@ public struct Suggester: Sendable {
         if rows.count < deepest * (m + 1) { rows = [UInt16](repeating: 0, count: deepest * (m + 1)) }
         if path.count < deepest { path = [UInt32](repeating: 0, count: deepest) }
         for j in 0...m { rows[j] = UInt16(j) }
-        let root = top.nodes.isEmpty ? -1 : 0
-        if !walk(0..<section.count, depth: 0, t: 0, best: m, node: root, trie, top) { cut = true }
+        if !walk(0..<section.count, depth: 0, t: 0, best: m, node: nodes.root, ends: nil, trie, nodes) { cut = true }
         finish(typos: pass)
         if cut { break }
       }
@@ -101,9 +100,10 @@ public struct Suggester: Sendable {
 
   /// Visits the node of the keys in `run`, `depth` bytes and `t` scalars into each, whose
   /// row is row `t`; `best` is the least distance of the text to a prefix on its path;
-  /// `node` its entry in `top`, or -1. False when the visit limit cut it short.
+  /// `node` its entry in `nodes`, or -1; `ends` whether its first key is its prefix, when
+  /// `nodes` says. False when the visit limit cut it short.
   private mutating func walk(
-    _ run: Range<Int>, depth: Int, t: Int, best: Int, node: Int, _ trie: KeyTrie, _ top: TopNodes
+    _ run: Range<Int>, depth: Int, t: Int, best: Int, node: Int, ends: Bool?, _ trie: KeyTrie, _ nodes: NodeSection
   ) -> Bool {
     // A subtree whose best key is no better than the worst chosen so far has nothing to give.
     if chosen.count == need {
@@ -120,17 +120,16 @@ public struct Suggester: Sendable {
     }
     if least > budget { return true }
     var i = run.lowerBound
-    if trie.key(i).count == depth {
+    if ends ?? trie.ends(i, depth: depth, t: t) {
       if best == budget { offer(i..<(i + 1), trie.section) }
       i += 1
     }
-    if least == budget { return follow(i..<run.upperBound, depth: depth, t: t, best: best, node: node, trie, top) }
+    if least == budget { return follow(i..<run.upperBound, depth: depth, t: t, best: best, node: node, trie, nodes) }
     if node >= 0 {
-      for c in top.children[top.nodes[node]] {
-        let end = depth + Int(c.length)
-        guard step(c.start..<c.end, c.scalar, depth: end, t: t + 1, best, Int(c.node), trie, top) else {
-          return false
-        }
+      for entry in nodes.children(of: node) {
+        let c = nodes.child(entry)
+        guard step(c.start..<c.end, c.scalar, depth: depth + c.length, t: t + 1, best, c.node, c.ends, trie, nodes)
+        else { return false }
       }
       return true
     }
@@ -139,7 +138,9 @@ public struct Suggester: Sendable {
         i += 1
         continue
       }
-      guard step(i..<c.end, c.scalar, depth: depth + c.length, t: t + 1, best, -1, trie, top) else { return false }
+      guard step(i..<c.end, c.scalar, depth: depth + c.length, t: t + 1, best, -1, nil, trie, nodes) else {
+        return false
+      }
       i = c.end
     }
     return true
@@ -150,7 +151,7 @@ public struct Suggester: Sendable {
   /// budget (or completing a swap begun one scalar up). Those few are looked up, not every
   /// child walked.
   private mutating func follow(
-    _ run: Range<Int>, depth: Int, t: Int, best: Int, node: Int, _ trie: KeyTrie, _ top: TopNodes
+    _ run: Range<Int>, depth: Int, t: Int, best: Int, node: Int, _ trie: KeyTrie, _ nodes: NodeSection
   ) -> Bool {
     let m = text.count
     let row = t * (m + 1)
@@ -171,15 +172,16 @@ public struct Suggester: Sendable {
       let scalar = wanted[at]
       at += 1
       if node >= 0 {
-        for c in top.children[top.nodes[node]] where c.scalar == scalar {
-          guard step(c.start..<c.end, scalar, depth: depth + Int(c.length), t: t + 1, best, Int(c.node), trie, top)
-          else { return false }
+        guard let entry = nodes.child(of: node, scalar: scalar) else { continue }
+        let c = nodes.child(entry)
+        guard step(c.start..<c.end, scalar, depth: depth + c.length, t: t + 1, best, c.node, c.ends, trie, nodes) else {
+          return false
         }
         continue
       }
       let (child, length) = trie.childRun(in: run, depth: depth, scalar: scalar)
       if child.isEmpty { continue }
-      guard step(child, scalar, depth: depth + length, t: t + 1, best, -1, trie, top) else { return false }
+      guard step(child, scalar, depth: depth + length, t: t + 1, best, -1, nil, trie, nodes) else { return false }
     }
     return true
   }
@@ -192,8 +194,8 @@ public struct Suggester: Sendable {
   /// Walks the child `run`, `t` scalars deep, its prefix ending in `scalar`: the child's row
   /// from its parent's (and grandparent's, for a swap).
   @inline(__always) private mutating func step(
-    _ run: Range<Int>, _ scalar: UInt32, depth: Int, t: Int, _ best: Int, _ node: Int, _ trie: KeyTrie,
-    _ top: TopNodes
+    _ run: Range<Int>, _ scalar: UInt32, depth: Int, t: Int, _ best: Int, _ node: Int, _ ends: Bool?,
+    _ trie: KeyTrie, _ nodes: NodeSection
   ) -> Bool {
     visits += 1
     if visits > visitLimit { return false }
@@ -216,6 +218,6 @@ public struct Suggester: Sendable {
         }
       }
     }
-    return walk(run, depth: depth, t: t, best: min(best, last), node: node, trie, top)
+    return walk(run, depth: depth, t: t, best: min(best, last), node: node, ends: ends, trie, nodes)
   }
 }
