@@ -64,17 +64,19 @@
     var next = 1
     guard first(0) == 0, first(nodeCount) == childCount else { throw .corruptHeader("node section's ends") }
     for node in 0..<nodeCount {
-      let range = first(node)..<first(node + 1)
-      guard range.lowerBound <= range.upperBound else { throw .corruptHeader("node \(node)'s children") }
+      guard first(node) <= first(node + 1) else { throw .corruptHeader("node \(node)'s children") }
       var after = runs[node].lowerBound
-      for i in range {
+      for i in first(node)..<first(node + 1) {
         let c = child(i)
         guard after <= c.start, c.start < c.end, c.end <= runs[node].upperBound, (1...4).contains(c.length) else {
           throw .corruptHeader("node \(node)'s child \(i)")
         }
         after = c.end
         if c.node >= 0 {
-          guard c.node == next else { throw .corruptHeader("node \(node)'s child \(i) names node \(c.node)") }
+          // The next node, after this one: so each node's run is known before it is read.
+          guard c.node == next, next > node, next < nodeCount else {
+            throw .corruptHeader("node \(node)'s child \(i) names node \(c.node)")
+          }
           runs[next] = c.start..<c.end
           next += 1
         }
