@@ -333,6 +333,24 @@ def run_kinds(args, bins):
     return out
 
 
+def kinds_report(kinds):
+    lines = ["## Every request kind, pinned, c=50", "",
+             "The C server answers each kind with searchd's bytes (hit `morpheus`, miss `needle`, binary of 100 "
+             "bytes and of 4 KiB). Ratio: searchd's server CPU per request over the C server's (median of the "
+             "runs; at most 1.1 is the target).", "",
+             "| request | P | searchd CPU µs/request | C CPU µs/request | ratio | searchd requests/s | C requests/s |",
+             "|---|---|---|---|---|---|---|"]
+    for kind in ("hit", "miss", "binary", "binary4k"):
+        for p in (1, 16):
+            ours, theirs = kinds[(kind, p, "searchd")], kinds[(kind, p, "c")]
+            cpu_ours = summary([r["cpu_us"] for r in ours])
+            cpu_theirs = summary([r["cpu_us"] for r in theirs])
+            lines.append(f"| {kind} | {p} | {fmt(cpu_ours, 2)} | {fmt(cpu_theirs, 2)} | "
+                         f"{cpu_ours['median'] / cpu_theirs['median']:.2f} | "
+                         f"{fmt(summary([r['rps'] for r in ours]))} | {fmt(summary([r['rps'] for r in theirs]))} |")
+    return lines
+
+
 def latency_at_half_peak(args, bins, nio, peak):
     rate = int(peak / 2)
     out = {}
@@ -533,20 +551,7 @@ def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, b
         "server process over the run (/proc/PID/stat) divided by the replies.",
         "",
     ]
-    lines += ["## Every request kind, pinned, c=50", "",
-              "The C server answers each kind with searchd's bytes (hit `morpheus`, miss `needle`, binary of 100 "
-              "bytes and of 4 KiB). Ratio: searchd's server CPU per request over the C server's (median of the "
-              "runs; at most 1.1 is the target).", "",
-              "| request | P | searchd CPU µs/request | C CPU µs/request | ratio | searchd requests/s | C requests/s |",
-              "|---|---|---|---|---|---|---|"]
-    for kind in ("hit", "miss", "binary", "binary4k"):
-        for p in (1, 16):
-            ours, theirs = kinds[(kind, p, "searchd")], kinds[(kind, p, "c")]
-            cpu_ours = summary([r["cpu_us"] for r in ours])
-            cpu_theirs = summary([r["cpu_us"] for r in theirs])
-            lines.append(f"| {kind} | {p} | {fmt(cpu_ours, 2)} | {fmt(cpu_theirs, 2)} | "
-                         f"{cpu_ours['median'] / cpu_theirs['median']:.2f} | "
-                         f"{fmt(summary([r['rps'] for r in ours]))} | {fmt(summary([r['rps'] for r in theirs]))} |")
+    lines += kinds_report(kinds)
     lines.append("")
     lines += big_index.report(big)
     lines += tls_bench.report(tls)
@@ -667,7 +672,7 @@ def latency_alone(args, bins):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["all", "allocs", "compare", "latency", "bigindex", "tls", "fleet",
+    ap.add_argument("what", choices=["all", "allocs", "compare", "kinds", "latency", "bigindex", "tls", "fleet",
                                      "python-client", "suggest"])
     ap.add_argument("-c", "--conns", type=int, default=50, help="compare: connections")
     ap.add_argument("-P", "--pipeline", type=int, default=1, help="compare: requests in flight per connection")
@@ -702,6 +707,12 @@ def main():
         return
     if args.what == "compare":
         compare(args, bins)
+        return
+    if args.what == "kinds":
+        text = "\n".join(kinds_report(run_kinds(args, bins))) + "\n"
+        if args.out != os.path.join(ROOT, "BENCHMARKS.md"):
+            open(args.out, "w").write(text)
+        print(text)
         return
     if args.what == "latency":
         text = "\n".join(latency_report(latency_alone(args, bins))) + "\n"
