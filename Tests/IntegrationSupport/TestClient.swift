@@ -50,7 +50,10 @@ final class TestClient: @unchecked Sendable {
   private var taken: [UInt8] = []
 
   /// The next whole reply message, exactly the bytes received; nil if the server closed first.
-  func readMessage(timeout: Double = 5) throws -> [UInt8]? {
+  /// The default timeout bounds a hang, it is not a deadline the daemon promises: under a
+  /// sanitizer on two cores a daemon can wait seconds for a CPU (5 s timed out a suggest
+  /// over three keys under ASan).
+  func readMessage(timeout: Double = 30) throws -> [UInt8]? {
     while true {
       // A whole message at the front: its bytes, then the decoder takes exactly them.
       // (Copying everything readable for every message made 30,000 pipelined replies

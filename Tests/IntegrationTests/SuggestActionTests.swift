@@ -67,16 +67,7 @@ import Testing
   /// (text far from every key, two typos, the most results) stops there and says so while
   /// a bystander is served; the stats count suggestions by kind.
   @Test func aJSONIndexIsSuggestedFromAndTheWorstRequestIsCut() throws {
-    let folder = TestFolder("searchd-suggest-tests")
-    let path = folder.path("index-\(UUID()).json")
-    var entries: [String] = []
-    var rng = SystemRandomNumberGenerator()
-    for i in 0..<20_000 {
-      let key = String((0..<8).map { _ in "abcdefghij".randomElement(using: &rng)! }) + "\(i)"
-      entries.append("\"\(key)\": \"v\(i)\"")
-    }
-    entries.append(#""morpheus": "captain""#)
-    try Data(("{" + entries.joined(separator: ", ") + "}").utf8).write(to: URL(fileURLWithPath: path))
+    let path = try Self.randomIndex()
     let daemon = try Daemon(["--index", path])
     let c = try TestClient(port: daemon.appPort)
     try c.send(Request.encodeSuggest("morphesu"))
@@ -96,5 +87,45 @@ import Testing
     let bystander = try TestClient(port: bounded.appPort)
     try bystander.send(Request.encodeSearch("morpheus"))
     #expect(replyFields(try bystander.readMessage()!).result == "captain")
+  }
+
+  /// 20,000 random keys of ten letters and a number, and `morpheus`, as a JSON index.
+  static func randomIndex() throws -> String {
+    let folder = TestFolder("searchd-suggest-tests")
+    let path = folder.path("index-\(UUID()).json")
+    var entries: [String] = []
+    var rng = SystemRandomNumberGenerator()
+    for i in 0..<20_000 {
+      let key = String((0..<8).map { _ in "abcdefghij".randomElement(using: &rng)! }) + "\(i)"
+      entries.append("\"\(key)\": \"v\(i)\"")
+    }
+    entries.append(#""morpheus": "captain""#)
+    try Data(("{" + entries.joined(separator: ", ") + "}").utf8).write(to: URL(fileURLWithPath: path))
+    return path
+  }
+
+  /// One loop, and a client that pipelines 200 of the worst suggestions (text far from
+  /// every key, two typos, 100 results): a search sent after them is answered while most
+  /// of them still wait, because the loop yields after `requests-per-wakeup`; then every
+  /// one of the 200 is answered, in order.
+  @Test func aFloodOfTheWorstSuggestionsDoesNotStallTheLoop() throws {
+    let daemon = try Daemon(["--index", try Self.randomIndex(), "--threads", "1"])
+    let bystander = try TestClient(port: daemon.appPort)
+    let worst = try TestClient(port: daemon.appPort)
+    let flood = 200
+    try worst.send(Array((0..<flood).map { _ in Request.encodeSuggest("zzzzzzzz", limit: 100, typos: 2) }.joined()))
+    try bystander.send(Request.encodeSearch("morpheus"))
+    #expect(replyFields(try #require(try bystander.readMessage(timeout: 60))).result == "captain")
+    let stats = try daemon.stats()
+    let answered = try #require((stats["requests"] as? [String: Any])?["suggest"] as? Int, "suggest in the stats")
+    #expect(answered < flood, "the search waited for \(answered) of \(flood) suggestions")
+    #expect(stats["request_yields"] as? Int ?? 0 > 0)
+    let first = try content(worst.readMessage(timeout: 60))
+    #expect(first.hasSuffix(#"], "complete": true}"#), "\(first.suffix(80))")
+    for i in 1..<flood {
+      let reply = try content(worst.readMessage(timeout: 60))
+      #expect(reply == first, "reply \(i)")
+      if reply != first { break }
+    }
   }
 }
