@@ -25,8 +25,8 @@ VERSION := $(shell cat VERSION)
 
 # Debian packages the build and the tests need beyond a Swift toolchain.
 # sudo, curl and python3-venv: the docs' shell blocks are run as written (DocTests).
-APT_PACKAGES = libsystemd-dev libssl-dev pkg-config python3 gcc openssl tshark debhelper lintian haproxy \
-  prometheus sudo curl python3-venv
+APT_PACKAGES = libsystemd-dev libssl-dev liburing-dev pkg-config python3 gcc openssl tshark debhelper lintian \
+  haproxy prometheus sudo curl python3-venv
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SHELL := /bin/bash
 

@@ -58,6 +58,7 @@ def build():
     sh(["swift", "build", "-c", "release", *flags], cwd=ROOT)
     bins = sh(["swift", "build", "-c", "release", *flags, "--show-bin-path"], cwd=ROOT).strip()
     for name, src, extra, libs in [("c-server", "c-server/server.c", [], ["-lssl", "-lcrypto"]),
+                                   ("c-uring-server", "c-uring-server/server.c", [], ["-luring"]),
                                    ("loadgen", "c-loadgen/loadgen.c", [], []),
                                    ("count.so", "malloc-count/count.c", ["-shared", "-fPIC"], []),
                                    ("openssl-floor", "openssl-floor/floor.c", [], ["-lssl", "-lcrypto"])]:
@@ -161,6 +162,9 @@ def start(kind, bins, nio, pinned, close=False, env=None, extra=()):
         return Server(kind, taskset(cpu, argv), None, port=port, env=env)
     if kind == "c":
         return Server(kind, taskset(cpu, [f"{OUT}/c-server", "0"] + (["close"] if close else [])),
+                      r"127\.0\.0\.1:(\d+)", env=env)
+    if kind == "c-uring":
+        return Server(kind, taskset(cpu, [f"{OUT}/c-uring-server", "0"] + (["close"] if close else [])),
                       r"127\.0\.0\.1:(\d+)", env=env)
     if kind == "nio":
         return Server(kind, taskset(cpu, [nio, "0", threads]), r"127\.0\.0\.1:(\d+)", env=env)

@@ -23,8 +23,9 @@
 #include <unistd.h>
 
 #include "../tls-context.h"
+#include "protocol.h"
 
-#define BUF 65536
+#define BUF PROTOCOL_MAX_FRAME
 #define OUT (256 * 1024)
 
 typedef struct {
@@ -40,87 +41,6 @@ typedef struct {
 
 static int close_after_reply;
 static SSL_CTX *tls;
-
-static const char *keys[] = {"morpheus", "ring", "\xf0\x9f\x90\xb6"};
-static const char *values[] = {"Follow the white rabbit. \xf0\x9f\x90\xb0",
-                               "In the caves beneath the Misty Mountains. \xf0\x9f\x92\x8d",
-                               "\xf0\x9f\x90\xbe Playing ball! \xf0\x9f\x8f\x90"};
-static unsigned char hit_reply[3][256];
-static size_t hit_len[3];
-
-static size_t frame(unsigned char *dst, const char *type, const char *enc, const unsigned char *content,
-                    size_t clen) {
-  char header[256];
-  int hlen = snprintf(header, sizeof header,
-                      "{\"byteorder\": \"little\", \"content-type\": \"%s\", \"content-encoding\": \"%s\", "
-                      "\"content-length\": %zu}",
-                      type, enc, clen);
-  dst[0] = (unsigned char)(hlen >> 8);
-  dst[1] = (unsigned char)hlen;
-  memcpy(dst + 2, header, hlen);
-  memcpy(dst + 2 + hlen, content, clen);
-  return 2 + hlen + clen;
-}
-
-// The string value after `"key": "` in json (no escapes needed for the benchmark's keys).
-static int find_string(const unsigned char *json, size_t len, const char *key, const unsigned char **v,
-                       size_t *vlen) {
-  const unsigned char *p = memmem(json, len, key, strlen(key));
-  if (!p) return 0;
-  p += strlen(key);
-  const unsigned char *end = json + len;
-  while (p < end && (*p == ' ' || *p == ':')) p++;
-  if (p >= end || *p != '"') return 0;
-  p++;
-  const unsigned char *q = memchr(p, '"', end - p);
-  if (!q) return 0;
-  *v = p;
-  *vlen = q - p;
-  return 1;
-}
-
-// Appends the reply to one request to c->out; returns 0 on a malformed request.
-static int answer(conn *c, const unsigned char *header, size_t hlen, const unsigned char *content, size_t clen) {
-  if (c->out_len + 4096 + clen > OUT) return 0;
-  unsigned char *dst = c->out + c->out_len;
-  if (!memmem(header, hlen, "\"text/json\"", 11)) {
-    unsigned char body[64] = "First 10 bytes of request: ";
-    size_t n = clen < 10 ? clen : 10;
-    memcpy(body + 27, content, n);
-    c->out_len += frame(dst, "binary/custom-server-binary-type", "binary", body, 27 + n);
-    return 1;
-  }
-  const unsigned char *q;
-  size_t qlen;
-  if (!find_string(content, clen, "\"value\"", &q, &qlen)) return 0;
-  for (int i = 0; i < 3; i++) {
-    if (qlen == strlen(keys[i]) && memcmp(q, keys[i], qlen) == 0) {
-      memcpy(dst, hit_reply[i], hit_len[i]);
-      c->out_len += hit_len[i];
-      return 1;
-    }
-  }
-  unsigned char body[4096];
-  if (qlen > 4000) return 0;
-  int n = snprintf((char *)body, sizeof body, "{\"result\": \"No match for \\\"%.*s\\\".\"}", (int)qlen, q);
-  c->out_len += frame(dst, "text/json", "utf-8", body, n);
-  return 1;
-}
-
-static size_t header_content_length(const unsigned char *h, size_t len, int *ok) {
-  const unsigned char *p = memmem(h, len, "\"content-length\"", 16);
-  *ok = 0;
-  if (!p) return 0;
-  p += 16;
-  const unsigned char *end = h + len;
-  while (p < end && (*p == ' ' || *p == ':')) p++;
-  size_t v = 0;
-  while (p < end && *p >= '0' && *p <= '9') {
-    v = v * 10 + (*p++ - '0');
-    *ok = 1;
-  }
-  return v;
-}
 
 static void drop(int ep, conn *c) {
   epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -184,24 +104,11 @@ static void serve(int ep, conn *c) {
     drop(ep, c);
     return;
   }
-  size_t off = 0;
   int replies = 0;
-  while (c->in_len - off >= 2) {
-    size_t hlen = (size_t)c->in[off] << 8 | c->in[off + 1];
-    if (c->in_len - off < 2 + hlen) break;
-    int ok;
-    size_t clen = header_content_length(c->in + off + 2, hlen, &ok);
-    if (!ok || 2 + hlen + clen > BUF) {
-      drop(ep, c);
-      return;
-    }
-    if (c->in_len - off < 2 + hlen + clen) break;
-    if (!answer(c, c->in + off + 2, hlen, c->in + off + 2 + hlen, clen)) {
-      drop(ep, c);
-      return;
-    }
-    off += 2 + hlen + clen;
-    replies++;
+  long off = protocol_serve(c->in, c->in_len, c->out, &c->out_len, OUT, &replies);
+  if (off < 0) {
+    drop(ep, c);
+    return;
   }
   memmove(c->in, c->in + off, c->in_len - off);
   c->in_len -= off;
@@ -225,11 +132,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "tls") == 0 && i + 2 < argc) tls = searchd_like_context(argv[i + 1], argv[i + 2]);
   }
   signal(SIGPIPE, SIG_IGN);
-  for (int i = 0; i < 3; i++) {
-    unsigned char body[200];
-    int n = snprintf((char *)body, sizeof body, "{\"result\": \"%s\"}", values[i]);
-    hit_len[i] = frame(hit_reply[i], "text/json", "utf-8", body, n);
-  }
+  protocol_init();
   int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
