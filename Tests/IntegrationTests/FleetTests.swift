@@ -7,7 +7,7 @@ import Testing
 /// Three replicas behind Debian's HAProxy 2.6 in TCP mode, as deploy/haproxy.cfg sets them
 /// up (send-proxy-v2, health checks on each replica's /readyz), all on loopback: the load
 /// reaches all three, a killed replica is taken out, and a rolling restart loses nothing.
-@Suite(.serialized, .daemonSuite, .ownThread("fleet-tests")) struct FleetTests {
+@Suite(.serialized, .daemonSuite) struct FleetTests {
   final class Fleet {
     let proxyPorts: [UInt16]
     let adminPorts: [UInt16]

@@ -9,7 +9,7 @@ import Testing
 /// searchd as a Debian user runs it: installed with `make install`, started by a real
 /// systemd (PID 1 of a throwaway sandbox), logging to a real journald. The sockets are
 /// the shipped ones, on 127.0.0.1:65432 and :65433, so these tests run one at a time.
-@Suite(.serialized, .enabled(if: SystemdSandbox.shouldRun), .daemonSuite, .ownThread("systemd-tests"))
+@Suite(.serialized, .enabled(if: SystemdSandbox.shouldRun), .daemonSuite)
 struct SystemdTests {
   private let morpheus = "Follow the white rabbit. \u{1F430}"
 
