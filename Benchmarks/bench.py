@@ -674,6 +674,15 @@ def latency_alone(args, bins):
     return latency_at_half_peak(args, bins, build_nio(), peak)
 
 
+def section(args, lines):
+    """One table's report: printed, and written to --out when it names another file (a
+    part never overwrites the whole BENCHMARKS.md)."""
+    text = "\n".join(lines) + "\n"
+    if args.out != os.path.join(ROOT, "BENCHMARKS.md"):
+        open(args.out, "w").write(text)
+    print(text)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("what", choices=["all", "allocs", "compare", "kinds", "latency", "bigindex", "tls", "fleet",
@@ -713,16 +722,10 @@ def main():
         compare(args, bins)
         return
     if args.what == "kinds":
-        text = "\n".join(kinds_report(run_kinds(args, bins))) + "\n"
-        if args.out != os.path.join(ROOT, "BENCHMARKS.md"):
-            open(args.out, "w").write(text)
-        print(text)
+        section(args, kinds_report(run_kinds(args, bins)))
         return
     if args.what == "latency":
-        text = "\n".join(latency_report(latency_alone(args, bins))) + "\n"
-        if args.out != os.path.join(ROOT, "BENCHMARKS.md"):
-            open(args.out, "w").write(text)
-        print(text)
+        section(args, latency_report(latency_alone(args, bins)))
         return
     have_redis = subprocess.run(["sh", "-c", "command -v redis-server && command -v redis-benchmark"],
                                 capture_output=True).returncode == 0
@@ -730,10 +733,7 @@ def main():
         module = {"bigindex": big_index, "tls": tls_bench, "fleet": fleet_bench, "python-client": python_client,
                   "suggest": suggest_bench}[
             args.what]
-        text = "\n".join(module.report(module.run(args, bins, have_redis))) + "\n"
-        if args.out != os.path.join(ROOT, "BENCHMARKS.md"):
-            open(args.out, "w").write(text)
-        print(text)
+        section(args, module.report(module.run(args, bins, have_redis)))
         return
     nio = build_nio()
     results = run_matrix(args, bins, nio, have_redis)
