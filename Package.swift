@@ -33,7 +33,7 @@ let package = Package(
       name: "CShims",
       path: "CShims",
       cSettings: [.define("_GNU_SOURCE")],
-      linkerSettings: [.linkedLibrary("systemd")]
+      linkerSettings: [.linkedLibrary("systemd"), .linkedLibrary("uring")]
     ),
     .target(name: "SearchdSystem", dependencies: ["CShims"]),
     .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),

@@ -148,12 +148,17 @@ def taskset(cpu, argv):
     return ["taskset", "-c", str(cpu), *argv] if cpu is not None else argv
 
 
+# searchd on its default backend (io-backend = auto), and on each one named.
+SEARCHD_BACKENDS = {"searchd": [], "searchd-epoll": ["--io-backend", "epoll"],
+                    "searchd-uring": ["--io-backend", "io_uring"]}
+
+
 def start(kind, bins, nio, pinned, close=False, env=None, extra=()):
     cpu = 0 if pinned else None
     threads = "1" if pinned else str(os.cpu_count())
-    if kind == "searchd":
+    if kind in SEARCHD_BACKENDS:
         argv = [f"{bins}/searchd", "--listen", "127.0.0.1:0", "--threads", threads, "--log-level", "warning",
-                "--log-target", "stderr", "--max-connections", "12000", *extra]
+                "--log-target", "stderr", "--max-connections", "12000", *SEARCHD_BACKENDS[kind], *extra]
         if close:
             argv.append("--close-after-reply")
         # searchd logs its ports at info; ask for them on a port we choose instead.
@@ -284,8 +289,11 @@ def interleaved(args, peers, run):
 
 
 def one_run(bins, nio, peer, pinned, mode, conns, pipeline, seconds, kind="hit"):
-    """One measured run of `peer` (searchd, c, c-close, nio, python, redis-get, redis-ping)."""
-    srv = start(peer.split("-")[0], bins, nio, pinned, close=peer.endswith("-close"))
+    """One measured run of `peer`: a server `start` knows, `-close` after it to close after each reply
+    (searchd-close), or redis-get or redis-ping."""
+    close = peer.endswith("-close")
+    kind = "redis" if peer.startswith("redis") else peer.removesuffix("-close")
+    srv = start(kind, bins, nio, pinned, close=close)
     try:
         if peer.startswith("redis"):
             test = "get" if peer == "redis-get" else "ping_mbulk"

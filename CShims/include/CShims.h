@@ -1,10 +1,11 @@
-// The C surface searchd needs from Linux and libsystemd. Everything here is
+// The C surface searchd needs from Linux, liburing and libsystemd. Everything here is
 // either a header Swift imports as-is, or a one-statement forwarder for what
 // Swift's importer cannot reach, except the SIGBUS guard (mapping_guard.c),
 // which must be C because it is a signal handler.
 #ifndef CSHIMS_H
 #define CSHIMS_H
 
+#include <liburing.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -27,6 +28,10 @@ int CShims_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 
 /// mremap, likewise; flags as Linux defines them (MREMAP_MAYMOVE is 1).
 void *CShims_mremap(void *old, size_t old_size, size_t new_size, int flags);
+
+/// io_uring_register(IORING_REGISTER_ENABLE_RINGS): Debian's liburing 2.3 declares
+/// io_uring_enable_rings but does not export it. -1 and errno on failure.
+int CShims_io_uring_enable_rings(int ring_fd);
 
 /// Guards a read-only file mapping: a page lost to a truncation reads as zeros instead
 /// of raising SIGBUS. 0 on success; -1 when every slot is taken (the mapping is then

@@ -22,6 +22,7 @@ public struct ServerConfig: Sendable {
   public var drainDelay: Duration = .zero
   /// Event loops, each on its own thread, each owning its connections: one per core.
   public var threads = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+  public var ioBackend = IOBackendChoice.auto
   public var wire = WireLimits.default
   public var connection = ConnectionLimits()
   /// At most this many connections at once; clamped to the fd limit less a reserve.

@@ -81,6 +81,17 @@ extension Logger.Level: SettingValue {
   public var settingText: String { rawValue }
 }
 
+/// What the event loops wait with (SearchdLoop's `IOBackend`), or leave it to the kernel.
+public enum IOBackendChoice: String, Sendable, CaseIterable, SettingValue {
+  /// io_uring where the kernel allows it, else epoll (saying why, once).
+  case auto
+  case epoll
+  case ioUring = "io_uring"
+
+  public init?(settingText: String) { self.init(rawValue: settingText) }
+  public var settingText: String { rawValue }
+}
+
 /// Where logs go.
 public enum LogTarget: String, Sendable, CaseIterable, SettingValue {
   /// journald when stderr is connected to it, else stderr.

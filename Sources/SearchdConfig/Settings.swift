@@ -75,6 +75,10 @@ public enum Settings {
       "threads", \.threads, in: 1...1024, valueName: "n", defaultHelp: "one per core",
       "Event loops, one thread each, each owning its connections."),
     Setting(
+      "io-backend", \.ioBackend, valueName: "backend",
+      "What the event loops wait with: io_uring, epoll, or auto (io_uring where the kernel allows it, else epoll, logged once with the reason)."
+    ),
+    Setting(
       "log-level", \.logLevel, valueName: "level",
       "Log level: trace, debug, info, notice, warning, error or critical."),
     Setting(

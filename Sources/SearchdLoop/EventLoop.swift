@@ -1,8 +1,8 @@
 import SearchdSystem
 import Synchronization
 
-/// An epoll reactor for one thread. Register fds with a handler and an interest
-/// set; `run()` dispatches ready events until `stop()`. Everything but `stop()`
+/// A reactor for one thread, on epoll or io_uring (`IOBackend`). Register fds with a
+/// handler and an interest set; `run()` dispatches ready events until `stop()`. Everything but `stop()`
 /// and `execute(_:)` must be called on the loop's own thread.
 public final class EventLoop: @unchecked Sendable {
   // @unchecked: the mutable state below is touched only by the loop's thread;
@@ -15,7 +15,9 @@ public final class EventLoop: @unchecked Sendable {
     let generation: UInt32
   }
 
-  private let epoll: Epoll
+  public let backend: IOBackend
+  private let poller: any Poller
+  private let ready: ReadyList
   private let wakeup: EventFD
   private let wakeupHandler: ClosureHandler
   /// Indexed by fd: the fastest lookup, and fds are small dense integers.
@@ -23,18 +25,20 @@ public final class EventLoop: @unchecked Sendable {
   private var generation: UInt32 = 0
   private var timers = Timers()
   private let pending = Locked<(tasks: [@Sendable () -> Void], stopRequested: Bool)>(([], false))
-  /// Largest batch of events taken per epoll_wait.
-  private let maxEvents: Int
-  private let translation = Interest.Translation()
 
   /// Monotonic time of the current loop turn, in nanoseconds.
   public private(set) var now: UInt64 = MonotonicClock.nanoseconds()
   /// Loop turns completed: a stuck loop stops counting, which the watchdog can see.
   public let turns = Atomic<UInt64>(0)
 
-  public init(maxEvents: Int = 256) throws(SystemError) {
-    self.maxEvents = maxEvents
-    epoll = try Epoll()
+  /// `maxEvents`: the largest batch of events taken per wait.
+  public init(backend: IOBackend = .epoll, maxEvents: Int = 256) throws(SystemError) {
+    self.backend = backend
+    switch backend {
+    case .epoll: poller = try EpollPoller(maxEvents: maxEvents)
+    case .ioUring: poller = try URingPoller(maxEvents: maxEvents)
+    }
+    ready = ReadyList(capacity: maxEvents)
     wakeup = try EventFD()
     let w = wakeup
     wakeupHandler = ClosureHandler { _ in w.drain() }
@@ -54,31 +58,29 @@ public final class EventLoop: @unchecked Sendable {
     }
     precondition(registrations[Int(fd)] == nil, "fd \(fd) registered twice")
     generation &+= 1
-    try epoll.add(fd, events: interest.epollEvents(exclusive: exclusive), token: token(fd, generation))
+    try poller.add(fd, interest: interest, exclusive: exclusive, token: token(fd, generation))
     registrations[Int(fd)] = Registration(
       handler: handler, interest: interest, exclusive: exclusive, generation: generation)
   }
 
-  /// Changes the interest set; a no-op when it is unchanged (no epoll_ctl).
+  /// Changes the interest set; a no-op when it is unchanged (no system call).
   public func modify(_ fd: Int32, interest: Interest) throws(SystemError) {
     guard var r = registrations[Int(fd)] else { preconditionFailure("modify of unregistered fd \(fd)") }
     if r.interest == interest { return }
     precondition(!r.exclusive, "an exclusive registration cannot be modified (epoll_ctl says EINVAL)")
-    try epoll.modify(fd, events: interest.epollEvents(exclusive: false), token: token(fd, r.generation))
+    try poller.modify(fd, interest: interest, token: token(fd, r.generation))
     r.interest = interest
     registrations[Int(fd)] = r
   }
 
   /// Stops watching `fd`; call before closing it. `closing`: its owner closes it next and holds its only
-  /// reference (never duplicated, never inherited), so close(2) takes it out of the epoll
-  /// set and the EPOLL_CTL_DEL syscall is skipped; events already fetched for it are
-  /// dropped by the generation check all the same.
+  /// reference (never duplicated, never inherited), so close(2) takes it out of an epoll
+  /// set without a call; events already fetched for it are dropped by the generation
+  /// check all the same.
   public func deregister(_ fd: Int32, closing: Bool = false) {
-    guard Int(fd) < registrations.count, registrations[Int(fd)] != nil else { return }
+    guard Int(fd) < registrations.count, let r = registrations[Int(fd)] else { return }
     registrations[Int(fd)] = nil
-    if closing { return }
-    // EPOLL_CTL_DEL cannot fail for an fd we added and have not closed; if it did, closing the fd removes it anyway.
-    try? epoll.remove(fd)
+    poller.remove(fd, token: token(fd, r.generation), closing: closing)
   }
 
   private func token(_ fd: Int32, _ gen: UInt32) -> UInt64 { UInt64(gen) << 32 | UInt64(UInt32(fd)) }
@@ -112,7 +114,7 @@ public final class EventLoop: @unchecked Sendable {
   // MARK: running
 
   public func run() throws(SystemError) {
-    let events = EpollEventBuffer(capacity: maxEvents)
+    try poller.start()
     while true {
       let (tasks, stopRequested) = pending.withLock { state in
         let taken = state
@@ -123,15 +125,15 @@ public final class EventLoop: @unchecked Sendable {
       if stopRequested { return }
 
       now = MonotonicClock.nanoseconds()
-      let n = try epoll.wait(into: events, timeoutMs: tasks.isEmpty ? timers.timeoutMs(now: now) : 0)
+      try poller.wait(timeoutMs: tasks.isEmpty ? timers.timeoutMs(now: now) : 0, into: ready)
       now = MonotonicClock.nanoseconds()
-      for i in 0..<n {
-        let (token, ready) = events[i]
+      for i in 0..<ready.count {
+        let token = ready.tokens[i]
         let fd = Int(Int32(bitPattern: UInt32(truncatingIfNeeded: token)))
         let gen = UInt32(truncatingIfNeeded: token >> 32)
         // A handler earlier in this batch may have closed this fd and another taken its number.
         guard fd < registrations.count, let r = registrations[fd], r.generation == gen else { continue }
-        r.handler.handleEvents(translation.interest(ready))
+        r.handler.handleEvents(ready.interests[i])
       }
       for body in timers.takeDue(now: now) { body() }
       turns.add(1, ordering: .relaxed)

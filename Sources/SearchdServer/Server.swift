@@ -35,7 +35,8 @@ public final class Server: @unchecked Sendable {
     self.signals = signals
     stats = ServerStats(startedAt: MonotonicClock.nanoseconds(), loopCount: max(1, config.threads))
     stats.indexLoadedAt.store(time(nil), ordering: .relaxed)
-    let shared = SharedState(config: config, stats: stats, listeners: listeners, tls: tls)
+    let backend = try IOBackend.resolve(config.ioBackend, logger: logger)
+    let shared = SharedState(config: config, stats: stats, listeners: listeners, tls: tls, backend: backend)
     let report = StatsReport(stats: stats, loopStats: shared.loopStats, listeners: listeners)
     do {
       for n in 0..<max(1, config.threads) {
@@ -84,6 +85,7 @@ public final class Server: @unchecked Sendable {
         "message_id": "\(MessageID.ready)",
         "searchd_listeners": "\(listeners.map(\.description).joined(separator: " "))",
         "searchd_threads": "\(workers.count)", "searchd_index_entries": "\(main.table.count)",
+        "searchd_io_backend": "\(workers[0].loop.backend.rawValue)",
       ])
     Systemd.notify("READY=1\nSTATUS=\(statusLine())")
     main.loop.scheduleRepeating(everyNanoseconds: 5_000_000_000) { [unowned self] in

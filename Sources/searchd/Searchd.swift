@@ -62,7 +62,7 @@ struct Searchd: ParsableCommand {
         signals: signals, logger: logger, tls: Startup.tlsContext(settings), settingsSource: settingsSource)
       try server.run()
     } catch {
-      Startup.fail(error.description)
+      Startup.fail(error.description, status: error.exitStatus)
     }
   }
 

@@ -14,4 +14,6 @@ public enum MessageID {
   public static let indexFileModified = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e08"
   /// A reload read settings it cannot apply without a restart.
   public static let reloadNeedsRestart = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e09"
+  /// io-backend = auto found io_uring refused or lacking here: the loops run on epoll.
+  public static let ioUringUnavailable = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e0a"
 }

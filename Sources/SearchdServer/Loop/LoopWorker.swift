@@ -36,7 +36,7 @@ final class LoopWorker: @unchecked Sendable {
     var l = logger
     l[metadataKey: "searchd_loop"] = "\(number)"
     self.logger = l
-    loop = try EventLoop()
+    loop = try EventLoop(backend: shared.backend)
     registry = ConnectionRegistry(loop: loop, stats: shared.stats, loopStats: shared.loopStats[number])
     let handler = RequestHandler(
       table: table, limits: shared.config.wire, counters: shared.stats.requestCounters[number], statsReport: statsReport

@@ -1,5 +1,6 @@
 import Atomics
 import SearchdConfig
+import SearchdLoop
 import SearchdSystem
 import SearchdTLS
 import SearchdVersion
@@ -15,11 +16,14 @@ final class SharedState: Sendable {
   let loopStats: [LoopStats]
   /// The TLS context at start; each loop then keeps its own reference, swapped on reload.
   let tls: TLSContext?
+  /// What every loop waits with, decided at start.
+  let backend: IOBackend
   /// What /metrics reports.
   let metrics: MetricsReport
 
-  init(config: ServerConfig, stats: ServerStats, listeners: [ServiceListener], tls: TLSContext?) {
+  init(config: ServerConfig, stats: ServerStats, listeners: [ServiceListener], tls: TLSContext?, backend: IOBackend) {
     self.config = config
+    self.backend = backend
     self.tls = tls
     self.stats = stats
     self.listeners = listeners
