@@ -292,8 +292,8 @@ def one_run(bins, nio, peer, pinned, mode, conns, pipeline, seconds, kind="hit")
     """One measured run of `peer`: a server `start` knows, `-close` after it to close after each reply
     (searchd-close), or redis-get or redis-ping."""
     close = peer.endswith("-close")
-    kind = "redis" if peer.startswith("redis") else peer.removesuffix("-close")
-    srv = start(kind, bins, nio, pinned, close=close)
+    server = "redis" if peer.startswith("redis") else peer.removesuffix("-close")
+    srv = start(server, bins, nio, pinned, close=close)
     try:
         if peer.startswith("redis"):
             test = "get" if peer == "redis-get" else "ping_mbulk"

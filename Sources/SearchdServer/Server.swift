@@ -22,10 +22,13 @@ public final class Server: @unchecked Sendable {
   /// `signals` must have been created before any other thread started. `tls` serves the
   /// TLS listeners. `settingsSource` gives a reload the settings to apply (re-reading the
   /// config file); without it a reload re-reads the index and certificates `config` names.
+  /// The server owns `listeners` from here: a start that fails closes them.
   public init(
     config: ServerConfig, table: LookupTable, listeners: [ServiceListener], signals: SignalFD, logger: Logger,
     tls: TLSContext? = nil, settingsSource: (@Sendable () throws -> ServerConfig)? = nil
   ) throws(ServerError) {
+    var made = false
+    defer { if !made { for l in listeners { l.listener.close() } } }
     if tls == nil, let plain = listeners.first(where: { $0.service == .appTLS }) {
       throw .tlsNotConfigured(plain.listener)
     }
@@ -50,6 +53,7 @@ public final class Server: @unchecked Sendable {
       settingsSource: settingsSource ?? { config }, running: config, reloadsTLS: tls != nil, stats: stats,
       logger: logger)
     indexWatch = IndexFileWatch(loop: workers[0].loop, stats: stats, logger: logger)
+    made = true
   }
 
   /// Serves until SIGTERM or SIGINT, then drains and returns.

@@ -16,14 +16,26 @@ final class Daemon: @unchecked Sendable {
   var pid: Int32 { process.processIdentifier }
   var logText: String { log.text }
 
+  /// The backend every daemon runs on unless its test names one: `SEARCHD_TEST_IO_BACKEND`
+  /// (the Makefile runs one suite on each), else searchd's default.
+  static let backend: [String] = ProcessInfo.processInfo.environment["SEARCHD_TEST_IO_BACKEND"].map {
+    ["--io-backend", $0]
+  } ?? []
+
   /// Starts searchd and waits for its ready line, which names the ports it bound.
-  /// `nofile`: run under `prlimit --nofile=N` (prlimit execs searchd, so the pid is searchd's).
-  init(_ extra: [String] = [], echo: Bool = false, environment: [String: String] = [:], nofile: Int? = nil) throws {
+  /// `nofile`: run under `prlimit --nofile=N`. `wrapper`: a command that execs searchd
+  /// (given its path and arguments after its own), so the pid is searchd's.
+  init(
+    _ extra: [String] = [], echo: Bool = false, environment: [String: String] = [:], nofile: Int? = nil,
+    wrapper: [String] = []
+  ) throws {
     var args = ["--listen", "127.0.0.1:0", "--threads", "2", "--log-level", "debug", "--log-target", "stderr"]
     if echo { args += ["--echo-listen", "127.0.0.1:0"] }
-    if let nofile {
-      process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-      process.arguments = ["--nofile=\(nofile)", "--", Binaries.searchd.path] + args + extra
+    if !extra.contains("--io-backend") { args += Self.backend }
+    let command = (nofile.map { ["/usr/bin/prlimit", "--nofile=\($0)", "--"] } ?? wrapper)
+    if let first = command.first {
+      process.executableURL = URL(fileURLWithPath: first)
+      process.arguments = command.dropFirst() + [Binaries.searchd.path] + args + extra
     } else {
       process.executableURL = Binaries.searchd
       process.arguments = args + extra
