@@ -18,9 +18,10 @@ final class Daemon: @unchecked Sendable {
 
   /// The backend every daemon runs on unless its test names one: `SEARCHD_TEST_IO_BACKEND`
   /// (the Makefile runs one suite on each), else searchd's default.
-  static let backend: [String] = ProcessInfo.processInfo.environment["SEARCHD_TEST_IO_BACKEND"].map {
-    ["--io-backend", $0]
-  } ?? []
+  static let backend: [String] =
+    ProcessInfo.processInfo.environment["SEARCHD_TEST_IO_BACKEND"].map {
+      ["--io-backend", $0]
+    } ?? []
 
   /// Starts searchd and waits for its ready line, which names the ports it bound.
   /// `nofile`: run under `prlimit --nofile=N`. `wrapper`: a command that execs searchd

@@ -10,7 +10,9 @@ import Testing
 /// SystemCallFilter= do) `auto` runs on epoll saying why once, an explicit io_uring exits 78.
 @Suite(.daemonSuite) struct IOBackendTests {
   /// The helper that runs a command with io_uring_setup refused.
-  private static let refusing = ["/usr/bin/python3", Binaries.python.appendingPathComponent("without_io_uring.py").path]
+  private static let refusing = [
+    "/usr/bin/python3", Binaries.python.appendingPathComponent("without_io_uring.py").path,
+  ]
   private static let fallbackID = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e0a"
 
   @Test(arguments: ["EPERM", "ENOSYS"]) func anIOUringTheKernelRefusesStopsTheStartNamingWhy(_ errno: String) throws {
