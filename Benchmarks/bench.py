@@ -316,14 +316,15 @@ def run_matrix(args, bins, nio, have_redis):
     for pinned in (True, False):
         layout = "pinned" if pinned else "free"
         for conns, pipeline in keepalive:
-            peers = ["searchd", "c", "nio", "redis-get", "redis-ping"]
+            peers = ["searchd", "searchd-uring", "c", "c-uring", "nio", "redis-get", "redis-ping"]
             peers = [p for p in peers if available(p, nio, have_redis)]
             for peer, runs in interleaved(args, peers, lambda peer: one_run(bins, nio, peer, pinned, "keepalive",
                                                                             conns, pipeline, args.seconds)):
                 results[(layout, "keepalive", conns, pipeline, peer)] = runs
                 print(layout, "keepalive", conns, pipeline, peer, summary([r["rps"] for r in runs]), flush=True)
         for conns in per_conn:
-            peers = ["searchd", "c", "searchd-close", "c-close", "nio", "python", "redis-get"]
+            peers = ["searchd", "searchd-uring", "c", "c-uring", "searchd-close", "searchd-uring-close", "c-close",
+                     "c-uring-close", "nio", "python", "redis-get"]
             peers = [p for p in peers if available(p, nio, have_redis)]
             for peer, runs in interleaved(args, peers, lambda peer: one_run(bins, nio, peer, pinned, "per-connection",
                                                                             conns, 1, args.seconds)):
@@ -332,13 +333,17 @@ def run_matrix(args, bins, nio, have_redis):
     return results
 
 
+# Each backend of searchd and of the C server: searchd (its default, epoll) first.
+KIND_PEERS = ["searchd", "searchd-uring", "c", "c-uring"]
+
+
 def run_kinds(args, bins):
     """Every request kind, pinned, searchd against the C server (which answers each with the
-    same bytes): server CPU per request as a multiple of the C server's."""
+    same bytes), each on epoll and on io_uring: server CPU per request."""
     out = {}
     for kind in ("hit", "miss", "binary", "binary4k"):
         for pipeline in (1, 16):
-            for peer, runs in interleaved(args, ["searchd", "c"], lambda peer: one_run(
+            for peer, runs in interleaved(args, KIND_PEERS, lambda peer: one_run(
                     bins, None, peer, True, "keepalive", 50, pipeline, args.seconds, kind=kind)):
                 out[(kind, pipeline, peer)] = runs
                 print("kind", kind, pipeline, peer, summary([r["rps"] for r in runs]), flush=True)
@@ -347,26 +352,27 @@ def run_kinds(args, bins):
 
 def kinds_report(kinds):
     lines = ["## Every request kind, pinned, c=50", "",
-             "The C server answers each kind with searchd's bytes (hit `morpheus`, miss `needle`, binary of 100 "
-             "bytes and of 4 KiB). Ratio: searchd's server CPU per request over the C server's (median of the "
-             "runs; at most 1.1 is the target).", "",
-             "| request | P | searchd CPU µs/request | C CPU µs/request | ratio | searchd requests/s | C requests/s |",
-             "|---|---|---|---|---|---|---|"]
+             "The C servers answer each kind with searchd's bytes (hit `morpheus`, miss `needle`, binary of 100 "
+             "bytes and of 4 KiB); each server on epoll and on io_uring (`--io-backend io_uring`; the C twin "
+             "is `c-uring-server`). Server CPU µs per request, median of the runs (range); searchd / C: on "
+             "epoll (at most 1.1 is the target); ring / epoll: searchd on io_uring over searchd on epoll.", "",
+             "| request | P | searchd epoll | searchd io_uring | C epoll | C io_uring | searchd / C | "
+             "ring / epoll | searchd ring / C ring |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for kind in ("hit", "miss", "binary", "binary4k"):
         for p in (1, 16):
-            ours, theirs = kinds[(kind, p, "searchd")], kinds[(kind, p, "c")]
-            cpu_ours = summary([r["cpu_us"] for r in ours])
-            cpu_theirs = summary([r["cpu_us"] for r in theirs])
-            lines.append(f"| {kind} | {p} | {fmt(cpu_ours, 2)} | {fmt(cpu_theirs, 2)} | "
-                         f"{cpu_ours['median'] / cpu_theirs['median']:.2f} | "
-                         f"{fmt(summary([r['rps'] for r in ours]))} | {fmt(summary([r['rps'] for r in theirs]))} |")
+            cpu = {peer: summary([r["cpu_us"] for r in kinds[(kind, p, peer)]]) for peer in KIND_PEERS}
+            med = {peer: cpu[peer]["median"] for peer in KIND_PEERS}
+            lines.append(f"| {kind} | {p} | " + " | ".join(fmt(cpu[peer], 2) for peer in KIND_PEERS) +
+                         f" | {med['searchd'] / med['c']:.2f} | {med['searchd-uring'] / med['searchd']:.2f} | "
+                         f"{med['searchd-uring'] / med['c-uring']:.2f} |")
     return lines
 
 
 def latency_at_half_peak(args, bins, nio, peak):
     rate = int(peak / 2)
     out = {}
-    for peer in ["searchd", "c", "nio"]:
+    for peer in ["searchd", "searchd-uring", "c", "c-uring", "nio"]:
         if peer == "nio" and not nio:
             continue
         runs = []
@@ -386,7 +392,7 @@ def idle_memory(bins, nio, have_redis, count=10_000):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     out = {}
-    for peer in ["searchd", "c", "nio", "redis"]:
+    for peer in ["searchd", "searchd-uring", "c", "c-uring", "nio", "redis"]:
         if peer == "nio" and not nio or peer == "redis" and not have_redis:
             continue
         srv = start(peer, bins, nio, False)
@@ -443,18 +449,19 @@ def counted_run(argv):
         raise RuntimeError(f"{' '.join(argv)}: exit {r.returncode}, {r.stdout}{r.stderr}")
 
 
-def allocations(bins, requests=200_000):
-    """Allocations per request in searchd, counted by an LD_PRELOAD malloc counter."""
+def allocations(bins, requests=200_000, server="searchd", names=None):
+    """Allocations per request in searchd (on the backend `server` names), counted by an LD_PRELOAD malloc
+    counter: every kind, or those `names` lists."""
     counter = os.path.join(OUT, "malloc-count")
     if os.path.exists(counter):
         os.remove(counter)
-    srv = start("searchd", bins, None, False, env={"LD_PRELOAD": f"{OUT}/count.so", "MALLOC_COUNT_FILE": counter})
+    srv = start(server, bins, None, False, env={"LD_PRELOAD": f"{OUT}/count.so", "MALLOC_COUNT_FILE": counter})
     read = lambda: int.from_bytes(open(counter, "rb").read(8), "little")
     out = {}
     try:
         kinds = {**KINDS, **{name: make() for name, make in SPELLINGS.items()}}
-        for kind, pipeline in [(k, p) for k in ("hit", "miss", "binary", "binary4k", "utf8", "escaped", *SPELLINGS)
-                                 for p in (1, 16)]:
+        names = names or ("hit", "miss", "binary", "binary4k", "utf8", "escaped", *SPELLINGS)
+        for kind, pipeline in [(k, p) for k in names for p in (1, 16)]:
             argv = [f"{bins}/searchctl", "bench", "-p", str(srv.port), "-c", "10", "-P", str(pipeline), *kinds[kind]]
             counted_run(argv + ["-n", "20000"])  # warm up: buffers grown, tables built
             before = read()
@@ -462,6 +469,15 @@ def allocations(bins, requests=200_000):
             out[(kind, pipeline)] = (read() - before) / requests
     finally:
         srv.stop()
+    return out
+
+
+def backend_allocations(bins, requests):
+    """Every kind on the default backend (epoll), and the exact kinds again on io_uring: the
+    request path is the same above the loop's seam."""
+    out = allocations(bins, requests)
+    uring = allocations(bins, requests, "searchd-uring", ("hit", "miss", "binary", "binary4k"))
+    out.update({("io_uring " + kind, p): a for (kind, p), a in uring.items()})
     return out
 
 
@@ -622,6 +638,23 @@ def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, b
             b = med("pinned", "per-connection", 50, 1, theirs, key)
             lines.append(f"| per-connection c=50, {what} ({flow}) | {a / b:.2f} | {target} |"
                          if a and b else f"| per-connection c=50, {what} ({flow}) | — | {target} |")
+    # io_uring (issue 23): searchd on each backend, and the C twins that set the floor.
+    for what, (mode, p), ours, theirs, target in [
+            ("keep-alive c=50 P=1 CPU, searchd io_uring / searchd epoll", ("keepalive", 1), "searchd-uring",
+             "searchd", "≤ 0.85"),
+            ("keep-alive c=50 P=1 CPU, searchd io_uring / C epoll", ("keepalive", 1), "searchd-uring", "c", "≤ 0.90"),
+            ("keep-alive c=50 P=16 CPU, searchd io_uring / searchd epoll", ("keepalive", 16), "searchd-uring",
+             "searchd", "≤ 1.0"),
+            ("per-connection c=50 CPU, searchd io_uring / searchd epoll", ("per-connection", 1), "searchd-uring",
+             "searchd", "≤ 1.0"),
+            ("keep-alive c=50 P=1 CPU, searchd io_uring / C io_uring", ("keepalive", 1), "searchd-uring", "c-uring",
+             "≤ 1.10"),
+            ("keep-alive c=50 P=16 CPU, searchd io_uring / C io_uring", ("keepalive", 16), "searchd-uring",
+             "c-uring", "≤ 1.10"),
+            ("(the floor: keep-alive c=50 P=1 CPU, C io_uring / C epoll)", ("keepalive", 1), "c-uring", "c", ""),
+            ("(the floor: keep-alive c=50 P=16 CPU, C io_uring / C epoll)", ("keepalive", 16), "c-uring", "c", "")]:
+        a, b = med("pinned", mode, 50, p, ours, "cpu_us"), med("pinned", mode, 50, p, theirs, "cpu_us")
+        lines.append(f"| {what} | {a / b:.2f} | {target} |" if a and b else f"| {what} | — | {target} |")
     for key, what, target in [("p50", "p50", "≤ 1.2"), ("p99", "p99", "≤ 1.5")]:
         runs_s = results.get(("pinned", "keepalive", 1, 1, "searchd"))
         runs_c = results.get(("pinned", "keepalive", 1, 1, "c"))
@@ -711,7 +744,7 @@ def main():
     args = ap.parse_args()
     bins = build()
     if args.what == "allocs":
-        allocs = allocations(bins, args.requests)
+        allocs = backend_allocations(bins, args.requests)
         for (kind, p), a in allocs.items():
             print(f"searchd allocations per request, {kind} P={p}: {a:.4f}")
         tls = tls_allocations(bins, args.requests // 2)
@@ -723,7 +756,7 @@ def main():
             sys.exit(f"FAIL: a {kind} request (P={p}) allocates {worst:.4f} times per request (at most {args.max})")
         print(f"ok: hits (ASCII and UTF-8 keys), misses (escaped queries too), binary requests, searches spelled "
               f"otherwise (compact, spaced, extra keys, UTF-16, UTF-32), invalid actions and refused requests, "
-              f"suggestions (a typo, a prefix, a bad limit), and "
+              f"suggestions (a typo, a prefix, a bad limit), hits, misses and binary requests on io_uring, and "
               f"hits and misses over TLS (searchd's own), allocate at most {worst:.4f} times per request")
         return
     if args.what == "compare":
@@ -749,7 +782,7 @@ def main():
     peak = statistics.median([r["rps"] for r in results[("pinned", "keepalive", 50, 1, "searchd")]])
     half = latency_at_half_peak(args, bins, nio, peak)
     idle = idle_memory(bins, nio, have_redis)
-    allocs = allocations(bins)
+    allocs = backend_allocations(bins, 200_000)
     loadgen = loadgen_comparison(args, bins)
     big = big_index.run(args, bins, have_redis)
     tls = tls_bench.run(args, bins, have_redis)
