@@ -163,10 +163,14 @@ SOAK_SECONDS ?= 300
 soak: release
 	python3 Tests/Soak/soak.py $$($(SWIFT) build -c release --show-bin-path)/searchd $(SOAK_SECONDS)
 
+# Python written for the tests (the tutorial's own client and server stay as the tutorial wrote them).
+TEST_HELPERS = Tests/IntegrationTests/Python/without_io_uring.py
 lint: pydeps
 	swift-format lint --strict --recursive Package.swift Sources Tests
 	cd clients/python && python3 -m ruff check . && python3 -m ruff format --check . && python3 -m mypy src tests
 	python3 -m ruff check docs/man && python3 -m ruff format --check docs/man && python3 -m mypy --strict docs/man
+	python3 -m ruff check $(TEST_HELPERS) && python3 -m ruff format --check $(TEST_HELPERS) && \
+	  python3 -m mypy --strict $(TEST_HELPERS)
 
 # The Python client against the debug build's searchd and the tutorial's server, and its wheel.
 python-client: pydeps
@@ -177,6 +181,7 @@ format: pydeps
 	swift-format format --in-place --recursive Package.swift Sources Tests
 	cd clients/python && python3 -m ruff format . && python3 -m ruff check --fix .
 	python3 -m ruff format docs/man && python3 -m ruff check --fix docs/man
+	python3 -m ruff format $(TEST_HELPERS) && python3 -m ruff check --fix $(TEST_HELPERS)
 
 install: deps
 	$(SWIFT) build -c $(CONFIG) $(BIN_FLAGS)

@@ -13,7 +13,6 @@ import Testing
   private static let refusing = [
     "/usr/bin/python3", Binaries.python.appendingPathComponent("without_io_uring.py").path,
   ]
-  private static let fallbackID = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e0a"
 
   @Test(arguments: ["EPERM", "ENOSYS"]) func anIOUringTheKernelRefusesStopsTheStartNamingWhy(_ errno: String) throws {
     let r = try runProcess(
@@ -30,7 +29,9 @@ import Testing
     defer { daemon.stop() }
     let ready = try #require(daemon.waitForLog("searchd ready"))
     #expect(ready.contains("searchd_io_backend=epoll"), "\(ready)")
-    let notices = daemon.logText.split(separator: "\n").filter { $0.contains("message_id=\(Self.fallbackID)") }
+    let notices = daemon.logText.split(separator: "\n").filter {
+      $0.contains("message_id=\(MessageIDs.ioUringUnavailable)")
+    }
     #expect(notices.count == 1, "\(daemon.logText)")
     #expect(notices.first?.contains("io_uring is not available, serving on epoll: io_uring_setup") == true)
     let r = try searchctl(["search", "--port", "\(daemon.appPort)", "morpheus"])
@@ -42,7 +43,7 @@ import Testing
     let daemon = try Daemon(["--io-backend", "auto"])
     defer { daemon.stop() }
     #expect(try #require(daemon.waitForLog("searchd ready")).contains("searchd_io_backend=io_uring"))
-    #expect(!daemon.logText.contains(Self.fallbackID))
+    #expect(!daemon.logText.contains(MessageIDs.ioUringUnavailable))
   }
 
   /// Search over IPv4, IPv6 and a unix socket, echo, and the admin listener, all on io_uring.

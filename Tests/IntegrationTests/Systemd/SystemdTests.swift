@@ -82,6 +82,36 @@ struct SystemdTests {
     #expect(try sandbox.journal("MESSAGE_ID=\(MessageIDs.stop)").count == 1)
   }
 
+  /// The shipped hardening lets io_uring run (SystemCallFilter=@system-service holds @aio);
+  /// where a drop-in refuses io_uring_setup (EPERM, the unit's SystemCallErrorNumber=), an
+  /// explicit io_uring fails with 78 and is not restarted, and auto serves on epoll saying why once.
+  @Test func theShippedUnitRunsOnIOUringAndFallsBackWhereItIsRefused() throws {
+    let sandbox = try SystemdSandbox()
+    try sandbox.run("sh", "-c", "echo 'io-backend = io_uring' >> /etc/searchd/searchd.conf")
+    #expect(try sandbox.run("systemctl", "enable", "--now", "searchd").status == 0)
+    #expect(try searchctl(["search", "morpheus"]).stdout == morpheus + "\n")
+    let ready = try sandbox.journal("MESSAGE_ID=\(MessageIDs.ready)")
+    #expect(ready.last?["SEARCHD_IO_BACKEND"] as? String == "io_uring", "\(ready)")
+
+    try sandbox.run(
+      "sh", "-c",
+      "mkdir -p /etc/systemd/system/searchd.service.d && printf '[Service]\\nSystemCallFilter=~io_uring_setup\\n' "
+        + "> /etc/systemd/system/searchd.service.d/no-io-uring.conf && systemctl daemon-reload")
+    try sandbox.run("systemctl", "restart", "searchd")
+    #expect(try sandbox.wait(10) { try sandbox.property("ActiveState") == "failed" })
+    #expect(try sandbox.property("ExecMainStatus") == "78")
+    #expect(try sandbox.property("NRestarts") == "0", "a configuration this host refuses is not retried")
+
+    try sandbox.run("sed", "-i", "s/^io-backend = io_uring$/io-backend = auto/", "/etc/searchd/searchd.conf")
+    try sandbox.run("systemctl", "reset-failed", "searchd")
+    #expect(try sandbox.run("systemctl", "restart", "searchd").status == 0)
+    #expect(try searchctl(["search", "morpheus"]).stdout == morpheus + "\n")
+    let fallback = try sandbox.journal("MESSAGE_ID=\(MessageIDs.ioUringUnavailable)")
+    #expect(fallback.count == 1, "\(fallback)")
+    #expect((fallback.first?["MESSAGE"] as? String)?.contains("io_uring_setup is not permitted") == true)
+    #expect(try sandbox.journal("MESSAGE_ID=\(MessageIDs.ready)").last?["SEARCHD_IO_BACKEND"] as? String == "epoll")
+  }
+
   @Test func reloadUnderLoadSwapsTheIndexWithoutAFailedRequest() throws {
     let sandbox = try started()
     try sandbox.run(
@@ -202,4 +232,5 @@ enum MessageIDs {
   static let reload = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e03"
   static let reloadFailed = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e04"
   static let stop = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e05"
+  static let ioUringUnavailable = "8c6f4b9d2a1e4f0b9e3d7c5a1b2f6e0a"
 }
