@@ -5,7 +5,6 @@
 #ifndef CSHIMS_H
 #define CSHIMS_H
 
-#include <liburing.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,6 +21,8 @@
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
+// Last: it defines _GNU_SOURCE, which must not change how the headers above read.
+#include <liburing.h>
 
 /// accept4 is declared only under _GNU_SOURCE, which Swift's Glibc module does not set.
 int CShims_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
