@@ -106,7 +106,7 @@ let package = Package(
     // Test targets import the second `@testable`, so its helpers need no `public`.
     .target(name: "TestSupport", dependencies: ["SearchdWire"], path: "Tests/TestSupport"),
     .target(
-      name: "IntegrationSupport", dependencies: ["TestSupport", "SearchdWire", "SearchdSystem"],
+      name: "IntegrationSupport", dependencies: ["TestSupport", "SearchdWire", "SearchdSystem", "CShims"],
       path: "Tests/IntegrationSupport"),
     .testTarget(
       name: "IntegrationTests",

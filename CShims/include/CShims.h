@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -29,6 +30,10 @@ int CShims_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 
 /// mremap, likewise; flags as Linux defines them (MREMAP_MAYMOVE is 1).
 void *CShims_mremap(void *old, size_t old_size, size_t new_size, int flags);
+
+/// posix_spawn_file_actions_addclosefrom_np, declared only under _GNU_SOURCE (the tests'
+/// process spawner closes every descriptor but the three streams in the child).
+int CShims_spawn_add_close_from(posix_spawn_file_actions_t *actions, int from);
 
 /// io_uring_register(IORING_REGISTER_ENABLE_RINGS): Debian's liburing 2.3 declares
 /// io_uring_enable_rings but does not export it. -1 and errno on failure.

@@ -7,7 +7,7 @@ final class Daemon: @unchecked Sendable {
     let description: String
   }
 
-  let process = Process()
+  let process = ChildProcess()
   private(set) var appPort: UInt16 = 0
   private(set) var echoPort: UInt16 = 0
   private(set) var tlsPort: UInt16 = 0
@@ -179,7 +179,7 @@ extension LineCollector {
   /// Starts `process` with its standard output and error both collected here: for the
   /// real programs a test runs beside searchd (HAProxy, Prometheus), whose log explains a
   /// failure.
-  func start(_ process: Process) throws {
+  func start(_ process: ChildProcess) throws {
     let out = Pipe()
     process.standardOutput = out
     process.standardError = out

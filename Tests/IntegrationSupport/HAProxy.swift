@@ -5,7 +5,7 @@ import SearchdSystem
 /// Debian's HAProxy, run in the foreground with a config the test writes; its log (state
 /// changes of servers among it) is kept.
 final class HAProxy {
-  private let process = Process()
+  private let process = ChildProcess()
   private let log = LineCollector()
   private let file: String
 

@@ -4,7 +4,7 @@ import Glibc
 /// Debian's Prometheus, scraping the targets the test names every second, asked through
 /// its HTTP API; its log is kept for the failure message.
 final class Prometheus {
-  private let process = Process()
+  private let process = ChildProcess()
   private let log = LineCollector()
   private let dir: String
   let port: UInt16

@@ -163,7 +163,7 @@ func runProcess(
 )
   throws -> (status: Int32, stdout: String, stderr: String)
 {
-  let p = Process()
+  let p = ChildProcess()
   p.executableURL = url
   p.arguments = args
   p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

@@ -3,7 +3,7 @@ import Glibc
 
 /// The tutorial's Python server on a port of its choosing, killed when this goes away.
 final class TutorialServer {
-  private let process = Process()
+  private let process = ChildProcess()
   let port: String
 
   init() throws {

@@ -55,8 +55,8 @@ import Testing
     }
 
     /// `searchctl bench` through HAProxy from 127.0.0.2, in the background.
-    func load(seconds: Double, connections: Int = 9) throws -> (Process, LineCollector) {
-      let bench = Process()
+    func load(seconds: Double, connections: Int = 9) throws -> (ChildProcess, LineCollector) {
+      let bench = ChildProcess()
       bench.executableURL = Binaries.searchctl
       bench.arguments = [
         "bench", "-p", "\(front)", "-c", "\(connections)", "--duration", "\(seconds)", "--bind", "127.0.0.2", "--json",
@@ -73,7 +73,7 @@ import Testing
     deinit { replicas.forEach { $0.stop() } }
   }
 
-  private func report(_ bench: (Process, LineCollector)) throws -> [String: Any] {
+  private func report(_ bench: (ChildProcess, LineCollector)) throws -> [String: Any] {
     bench.0.waitUntilExit()
     bench.1.waitUntilClosed(timeout: 5)
     return try #require(try JSONSerialization.jsonObject(with: Data(bench.1.text.utf8)) as? [String: Any])

@@ -33,7 +33,7 @@ import Testing
   /// would): the bytes that arrive in the same read as the header are echoed, not dropped.
   @Test func bytesThatComeWithTheHeaderAreEchoedOnAnEchoProxySocket() throws {
     let port = try unusedPort()
-    let p = Process()
+    let p = ChildProcess()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
     p.arguments = [
       "-l", "127.0.0.1:\(port)", "--fdname=echo-proxy", Binaries.searchd.path, "--log-target", "stderr", "--threads",

@@ -225,7 +225,7 @@ import Testing
   @Test func aStopSignalDuringTheFirstIndexLoadEndsSearchdPromptly() throws {
     defer { folder.remove() }
     let big = try bigJSON("big.json", count: 800_000, extra: [:])
-    let p = Process()
+    let p = ChildProcess()
     p.executableURL = Binaries.searchd
     p.arguments = ["--listen", "127.0.0.1:0", "--index", big, "--log-target", "stderr", "--threads", "1"]
     let log = LineCollector()

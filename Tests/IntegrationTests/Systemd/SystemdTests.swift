@@ -13,8 +13,10 @@ import Testing
 struct SystemdTests {
   private let morpheus = "Follow the white rabbit. \u{1F430}"
 
-  private func started() throws -> SystemdSandbox {
+  /// Enabled and started, on `backend` (the default's config file left as shipped).
+  private func started(on backend: String = "epoll") throws -> SystemdSandbox {
     let sandbox = try SystemdSandbox()
+    if backend != "epoll" { try sandbox.run("sh", "-c", "echo 'io-backend = \(backend)' >> /etc/searchd/searchd.conf") }
     let r = try sandbox.run("systemctl", "enable", "--now", "searchd")
     #expect(r.status == 0, "\(r.stderr)")
     return sandbox
@@ -112,8 +114,9 @@ struct SystemdTests {
     #expect(try sandbox.journal("MESSAGE_ID=\(MessageIDs.ready)").last?["SEARCHD_IO_BACKEND"] as? String == "epoll")
   }
 
-  @Test func reloadUnderLoadSwapsTheIndexWithoutAFailedRequest() throws {
-    let sandbox = try started()
+  @Test(arguments: ["epoll", "io_uring"])
+  func reloadUnderLoadSwapsTheIndexWithoutAFailedRequest(_ backend: String) throws {
+    let sandbox = try started(on: backend)
     try sandbox.run(
       "sh", "-c",
       #"printf '{"morpheus": "reloaded"}' > /etc/searchd/index.json && echo 'index = /etc/searchd/index.json' >> /etc/searchd/searchd.conf"#
@@ -149,8 +152,8 @@ struct SystemdTests {
     #expect(try sandbox.journal("MESSAGE_ID=\(MessageIDs.reload)").count == 2)
   }
 
-  @Test func restartUnderLoadLosesNoRequest() throws {
-    let sandbox = try started()
+  @Test(arguments: ["epoll", "io_uring"]) func restartUnderLoadLosesNoRequest(_ backend: String) throws {
+    let sandbox = try started(on: backend)
     let load = LoadClient(query: "morpheus", accepted: [morpheus])
     usleep(500_000)
     let before = try sandbox.property("MainPID")

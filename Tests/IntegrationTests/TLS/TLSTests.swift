@@ -228,7 +228,7 @@ import Testing
     defer { daemon.stop() }
     let bystander = try daemon.servedBystander()
     func handshakes() throws {
-      let bench = Process()
+      let bench = ChildProcess()
       bench.executableURL = Binaries.searchctl
       bench.arguments =
         ["bench"] + certs.clientFlags(port: daemon.tlsPort)
@@ -312,7 +312,7 @@ import Testing
 
 /// A TLS connection kept open across requests: searchctl opens one per command.
 private final class Client {
-  private let process = Process()
+  private let process = ChildProcess()
   private let input = Pipe()
   private let lines = LineCollector()
 
