@@ -40,7 +40,8 @@ public final class Server: @unchecked Sendable {
     stats.indexLoadedAt.store(time(nil), ordering: .relaxed)
     let backend = try IOBackend.resolve(config.ioBackend, logger: logger)
     let shared = SharedState(config: config, stats: stats, listeners: listeners, tls: tls, backend: backend)
-    let report = StatsReport(stats: stats, loopStats: shared.loopStats, listeners: listeners)
+    let report = StatsReport(
+      stats: stats, loopStats: shared.loopStats, listeners: listeners, backend: backend.rawValue)
     do {
       for n in 0..<max(1, config.threads) {
         workers.append(

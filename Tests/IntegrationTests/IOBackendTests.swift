@@ -64,5 +64,10 @@ import Testing
     try echo.send(Array("over the ring".utf8))
     #expect(try echo.readRaw(timeout: 10) == Array("over the ring".utf8))
     #expect(try AdminHTTP.get(try daemon.adminPort(), "/healthz").hasPrefix("HTTP/1.1 200"))
+    // Operators can see which backend serves: /metrics and searchctl status say.
+    let metrics = try AdminHTTP.get(try daemon.adminPort(), "/metrics")
+    #expect(metrics.contains("searchd_io_backend_info{backend=\"io_uring\"} 1"))
+    let status = try searchctl(["status", "--port", "\(daemon.appPort)"])
+    #expect(status.stdout.contains("io backend:     io_uring"), "\(status.stdout)")
   }
 }

@@ -10,12 +10,13 @@ struct MetricsReport: Sendable {
   let loopStats: [LoopStats]
   let listeners: [ServiceListener]
   let version: String
+  let backend: String
 
   static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
   func render(_ table: LookupTable) -> String {
     let figures = CounterFamily.Figures(
-      stats: stats, loopStats: loopStats, listeners: listeners, table: table, version: version)
+      stats: stats, loopStats: loopStats, listeners: listeners, table: table, version: version, backend: backend)
     var out = Exposition()
     for family in CounterTable.families {
       out.family(family.metric, family.kind.rawValue, family.help)

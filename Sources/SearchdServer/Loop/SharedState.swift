@@ -29,7 +29,9 @@ final class SharedState: Sendable {
     self.listeners = listeners
     self.loopStats = (0..<max(1, config.threads)).map { _ in LoopStats() }
     self.maxConnections = config.effectiveMaxConnections
-    metrics = MetricsReport(stats: stats, loopStats: loopStats, listeners: listeners, version: SearchdVersion.current)
+    metrics = MetricsReport(
+      stats: stats, loopStats: loopStats, listeners: listeners, version: SearchdVersion.current,
+      backend: backend.rawValue)
   }
 
   /// Whether a new connection to `service` is over its limit: the admin listeners count

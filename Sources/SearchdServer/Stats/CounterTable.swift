@@ -23,6 +23,8 @@ struct CounterFamily: Sendable {
     let listeners: [ServiceListener]
     let table: LookupTable
     let version: String
+    /// What the loops wait with (`io-backend`, as decided at start).
+    let backend: String
   }
 
   let metric: String
@@ -80,6 +82,10 @@ enum CounterTable {
       "searchd_build_info", .gauge, "searchd's version, as a label.", stats: ["version"],
       statsValue: { $0.version }
     ) { f in [.init(labels: ["version": f.version], value: 1)] },
+    CounterFamily(
+      "searchd_io_backend_info", .gauge, "What the event loops wait with (epoll or io_uring), as a label.",
+      stats: ["io_backend"], statsValue: { $0.backend }
+    ) { f in [.init(labels: ["backend": f.backend], value: 1)] },
     CounterFamily(
       "searchd_ready", .gauge, "1 while serving; 0 before the listeners are served and while draining.",
       stats: ["ready"], statsValue: { $0.stats.ready.load(ordering: .relaxed) }

@@ -11,10 +11,12 @@ struct StatsReport: Sendable {
   let stats: ServerStats
   let loopStats: [LoopStats]
   let listeners: [ServiceListener]
+  let backend: String
 
   func render(_ table: LookupTable) -> [UInt8] {
     let figures = CounterFamily.Figures(
-      stats: stats, loopStats: loopStats, listeners: listeners, table: table, version: SearchdVersion.current)
+      stats: stats, loopStats: loopStats, listeners: listeners, table: table, version: SearchdVersion.current,
+      backend: backend)
     var object: [String: Any] = [
       "index": ["source": table.source, "format": table.format.rawValue],
       "listeners": listeners.map(\.description),
