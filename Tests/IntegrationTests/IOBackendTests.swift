@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import SearchdWire
+import TestSupport
 import Testing
 
 @testable import IntegrationSupport
@@ -69,5 +70,41 @@ import Testing
     #expect(metrics.contains("searchd_io_backend_info{backend=\"io_uring\"} 1"))
     let status = try searchctl(["status", "--port", "\(daemon.appPort)"])
     #expect(status.stdout.contains("io backend:     io_uring"), "\(status.stdout)")
+  }
+
+  /// 10,000 connections, each after one answered request, held idle by one loop: every one
+  /// answered, none dropped, and a new client still served at once. One backend after the
+  /// other: the test holds 10,000 descriptors at a time, half the usual hard limit.
+  @Test func tenThousandIdleConnectionsAreHeldOnEachBackend() throws {
+    // Raised for the test and the daemons it starts (root may raise the hard limit too).
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    limit.rlim_max = max(limit.rlim_max, 24_000)
+    limit.rlim_cur = limit.rlim_max
+    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    try #require(limit.rlim_cur >= 12_000, "the test and searchd need 10,000 descriptors each and some")
+    for backend in ["epoll", "io_uring"] {
+      let daemon = try Daemon([
+        "--io-backend", backend, "--threads", "1", "--max-connections", "11000", "--log-level", "info",
+        "--admin-listen", "127.0.0.1:0",
+      ])
+      defer { daemon.stop() }
+      let request = Request.encodeSearch("morpheus")
+      var clients: [TestClient] = []
+      defer { for c in clients { c.close() } }
+      for _ in 0..<10_000 {
+        let c = try TestClient(port: daemon.appPort)
+        try c.send(request)
+        clients.append(c)
+      }
+      var answered = 0
+      for c in clients where try c.readMessage(timeout: 30) == protocolVectors[0].response { answered += 1 }
+      #expect(answered == 10_000, "\(backend)")
+      let metrics = try AdminHTTP.get(try daemon.adminPort(), "/metrics")
+      let open = AdminHTTP.value(metrics, "searchd_connections_open{listener=\"app=127.0.0.1:\(daemon.appPort)\"}")
+      #expect(open == 10_000, "\(backend)")
+      #expect(try searchctl(["search", "--port", "\(daemon.appPort)", "morpheus"]).status == 0, "\(backend)")
+    }
   }
 }
