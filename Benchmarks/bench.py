@@ -586,7 +586,6 @@ def report(args, results, kinds, half, idle, allocs, loadgen, nio, have_redis, b
     lines += fleet_bench.report(fleet)
     lines += python_client.report(pyclient) + [""]
     lines += suggest_bench.report(suggestions) + [""]
-    peers = ["searchd", "c", "nio", "redis-get", "redis-ping"]
     for layout in ("pinned", "free"):
         lines += [f"## Keep-alive, {layout}", "",
                   "| c | P | server | requests/s | server CPU µs/request | p50 µs | p99 µs |", "|---|---|---|---|---|---|---|"]

@@ -10,7 +10,6 @@ import os
 import random
 import signal
 import socket
-import statistics
 import subprocess
 import threading
 import time

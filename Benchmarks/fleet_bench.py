@@ -6,7 +6,6 @@ scrape every second costs the search listeners (part of `bench.py all`; alone:
 import os
 import statistics
 import threading
-import time
 import urllib.request
 
 import bench
