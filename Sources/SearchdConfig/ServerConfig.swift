@@ -22,7 +22,8 @@ public struct ServerConfig: Sendable {
   public var drainDelay: Duration = .zero
   /// Event loops, each on its own thread, each owning its connections: one per core.
   public var threads = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-  /// epoll: measured, io_uring's poll operations cost more per request (PERFORMANCE.md, rule 9).
+  /// epoll: measured, io_uring costs no less per request here, and hardened hosts often
+  /// refuse it (PERFORMANCE.md, rule 9).
   public var ioBackend = IOBackendChoice.epoll
   public var wire = WireLimits.default
   public var connection = ConnectionLimits()

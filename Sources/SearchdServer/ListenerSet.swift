@@ -53,7 +53,7 @@ public enum ListenerSet {
 
   /// A balancer's connection opens with its PROXY header: the kernel hands it over only
   /// once bytes have come (TCP_DEFER_ACCEPT, nginx's `deferred`), so the read at the accept
-  /// finds the header instead of waiting another trip through epoll. A silent connection is
+  /// finds the header instead of waiting another trip through the loop. A silent connection is
   /// still handed over after request-timeout, and then closed at its deadline.
   private static func deferProxiedAccepts(_ listeners: [ServiceListener], _ config: ServerConfig) {
     let seconds = Int32(clamping: max(1, config.connection.requestTimeout.nanoseconds / 1_000_000_000))

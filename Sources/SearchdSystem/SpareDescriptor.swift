@@ -2,7 +2,7 @@ import Glibc
 
 /// One descriptor held in reserve (on /dev/null) so that, when accept fails with
 /// EMFILE, the daemon can free it, accept the waiting connection and close it,
-/// rather than leave it queued and have epoll report it again at once (a spin).
+/// rather than leave it queued and have the loop report it again at once (a spin).
 /// libuv and nginx do the same.
 public final class SpareDescriptor {
   private var fd: Int32 = -1

@@ -105,8 +105,8 @@ final class ConnectionDriver<Machine: ConnectionMachine>: EventHandler, ServedCo
 
   private enum ReadOutcome { case data, blocked, endOfInput, closed }
 
-  /// One read per wakeup: epoll is level-triggered, so a busy peer is called back next
-  /// turn, and one connection cannot starve the others.
+  /// One read per wakeup: the loop is level-triggered on either backend, so a busy peer
+  /// is called back next turn, and one connection cannot starve the others.
   private func read() -> ReadOutcome {
     do {
       guard let n = try readOnce(transport, into: &state.input, upTo: state.readChunk) else { return .blocked }
@@ -172,7 +172,7 @@ final class ConnectionDriver<Machine: ConnectionMachine>: EventHandler, ServedCo
     do {
       try context.loop.modify(descriptor, interest: needed)
     } catch {
-      close(reason: "epoll_ctl failed: \(error.errno)")
+      close(reason: "\(error.call) failed: \(error.errno)")
     }
   }
 

@@ -35,7 +35,7 @@ final class ConnectionRegistry {
     loopStats.accepted.wrappingIncrement(ordering: .relaxed)
   }
 
-  /// Closes a connection once: the log line, out of the registry and the epoll set, then
+  /// Closes a connection once: the log line, out of the registry and the loop's watch, then
   /// the descriptor, through the transport that owns it.
   func close(_ conn: ServedConnection, transport: any Transport, id: UInt64, reason: String, logger: Logger) {
     guard transport.isOpen else { return }

@@ -73,7 +73,7 @@ struct ProxyPreamble {
       case .fail(let failure, let why): return .failed(failure, why)
       case .wait:
         // Every byte seen is the header's: take them, so the socket is not readable again
-        // until more come (epoll is level-triggered).
+        // until more come (the loop is level-triggered).
         guard readsPast || consume(n) else { return .failed(.truncated, "the header could not be read") }
         received = Array(seen)
         return .wait

@@ -129,7 +129,7 @@ final class Acceptor: EventHandler {
             "searchd_listener": "\(listener)", "searchd_error": "emfile", "searchd_suppressed": "\(suppressed)",
           ])
       }
-      // Whatever else is queued would make epoll report the listener again at once:
+      // Whatever else is queued would make the loop report the listener again at once:
       // stop watching it for a while instead of spinning.
       pause()
       rearm(afterNanoseconds: 500_000_000)

@@ -57,7 +57,7 @@ final class ConnectionFactory {
       return socket.close()
     }
     // A balancer sends the header as it connects: it is usually there by the accept, so
-    // it is read now rather than after another trip through epoll. The connection is
+    // it is read now rather than after another trip through the loop. The connection is
     // logged once the header names its client.
     if preamble != nil { return conn.handleEvents(.readable) }
     context.logAccepted(id, peer: peer, served: served)

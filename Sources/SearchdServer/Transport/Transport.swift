@@ -20,7 +20,7 @@ protocol Transport: AnyObject {
   /// the socket writable to finish a read, or readable to finish a write.
   func interest(for wanted: Interest) -> Interest
   /// Bytes the transport has taken off the socket but not yet handed over (TLS records
-  /// decrypted ahead): the connection reads again without waiting for epoll.
+  /// decrypted ahead): the connection reads again without waiting for the loop.
   var hasBufferedInput: Bool { get }
   /// Whether a deadline of the transport's own (a TLS handshake's) has passed; it has
   /// counted and logged why, and the connection closes.
