@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import Logging
 import SearchdConfig
@@ -126,7 +127,7 @@ public final class Server: @unchecked Sendable {
           "stopping: answering the requests received, then exiting",
           metadata: ["searchd_signal": "\(signal)", "searchd_drain_delay": "\(config.drainDelay.settingText)"])
         Systemd.notify("STOPPING=1")
-        let drain = { [workers] in for w in workers { w.loop.execute { w.beginDrain() } } }
+        let drain = { [workers] in Self.drain(workers) }
         if first && delay > 0 {
           workers[0].loop.schedule(afterNanoseconds: delay, drain)
         } else {
@@ -144,6 +145,20 @@ public final class Server: @unchecked Sendable {
             tls: { [workers] context, settings in
               for w in workers { w.loop.execute { w.replaceTLS(context, settings: settings) } }
             }))
+      }
+    }
+  }
+
+  /// Every loop stops accepting, and only then does any close its idle connections: a
+  /// client whose connection a drain closes reconnects into the backlog, which the next
+  /// process (under systemd, the same sockets) serves, never into a loop about to drain.
+  private static func drain(_ workers: [LoopWorker]) {
+    let stopped = ManagedAtomic<Int>(0)
+    for w in workers {
+      w.loop.execute {
+        w.stopAccepting()
+        guard stopped.wrappingIncrementThenLoad(ordering: .acquiringAndReleasing) == workers.count else { return }
+        for w in workers { w.loop.execute { w.beginDrain() } }
       }
     }
   }

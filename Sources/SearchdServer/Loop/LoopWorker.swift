@@ -77,12 +77,17 @@ final class LoopWorker: @unchecked Sendable {
     for conn in registry.all { conn.sweep(now: now) }
   }
 
+  /// Stops accepting for good.
+  func stopAccepting() {
+    for a in acceptors { a.retire() }
+  }
+
   /// Stop accepting, let every connection answer what it has received, and stop
   /// the loop once the last one has closed (or the grace period is over).
   func beginDrain() {
     guard !draining else { return }
     draining = true
-    for a in acceptors { a.retire() }
+    stopAccepting()
     for conn in registry.all { conn.drain() }
     registry.notifyWhenEmpty { [loop] in loop.stop() }
     loop.schedule(afterNanoseconds: shared.config.shutdownGrace.nanoseconds) { [unowned self] in
