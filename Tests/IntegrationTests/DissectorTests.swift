@@ -25,40 +25,16 @@ import Testing
     return message.count - 2 - headerLength
   }
 
-  /// Starts a program with no signal blocked: a child of Process inherits the test
-  /// runner's blocked SIGINT, and dumpcap stops (writing out its capture) at SIGINT.
-  static func spawn(_ path: String, _ args: [String]) throws -> pid_t {
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var none = sigset_t()
-    sigemptyset(&none)
-    posix_spawnattr_setsigmask(&attributes, &none)
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    sigaddset(&defaults, SIGINT)
-    sigaddset(&defaults, SIGPIPE)
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let argv = ([path] + args).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let r = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
-    guard r == 0 else { throw Daemon.StartError(description: "cannot start \(path): \(String(cString: strerror(r)))") }
-    return pid
-  }
-
   /// dumpcap on loopback, into a file removed with the value.
   final class Capture {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("searchd-\(UUID()).pcapng").path
-    private let pid: pid_t
+    private let dumpcap = ChildProcess()
 
     init(filter: String) throws {
-      pid = try DissectorTests.spawn("/usr/bin/dumpcap", ["-q", "-i", "lo", "-f", filter, "-w", path])
+      dumpcap.executableURL = URL(fileURLWithPath: "/usr/bin/dumpcap")
+      dumpcap.arguments = ["-q", "-i", "lo", "-f", filter, "-w", path]
+      dumpcap.standardError = FileHandle.nullDevice
+      try dumpcap.run()
       // dumpcap writes the file's header once it captures.
       for _ in 0..<100 where (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 == 0 {
         usleep(50_000)
@@ -69,14 +45,13 @@ import Testing
     /// Stops dumpcap once the last packets are in; whether it has exited.
     func stop() -> Bool {
       usleep(500_000)
-      kill(pid, SIGINT)
-      var status: Int32 = 0
-      for _ in 0..<200 where waitpid(pid, &status, WNOHANG) == 0 { usleep(50_000) }
-      return kill(pid, 0) == -1
+      kill(dumpcap.processIdentifier, SIGINT)
+      for _ in 0..<200 where dumpcap.isRunning { usleep(50_000) }
+      return !dumpcap.isRunning
     }
 
     deinit {
-      kill(pid, SIGKILL)
+      kill(dumpcap.processIdentifier, SIGKILL)
       try? FileManager.default.removeItem(atPath: path)
     }
   }

@@ -71,6 +71,7 @@ final class URingPoller: Poller {
     io_uring_sqe_set_data64(sqe, Self.control)
   }
 
+  /// poll(2)'s bits are epoll's, so the mask is the one epoll would be given.
   private func arm(_ fd: Int32) throws(SystemError) {
     guard var w = watches[Int(fd)], w.armed == 0 else { return }
     let sqe = try ring.entry()

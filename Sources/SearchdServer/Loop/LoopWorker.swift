@@ -82,12 +82,12 @@ final class LoopWorker: @unchecked Sendable {
     for a in acceptors { a.retire() }
   }
 
-  /// Stop accepting, let every connection answer what it has received, and stop
-  /// the loop once the last one has closed (or the grace period is over).
+  /// Once every loop has stopped accepting (`Server.drain`): let every connection answer
+  /// what it has received, and stop the loop once the last one has closed (or the grace
+  /// period is over).
   func beginDrain() {
     guard !draining else { return }
     draining = true
-    stopAccepting()
     for conn in registry.all { conn.drain() }
     registry.notifyWhenEmpty { [loop] in loop.stop() }
     loop.schedule(afterNanoseconds: shared.config.shutdownGrace.nanoseconds) { [unowned self] in
