@@ -33,12 +33,9 @@ public struct FrameDecoder: Sendable {
       case .incomplete: return (.needMore, 0)
       case .failed: return (.failed(reader.failure!), 0)
       case .frame(let head, let content):
-        func field(_ bit: UInt8, _ bytes: [UInt8]) -> String? {
-          head.stringFields & bit != 0 ? String(decoding: bytes, as: UTF8.self) : nil
-        }
+        func field(_ i: Int) -> String? { reader.field(i).map { String(decoding: $0, as: UTF8.self) } }
         let header = Header(
-          contentLength: head.contentLength, byteorder: field(1, reader.byteorder),
-          contentType: field(2, reader.contentType), contentEncoding: field(4, reader.contentEncoding))
+          contentLength: head.contentLength, byteorder: field(0), contentType: field(1), contentEncoding: field(2))
         return (.frame(Frame(header: header, content: Array(bytes[content]))), content.upperBound)
       }
     }

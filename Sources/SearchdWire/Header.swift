@@ -8,10 +8,11 @@ public struct Header: Equatable, Sendable {
     public static let contentLength: StaticString = "content-length"
   }
 
-  /// In the order a missing one is reported, which is also `FrameHead.stringFields`' bits.
-  public static let requiredKeys = [Key.byteorder, Key.contentType, Key.contentEncoding, Key.contentLength].map {
-    "\($0)"
+  /// In the order a missing one is reported, which `FrameReader.field` numbers them by.
+  public static var required: InlineArray<4, StaticString> {
+    [Key.byteorder, Key.contentType, Key.contentEncoding, Key.contentLength]
   }
+  public static var requiredKeys: [String] { required.indices.map { "\(required[$0])" } }
 
   public var contentLength: Int
   /// Nil when the key held something other than a string: the framing still holds,

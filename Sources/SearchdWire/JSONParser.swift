@@ -1,221 +1,156 @@
 import Glibc
 
-/// The one JSON grammar searchd reads (strict RFC 8259 over UTF-8, with a nesting limit):
-/// a top-level object walked member by member in place, building nothing. The frame
-/// header, the request content and JSON index files are all read through it.
+/// The one JSON grammar searchd reads (strict RFC 8259 over UTF-8, nesting limited), walking an
+/// object in place and building nothing: frame headers, request content and JSON index files.
 public struct JSONParser {
   public enum Failure: Error, Equatable, Sendable {
     case invalidUTF8
     case syntax(offset: Int)
     case tooDeep
-    /// The document is valid JSON but not an object.
     case notAnObject
   }
 
-  /// A member's value as the walk saw it: a string's UTF-8 (escapes resolved), a number's
-  /// literal, or anything else (checked, then skipped). Valid during the callback only.
+  /// A member's value (valid during the callback): a string's UTF-8, a number's literal, or other.
   public enum Member {
     case string(UnsafeRawBufferPointer)
     case number(literal: UnsafeRawBufferPointer, isInteger: Bool)
     case other
   }
 
-  /// A top-level object of string values, for documents of millions of members (an index):
-  /// `body` gets each key, its value (nil when not a string) and the offset read up to; it
-  /// returns false to stop.
-  public static func forEachMember(
-    ofObject raw: UnsafeRawBufferPointer,
-    _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer?, _ offset: Int) -> Bool
-  ) throws(Failure) {
-    var keyScratch: [UInt8] = []
-    var valueScratch: [UInt8] = []
-    try forEachMember(
-      ofObject: raw, maxDepth: WireLimits.default.maxJSONDepth, keyScratch: &keyScratch, valueScratch: &valueScratch
-    ) { key, value, offset in
-      if case .string(let s) = value { return body(key, s, offset) }
-      return body(key, nil, offset)
-    }
-  }
+  public typealias Body = (_ key: UnsafeRawBufferPointer, _ value: Member, _ offset: Int) -> Bool
 
-  /// The walk, nesting at most `maxDepth` deep, with scratch buffers the caller keeps (so a
-  /// reader of many documents allocates nothing once they have grown). `knownUTF8`: the
-  /// whole document is known to be UTF-8, so strings are not checked one by one. A document
-  /// that is not an object is read whole first: bad JSON is `syntax`, good JSON `notAnObject`.
+  /// Hands `body` each member of the object in `raw` and the offset read up to (false stops).
+  /// The scratch is the caller's, reused; `knownUTF8`: strings need no check of their own.
   public static func forEachMember(
     ofObject raw: UnsafeRawBufferPointer, maxDepth: Int, knownUTF8: Bool = false, keyScratch: inout [UInt8],
-    valueScratch: inout [UInt8], _ body: (_ key: UnsafeRawBufferPointer, _ value: Member, _ offset: Int) -> Bool
+    valueScratch: inout [UInt8], _ body: Body
   ) throws(Failure) {
-    let bytes = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
-    var p = JSONParser(bytes: bytes, maxDepth: maxDepth, knownUTF8: knownUTF8)
+    var p = JSONParser(raw: raw, maxDepth: maxDepth, knownUTF8: knownUTF8)
     p.skipWhitespace()
-    guard p.peek == UInt8(ascii: "{") else {
-      if p.index == bytes.count { throw .syntax(offset: p.index) }
-      try p.skipValue(depth: 0, scratch: &valueScratch)
-      p.skipWhitespace()
-      guard p.index == bytes.count else { throw .syntax(offset: p.index) }
-      throw .notAnObject
-    }
-    guard maxDepth >= 1 else { throw .tooDeep }
-    p.index += 1
-    p.skipWhitespace()
-    if p.peek == UInt8(ascii: "}") {
-      p.index += 1
+    let isObject = p.peek == UInt8(ascii: "{")
+    if isObject {
+      guard try p.container(depth: 0, keys: &keyScratch, values: &valueScratch, body) else { return }
     } else {
-      members: while true {
-        p.skipWhitespace()
-        guard p.peek == UInt8(ascii: "\"") else { throw .syntax(offset: p.index) }
-        let key = try p.parseStringBytes(scratch: &keyScratch)
-        p.skipWhitespace()
-        guard p.peek == UInt8(ascii: ":") else { throw .syntax(offset: p.index) }
-        p.index += 1
-        p.skipWhitespace()
-        let start = p.index
-        let value: Member
-        switch p.peek ?? 0 {
-        case UInt8(ascii: "\""): value = .string(try p.parseStringBytes(scratch: &valueScratch))
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-          let isInteger = try p.scanNumber()
-          value = .number(literal: UnsafeRawBufferPointer(rebasing: raw[start..<p.index]), isInteger: isInteger)
-        default:
-          try p.skipValue(depth: 1, scratch: &valueScratch)
-          value = .other
-        }
-        if !body(key, value, p.index) { return }
-        p.skipWhitespace()
-        switch p.peek {
-        case UInt8(ascii: ","): p.index += 1
-        case UInt8(ascii: "}"):
-          p.index += 1
-          break members
-        default: throw .syntax(offset: p.index)
-        }
-      }
+      _ = try p.value(depth: 0, keys: &keyScratch, values: &valueScratch)
     }
     p.skipWhitespace()
-    guard p.index == bytes.count else { throw .syntax(offset: p.index) }
+    guard p.index == raw.count else { throw .syntax(offset: p.index) }
+    guard isObject else { throw .notAnObject }
   }
 
-  let bytes: UnsafeBufferPointer<UInt8>
-  private let maxDepth: Int
-  var index = 0
-  /// The whole input is known to be UTF-8: strings are not checked one by one.
+  let raw: UnsafeRawBufferPointer
+  let maxDepth: Int
   let knownUTF8: Bool
+  var index = 0
 
-  init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, knownUTF8: Bool = false) {
-    self.bytes = bytes
-    self.maxDepth = maxDepth
-    self.knownUTF8 = knownUTF8
-  }
-
-  var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+  var peek: UInt8? { index < raw.count ? raw[index] : nil }
 
   private mutating func skipWhitespace() {
-    while index < bytes.count && bytes[index].isJSONWhitespace { index += 1 }
+    while let c = peek, c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D { index += 1 }
   }
 
-  private mutating func expect(_ literal: StaticString) throws(Failure) {
-    let start = index
-    for b in UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount) {
-      guard index < bytes.count, bytes[index] == b else { throw .syntax(offset: start) }
+  /// An object or array; `body` gets the top level's members (false: stopped). Nested keys
+  /// go to `values`: a member's key must outlive its value.
+  private mutating func container(depth: Int, keys: inout [UInt8], values: inout [UInt8], _ body: Body) throws(Failure)
+    -> Bool
+  {
+    guard depth < maxDepth else { throw .tooDeep }
+    let isObject = raw[index] == UInt8(ascii: "{")
+    let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+    index += 1
+    skipWhitespace()
+    guard peek != close else {
       index += 1
+      return true
+    }
+    while true {
+      skipWhitespace()
+      var key = UnsafeRawBufferPointer(start: nil, count: 0)
+      if isObject {
+        guard peek == UInt8(ascii: "\"") else { throw .syntax(offset: index) }
+        key = depth == 0 ? try string(&keys) : try string(&values)
+        skipWhitespace()
+        guard peek == UInt8(ascii: ":") else { throw .syntax(offset: index) }
+        index += 1
+        skipWhitespace()
+      }
+      let value = try self.value(depth: depth + 1, keys: &keys, values: &values)
+      if depth == 0 && isObject && !body(key, value, index) { return false }
+      skipWhitespace()
+      switch peek {
+      case UInt8(ascii: ","): index += 1
+      case close:
+        index += 1
+        return true
+      default: throw .syntax(offset: index)
+      }
     }
   }
 
-  /// Checks one value, building nothing (a string's escapes are resolved into `scratch`).
-  private mutating func skipValue(depth: Int, scratch: inout [UInt8]) throws(Failure) {
-    guard let c = peek else { throw .syntax(offset: index) }
-    switch c {
+  /// One value, checked: a string or number handed back, anything else skipped.
+  private mutating func value(depth: Int, keys: inout [UInt8], values: inout [UInt8]) throws(Failure) -> Member {
+    let start = index
+    switch peek ?? 0 {
+    case UInt8(ascii: "\""): return .string(try string(&values))
+    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+      let isInteger = try number()
+      return .number(literal: UnsafeRawBufferPointer(rebasing: raw[start..<index]), isInteger: isInteger)
     case UInt8(ascii: "{"), UInt8(ascii: "["):
-      guard depth + 1 <= maxDepth else { throw .tooDeep }
-      let close = c == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
-      index += 1
-      skipWhitespace()
-      if peek == close {
-        index += 1
-        return
-      }
-      while true {
-        skipWhitespace()
-        if close == UInt8(ascii: "}") {
-          guard peek == UInt8(ascii: "\"") else { throw .syntax(offset: index) }
-          _ = try parseStringBytes(scratch: &scratch)
-          skipWhitespace()
-          guard peek == UInt8(ascii: ":") else { throw .syntax(offset: index) }
-          index += 1
-          skipWhitespace()
-        }
-        try skipValue(depth: depth + 1, scratch: &scratch)
-        skipWhitespace()
-        switch peek {
-        case UInt8(ascii: ","): index += 1
-        case close:
-          index += 1
-          return
-        default: throw .syntax(offset: index)
-        }
-      }
-    case UInt8(ascii: "\""): _ = try parseStringBytes(scratch: &scratch)
-    case UInt8(ascii: "t"): try expect("true")
-    case UInt8(ascii: "f"): try expect("false")
-    case UInt8(ascii: "n"): try expect("null")
-    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber()
+      _ = try container(depth: depth, keys: &keys, values: &values) { _, _, _ in true }
+    case UInt8(ascii: "t"): try literal("true")
+    case UInt8(ascii: "f"): try literal("false")
+    case UInt8(ascii: "n"): try literal("null")
     default: throw .syntax(offset: index)
     }
+    return .other
+  }
+
+  private mutating func literal(_ word: StaticString) throws(Failure) {
+    let end = index + word.utf8CodeUnitCount
+    guard end <= raw.count, UnsafeRawBufferPointer(rebasing: raw[index..<end]).equals(word) else {
+      throw .syntax(offset: index)
+    }
+    index = end
   }
 
   /// Reads past a number; whether it is an integer literal (no fraction, no exponent).
-  private mutating func scanNumber() throws(Failure) -> Bool {
-    var integer = true
+  private mutating func number() throws(Failure) -> Bool {
     if peek == UInt8(ascii: "-") { index += 1 }
-    guard let first = peek, isDigit(first) else { throw .syntax(offset: index) }
-    if first == UInt8(ascii: "0") {
-      index += 1
-    } else {
-      while let c = peek, isDigit(c) { index += 1 }
-    }
-    if peek == UInt8(ascii: ".") {
-      integer = false
-      index += 1
-      guard let c = peek, isDigit(c) else { throw .syntax(offset: index) }
-      while let c = peek, isDigit(c) { index += 1 }
-    }
+    if peek == UInt8(ascii: "0") { index += 1 } else { try digits(after: 0) }
+    let integerEnd = index
+    if peek == UInt8(ascii: ".") { try digits(after: 1) }
     if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
-      integer = false
-      index += 1
-      if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
-      guard let c = peek, isDigit(c) else { throw .syntax(offset: index) }
-      while let c = peek, isDigit(c) { index += 1 }
+      let signed = index + 1 < raw.count && (raw[index + 1] == UInt8(ascii: "+") || raw[index + 1] == UInt8(ascii: "-"))
+      try digits(after: signed ? 2 : 1)
     }
-    return integer
+    return index == integerEnd
   }
 
-  private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+  /// One digit or more, `after` bytes on.
+  private mutating func digits(after: Int) throws(Failure) {
+    index += after
+    guard let c = peek, c &- 0x30 < 10 else { throw .syntax(offset: index) }
+    while let c = peek, c &- 0x30 < 10 { index += 1 }
+  }
 
   /// An integer literal's value, if it fits an `Int` (`-0` is 0).
   public static func integer(_ literal: UnsafeRawBufferPointer) -> Int? {
-    guard !literal.isEmpty else { return nil }
-    let negative = literal[0] == UInt8(ascii: "-")
+    let negative = literal.first == UInt8(ascii: "-")
     var value = 0
     for b in literal.dropFirst(negative ? 1 : 0) {
       let (times, o1) = value.multipliedReportingOverflow(by: 10)
-      let (next, o2) =
-        negative ? times.subtractingReportingOverflow(Int(b &- 48)) : times.addingReportingOverflow(Int(b &- 48))
+      let (next, o2) = times.addingReportingOverflow(negative ? -Int(b &- 0x30) : Int(b &- 0x30))
       guard !o1, !o2 else { return nil }
       value = next
     }
-    return value
+    return literal.isEmpty ? nil : value
   }
-}
-
-extension UInt8 {
-  /// RFC 8259's four whitespace bytes, for every reader of JSON here.
-  @inlinable public var isJSONWhitespace: Bool { self == 0x20 || self == 0x09 || self == 0x0A || self == 0x0D }
 }
 
 extension UnsafeRawBufferPointer {
   /// Whether these bytes are `literal`'s UTF-8, byte for byte.
   @inline(__always) public func equals(_ literal: StaticString) -> Bool {
-    count == literal.utf8CodeUnitCount && (count == 0 || memcmp(baseAddress!, literal.utf8Start, count) == 0)
+    equals(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
   }
 
   /// Whether these bytes are `other`'s, byte for byte.

@@ -1,6 +1,5 @@
-/// Finds the bytes JSON strings treat specially (`"`, `\` and controls below 0x20) eight
-/// at a time: the reader and the writer of strings both skip the plain runs between them
-/// (a value of plain text is one run), the index compiler's hottest loop.
+/// The bytes JSON strings treat specially (`"`, `\`, controls), found eight at a time: the
+/// string reader's and writer's plain runs, and the index compiler's hottest loop.
 enum JSONScan {
   /// The offset of the first special byte at or after `start`, or `bytes.count`.
   @inline(__always) static func firstSpecial(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
@@ -9,9 +8,8 @@ enum JSONScan {
     let highs: UInt64 = 0x8080_8080_8080_8080
     while i + 8 <= bytes.count {
       let x = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-      // A byte is zero in v exactly where x holds the byte sought; (v - ones) & ~v sets
-      // its high bit there (and no false positive below the first true one). Controls:
-      // x < 0x20 where its high bit is clear and x - 0x20 borrows.
+      // v is zero where x holds the byte sought, and (v - ones) & ~v sets that byte's high
+      // bit (no false one below the first); controls: x - 0x20 borrows, x's high bit clear.
       let quote = x ^ (ones &* 0x22)
       let backslash = x ^ (ones &* 0x5C)
       let found =
@@ -21,11 +19,7 @@ enum JSONScan {
       }
       i += 8
     }
-    while i < bytes.count {
-      let b = bytes[i]
-      if b == 0x22 || b == 0x5C || b < 0x20 { return i }
-      i += 1
-    }
-    return bytes.count
+    while i < bytes.count && bytes[i] != 0x22 && bytes[i] != 0x5C && bytes[i] >= 0x20 { i += 1 }
+    return i
   }
 }

@@ -1,22 +1,22 @@
-/// The request-level errors of a well-framed JSON request whose reply depends on nothing
-/// but the error: `RequestReader` refuses with these, answered from replies made once
-/// (nothing allocated per request).
+/// A well-framed JSON request's errors whose reply depends on nothing else: replies made once.
 public enum RequestRefusal: Int, CaseIterable, Sendable {
-  /// Declared `utf-8` (`utf8Name`, as the tutorial's client writes it) and not: the
-  /// commonest `EncodingRefusal`, with its reply made once.
+  /// Declared `utf-8` (as the tutorial's client writes it) and not: the commonest encoding refusal.
   case notUTF8
-  case notJSON
-  case notAnObject
-  case noAction
-  case actionNotAString
-  case searchWithoutValue
-  case fieldsNotStrings
-  case suggestWithoutValue
-  case badLimit
-  case badTypos
-  case suggestTextTooLong
+  case notJSON, notAnObject, noAction, actionNotAString, searchWithoutValue, fieldsNotStrings
+  case suggestWithoutValue, badLimit, badTypos, suggestTextTooLong
 
-  public var error: WireError {
+  public static let utf8Name: StaticString = "utf-8"
+
+  public var error: WireError { Self.errors[rawValue] }
+  /// `Reply.error(error)`.
+  public var reply: [UInt8] { Self.replies[rawValue] }
+
+  // Made once: words with the rules' numbers in them would be made on every refusal.
+  private static let errors = allCases.map(\.words)
+  private static let replies = errors.map(Reply.error)
+
+  private var words: WireError {
+    let (limits, typos) = (SuggestRequest.limits, SuggestRequest.typoRange)
     switch self {
     case .notUTF8: return EncodingRefusal.notValid("\(Self.utf8Name)")
     case .notJSON: return .request(.badJSON, "the content is not valid JSON")
@@ -26,33 +26,17 @@ public enum RequestRefusal: Int, CaseIterable, Sendable {
     case .searchWithoutValue: return .request(.badRequest, "a search needs a string \"value\"")
     case .fieldsNotStrings: return .request(.badHeader, "byteorder, content-type and content-encoding must be strings")
     case .suggestWithoutValue: return .request(.badRequest, "a suggest needs a string \"value\"")
-    case .badLimit: return Self.badLimitError
-    case .badTypos: return Self.badTyposError
-    case .suggestTextTooLong: return Self.textTooLongError
+    case .badLimit:
+      return .request(.badLimit, "\"limit\" must be an integer from \(limits.lowerBound) to \(limits.upperBound)")
+    case .badTypos:
+      return .request(.badTypos, "\"typos\" must be an integer from \(typos.lowerBound) to \(typos.upperBound)")
+    case .suggestTextTooLong:
+      return .request(.badRequest, "a suggest's \"value\" is at most \(SuggestRequest.maxTextScalars) characters")
     }
   }
-
-  public static let utf8Name: StaticString = "utf-8"
-
-  // Words made from the rules' numbers once: an error is made on every refusal it answers.
-  private static let badLimitError = WireError.request(
-    .badLimit,
-    "\"limit\" must be an integer from \(SuggestRequest.limits.lowerBound) to \(SuggestRequest.limits.upperBound)")
-  private static let badTyposError = WireError.request(
-    .badTypos,
-    "\"typos\" must be an integer from \(SuggestRequest.typoRange.lowerBound) to \(SuggestRequest.typoRange.upperBound)"
-  )
-  private static let textTooLongError = WireError.request(
-    .badRequest, "a suggest's \"value\" is at most \(SuggestRequest.maxTextScalars) characters")
-
-  /// `Reply.error(error)`, made once.
-  public var reply: [UInt8] { Self.replies[rawValue] }
-
-  private static let replies = allCases.map { Reply.error($0.error) }
 }
 
-/// A refusal whose words name the content-encoding the request declared: its reply is made
-/// when it is answered (these are rare; the common refusals are `RequestRefusal`'s).
+/// A refusal naming the content-encoding declared: rare, so its reply is made when answered.
 public struct EncodingRefusal {
   /// The encoding is not one searchd reads, or the content is not valid in it.
   public var unsupported: Bool
@@ -61,8 +45,8 @@ public struct EncodingRefusal {
 
   public var error: WireError {
     let name = String(decoding: name, as: UTF8.self)
-    if unsupported { return .request(.unsupportedEncoding, "unsupported content-encoding \"\(name)\"") }
-    return Self.notValid(name)
+    return unsupported
+      ? .request(.unsupportedEncoding, "unsupported content-encoding \"\(name)\"") : Self.notValid(name)
   }
 
   /// Content not valid in the encoding it declares.

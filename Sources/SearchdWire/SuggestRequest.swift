@@ -1,5 +1,4 @@
-/// `{"action": "suggest", "value": TEXT, "limit": N, "typos": N}`, read in place: the
-/// protocol's rules for its options, each written once here (docs/PROTOCOL.md).
+/// `{"action": "suggest", "value": TEXT, "limit": N, "typos": N}`: its options' rules, once.
 public struct SuggestRequest {
   /// The typed text's UTF-8: the request's own bytes or the reader's scratch.
   public var text: UnsafeRawBufferPointer
@@ -18,14 +17,11 @@ public struct SuggestRequest {
   /// The longest text suggested for, in Unicode scalars: the work per key grows with it.
   public static let maxTextScalars = 256
 
-  /// The typos allowed when the request names none, as search engines do: none below 4
-  /// scalars, one below 8, else two.
+  /// The typos allowed when the request names none (as search engines: 0 below 4 scalars, 1 below 8).
   public static func defaultTypos(scalars: Int) -> Int { scalars < 4 ? 0 : scalars < 8 ? 1 : 2 }
 
   /// Unicode scalars in valid UTF-8: the bytes that do not continue one.
   public static func scalarCount(_ utf8: UnsafeRawBufferPointer) -> Int {
-    var n = 0
-    for b in utf8 where b & 0xC0 != 0x80 { n += 1 }
-    return n
+    utf8.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) }
   }
 }

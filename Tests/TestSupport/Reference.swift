@@ -390,9 +390,7 @@ public struct JSONNumber: Equatable, Sendable {
   public var double: Double? { Double(literal) }
 }
 
-/// The oracle's own table of encoding names (Python's normalisation), and its decoding
-/// (UTF-16 and UTF-32 through the codec under test's transcoder: the rules are what this
-/// oracle checks, not the transcoding).
+/// The oracle's own table of encoding names (Python's normalisation), and its own decoding.
 enum ReferenceEncoding {
   /// Python normalises codec names: case, `-`/`_`/space all alike.
   static func named(_ name: String) -> TextEncoding? {
@@ -427,11 +425,52 @@ enum ReferenceEncoding {
       out.reserveCapacity(bytes.count)
       for b in bytes { out.append(contentsOf: UTF8.encode(Unicode.Scalar(b))!) }
       return out
-    case .utf16, .utf32:
-      var out: [UInt8] = []
-      let ok = bytes.withUnsafeBytes { encoding.transcodeToUTF8($0, into: &out) }
-      return ok ? out : nil
+    case .utf16(let named): return units(bytes, width: 2, named: named).flatMap(utf16)
+    case .utf32(let named): return units(bytes, width: 4, named: named).flatMap(utf32)
     }
+  }
+
+  /// The code units, after a byte-order mark (which decides the order where the name does
+  /// not; without either, little-endian).
+  private static func units(_ bytes: [UInt8], width: Int, named: Bool?) -> [UInt32]? {
+    guard bytes.count % width == 0 else { return nil }
+    var units = stride(from: 0, to: bytes.count, by: width).map { i in
+      bytes[i..<(i + width)].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    }
+    if named == true { units = units.map { width == 2 ? UInt32(UInt16($0).byteSwapped) : $0.byteSwapped } }
+    guard named == nil, let first = units.first else { return units }
+    if first == 0xFEFF { return Array(units.dropFirst()) }
+    let swapped = width == 2 ? UInt32(UInt16(first).byteSwapped) : first.byteSwapped
+    guard swapped == 0xFEFF else { return units }
+    return units.dropFirst().map { width == 2 ? UInt32(UInt16($0).byteSwapped) : $0.byteSwapped }
+  }
+
+  /// Surrogates paired by hand, not by the codec the daemon uses.
+  private static func utf16(_ units: [UInt32]) -> [UInt8]? {
+    var scalars: [UInt32] = []
+    var i = 0
+    while i < units.count {
+      let u = units[i]
+      i += 1
+      if (0xDC00...0xDFFF).contains(u) { return nil }
+      guard (0xD800...0xDBFF).contains(u) else {
+        scalars.append(u)
+        continue
+      }
+      guard i < units.count, (0xDC00...0xDFFF).contains(units[i]) else { return nil }
+      scalars.append(0x10000 + ((u - 0xD800) << 10) + (units[i] - 0xDC00))
+      i += 1
+    }
+    return utf32(scalars)
+  }
+
+  private static func utf32(_ scalars: [UInt32]) -> [UInt8]? {
+    var out: [UInt8] = []
+    for s in scalars {
+      guard let scalar = Unicode.Scalar(s) else { return nil }
+      out.append(contentsOf: String(Character(scalar)).utf8)
+    }
+    return out
   }
 
 }

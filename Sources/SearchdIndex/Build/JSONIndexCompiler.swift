@@ -23,9 +23,12 @@ public enum JSONIndexCompiler {
     var writeError: SystemError?
     var reported = 0
     var estimated = false
+    var (keyScratch, valueScratch): ([UInt8], [UInt8]) = ([], [])
     do throws(JSONParser.Failure) {
-      try JSONParser.forEachMember(ofObject: json) { key, value, offset in
-        guard let value else {
+      try JSONParser.forEachMember(
+        ofObject: json, maxDepth: WireLimits.default.maxJSONDepth, keyScratch: &keyScratch, valueScratch: &valueScratch
+      ) { key, member, offset in
+        guard case .string(let value) = member else {
           notString = String(decoding: key, as: UTF8.self)
           return false
         }
