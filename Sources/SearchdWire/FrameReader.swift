@@ -30,23 +30,19 @@ public struct FrameReader: Sendable {
   @inline(__always) public mutating func next(in bytes: UnsafeRawBufferPointer) -> Result {
     guard bytes.count >= 2 else { return .incomplete }
     let length = Int(bytes[0]) << 8 | Int(bytes[1])
-    // Judged at once: waiting for 64 KiB that will be refused anyway helps no one.
-    if let refusal = limits.refusal(headerLength: length) {
-      failure = refusal
-      return .failed
-    }
-    guard bytes.count >= 2 + length else { return .incomplete }
-    let header = UnsafeRawBufferPointer(rebasing: bytes[2..<(2 + length)])
-    if cachedHead == nil || !cachedHeader.withUnsafeBytes({ header.equals($0) }) {
-      cachedHead = nil
-      do throws(WireError) {
+    do throws(WireError) {
+      // Judged at once: waiting for 64 KiB that will be refused anyway helps no one.
+      if let refusal = limits.refusal(headerLength: length) { throw refusal }
+      guard bytes.count >= 2 + length else { return .incomplete }
+      let header = UnsafeRawBufferPointer(rebasing: bytes[2..<(2 + length)])
+      if cachedHead == nil || !cachedHeader.withUnsafeBytes({ header.equals($0) }) {
         cachedHead = try read(header)
-      } catch {
-        failure = error
-        return .failed
+        cachedHeader.removeAll(keepingCapacity: true)
+        cachedHeader.append(contentsOf: header)
       }
-      cachedHeader.removeAll(keepingCapacity: true)
-      cachedHeader.append(contentsOf: header)
+    } catch {
+      (cachedHead, failure) = (nil, error)  // a failed read leaves `members` describing no header
+      return .failed
     }
     let head = cachedHead!
     let end = 2 + length + head.contentLength
@@ -60,22 +56,16 @@ public struct FrameReader: Sendable {
   /// The header rules in the order they refuse: JSON, an object, no key twice (parsers may
   /// pick different duplicates: smuggling), each required key, an integer length in the limit.
   private mutating func read(_ header: UnsafeRawBufferPointer) throws(WireError) -> FrameHead {
-    let keys = Header.required
     do throws(JSONParser.Failure) {
-      try members.read(header, keys, maxDepth: limits.maxJSONDepth, knownUTF8: false, refusingDuplicates: true)
+      try members.read(
+        header, Header.required, maxDepth: limits.maxJSONDepth, knownUTF8: false, refusingDuplicates: true)
     } catch {
-      let why =
-        switch error {
-        case .invalidUTF8: "not valid UTF-8"
-        case .tooDeep: "nests too deep"
-        case .notAnObject: "not an object"
-        case .syntax: "not valid JSON"
-        }
-      throw .framing(.badHeader, "the JSON header is \(why)")
+      let why = [.invalidUTF8: "not valid UTF-8", .tooDeep: "nests too deep", .notAnObject: "not an object"][error]
+      throw .framing(.badHeader, "the JSON header is \(why ?? "not valid JSON")")
     }
     if let duplicate = members.duplicate { throw .framing(.badHeader, "duplicate header \"\(duplicate)\"") }
-    for i in keys.indices where members.found[i] == .absent {
-      throw .framing(.missingHeader, "missing required header \"\(keys[i])\"")
+    for i in 0..<4 where members.found[i] == .absent {
+      throw .framing(.missingHeader, "missing required header \"\(Header.requiredKeys[i])\"")
     }
     guard case .integer(let length) = members.found[3], length >= 0 else {
       throw .framing(.badContentLength, "content-length must be a non-negative integer")

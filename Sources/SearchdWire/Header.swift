@@ -9,10 +9,10 @@ public struct Header: Equatable, Sendable {
   }
 
   /// In the order a missing one is reported, which `FrameReader.field` numbers them by.
-  public static var required: InlineArray<4, StaticString> {
-    [Key.byteorder, Key.contentType, Key.contentEncoding, Key.contentLength]
+  public static var required: (StaticString, StaticString, StaticString, StaticString) {
+    (Key.byteorder, Key.contentType, Key.contentEncoding, Key.contentLength)
   }
-  public static var requiredKeys: [String] { required.indices.map { "\(required[$0])" } }
+  public static var requiredKeys: [String] { [required.0, required.1, required.2, required.3].map { "\($0)" } }
 
   public var contentLength: Int
   /// Nil when the key held something other than a string: the framing still holds,

@@ -2,9 +2,8 @@
 extension JSONParser {
   /// A string from its opening quote. Valid until `scratch` or the input changes.
   mutating func string(_ scratch: inout [UInt8]) throws(Failure) -> UnsafeRawBufferPointer {
-    index += 1
-    let start = index
-    index = JSONScan.firstSpecial(raw, from: index)
+    let start = index + 1  // past the opening quote
+    index = JSONScan.firstSpecial(raw, from: start)
     var text = UnsafeRawBufferPointer(rebasing: raw[start..<index])
     if peek == UInt8(ascii: "\"") {
       index += 1

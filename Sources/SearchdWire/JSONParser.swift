@@ -3,11 +3,9 @@ import Glibc
 /// The one JSON grammar searchd reads (strict RFC 8259 over UTF-8, nesting limited), walking an
 /// object in place and building nothing: frame headers, request content and JSON index files.
 public struct JSONParser {
-  public enum Failure: Error, Equatable, Sendable {
-    case invalidUTF8
+  public enum Failure: Error, Hashable, Sendable {
+    case invalidUTF8, tooDeep, notAnObject
     case syntax(offset: Int)
-    case tooDeep
-    case notAnObject
   }
 
   /// A member's value (valid during the callback): a string's UTF-8, a number's literal, or other.
@@ -45,7 +43,7 @@ public struct JSONParser {
 
   var peek: UInt8? { index < raw.count ? raw[index] : nil }
 
-  private mutating func skipWhitespace() {
+  @inline(__always) private mutating func skipWhitespace() {
     while let c = peek, c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D { index += 1 }
   }
 
@@ -88,7 +86,9 @@ public struct JSONParser {
   }
 
   /// One value, checked: a string or number handed back, anything else skipped.
-  private mutating func value(depth: Int, keys: inout [UInt8], values: inout [UInt8]) throws(Failure) -> Member {
+  private mutating func value(depth: Int, keys: inout [UInt8], values: inout [UInt8]) throws(Failure)
+    -> Member
+  {
     let start = index
     switch peek ?? 0 {
     case UInt8(ascii: "\""): return .string(try string(&values))
@@ -97,20 +97,16 @@ public struct JSONParser {
       return .number(literal: UnsafeRawBufferPointer(rebasing: raw[start..<index]), isInteger: isInteger)
     case UInt8(ascii: "{"), UInt8(ascii: "["):
       _ = try container(depth: depth, keys: &keys, values: &values) { _, _, _ in true }
-    case UInt8(ascii: "t"): try literal("true")
-    case UInt8(ascii: "f"): try literal("false")
-    case UInt8(ascii: "n"): try literal("null")
+    case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+      let word: StaticString = peek == UInt8(ascii: "t") ? "true" : peek == UInt8(ascii: "f") ? "false" : "null"
+      let end = index + word.utf8CodeUnitCount
+      guard end <= raw.count, UnsafeRawBufferPointer(rebasing: raw[index..<end]).equals(word) else {
+        throw .syntax(offset: index)
+      }
+      index = end
     default: throw .syntax(offset: index)
     }
     return .other
-  }
-
-  private mutating func literal(_ word: StaticString) throws(Failure) {
-    let end = index + word.utf8CodeUnitCount
-    guard end <= raw.count, UnsafeRawBufferPointer(rebasing: raw[index..<end]).equals(word) else {
-      throw .syntax(offset: index)
-    }
-    index = end
   }
 
   /// Reads past a number; whether it is an integer literal (no fraction, no exponent).

@@ -8,8 +8,7 @@ enum JSONScan {
     let highs: UInt64 = 0x8080_8080_8080_8080
     while i + 8 <= bytes.count {
       let x = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-      // v is zero where x holds the byte sought, and (v - ones) & ~v sets that byte's high
-      // bit (no false one below the first); controls: x - 0x20 borrows, x's high bit clear.
+      // (v - ones) & ~v: the high bit of each zero byte of v (no false one below the first).
       let quote = x ^ (ones &* 0x22)
       let backslash = x ^ (ones &* 0x5C)
       let found =

@@ -13,13 +13,13 @@ struct MemberReader: Sendable {
   private var scratch = (keys: [UInt8](), values: [UInt8]())
   private var copies: [UInt8] = []
   private var seen = KeySet()
+  typealias Names = (StaticString, StaticString, StaticString, StaticString)
 
   mutating func read(
-    _ json: UnsafeRawBufferPointer, _ names: InlineArray<4, StaticString>, maxDepth: Int, knownUTF8: Bool,
-    refusingDuplicates: Bool
+    _ json: UnsafeRawBufferPointer, _ names: Names, maxDepth: Int, knownUTF8: Bool, refusingDuplicates: Bool
   ) throws(JSONParser.Failure) {
     (found, duplicate) = (.init(repeating: .absent), nil)
-    copies.removeAll(keepingCapacity: true)
+    if !copies.isEmpty { copies.removeAll(keepingCapacity: true) }
     if refusingDuplicates { seen.reset(room: json.count) }
     var scratch = (keys: [UInt8](), values: [UInt8]())
     swap(&scratch, &self.scratch)  // out of `self`, which the walk's callback writes
@@ -28,10 +28,13 @@ struct MemberReader: Sendable {
       ofObject: json, maxDepth: maxDepth, knownUTF8: knownUTF8, keyScratch: &scratch.keys,
       valueScratch: &scratch.values
     ) { key, member, _ in
-      if refusingDuplicates && duplicate == nil && !seen.insert(key) {
+      let i =
+        key.equals(names.0) ? 0 : key.equals(names.1) ? 1 : key.equals(names.2) ? 2 : key.equals(names.3) ? 3 : nil
+      // A name asked for is a duplicate when found twice: only the other keys are hashed.
+      if refusingDuplicates && duplicate == nil && (i.map { found[$0] != .absent } ?? !seen.insert(key)) {
         duplicate = String(decoding: key, as: UTF8.self)
       }
-      guard let i = names.indices.first(where: { key.equals(names[$0]) }) else { return true }
+      guard let i else { return true }
       switch member {
       case .string(let s):
         let at = s.baseAddress.flatMap { p in json.baseAddress.map { p - $0 } } ?? -1
@@ -46,7 +49,7 @@ struct MemberReader: Sendable {
   }
 
   /// The `i`th name's string, if one: bytes of `json` (the document read, or its copy) or of `copies`.
-  func string(_ i: Int, in json: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+  @inline(__always) func string(_ i: Int, in json: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
     guard case .string(let r, let copied) = found[i] else { return nil }
     return copied ? copies.withUnsafeBytes { .init(rebasing: $0[r]) } : .init(rebasing: json[r])
   }
@@ -70,7 +73,7 @@ private struct KeySet: @unchecked Sendable {
   mutating func reset(room: Int) {
     bytes.removeAll(keepingCapacity: true)
     bytes.reserveCapacity(room)
-    set.removeAll(keepingCapacity: true)
+    if !set.isEmpty { set.removeAll(keepingCapacity: true) }
   }
 
   /// Adds `key`: false if it was there already.

@@ -64,7 +64,7 @@ public struct RequestReader: Sendable {
     }
     do throws(JSONParser.Failure) {
       try members.read(
-        utf8, ["action", "value", "limit", "typos"], maxDepth: limits.maxJSONDepth, knownUTF8: true,
+        utf8, ("action", "value", "limit", "typos"), maxDepth: limits.maxJSONDepth, knownUTF8: true,
         refusingDuplicates: false)
     } catch {
       return .refused(error == .notAnObject ? .notAnObject : .notJSON)

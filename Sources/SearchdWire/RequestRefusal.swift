@@ -8,7 +8,6 @@ public enum RequestRefusal: Int, CaseIterable, Sendable {
   public static let utf8Name: StaticString = "utf-8"
 
   public var error: WireError { Self.errors[rawValue] }
-  /// `Reply.error(error)`.
   public var reply: [UInt8] { Self.replies[rawValue] }
 
   // Made once: words with the rules' numbers in them would be made on every refusal.

@@ -34,36 +34,52 @@ public enum TextEncoding: Sendable, Equatable {
       let body = signed && bytes[2] == 0xBF ? UnsafeRawBufferPointer(rebasing: bytes[3...]) : bytes
       return UTF8Validation.isValid(body) ? body : nil
     case .ascii: return bytes.allSatisfy { $0 < 0x80 } ? bytes : nil
-    case .latin1:
-      out.removeAll(keepingCapacity: true)
-      for b in bytes {
-        if b >= 0x80 { out.append(0xC0 | b >> 6) }
-        out.append(b >= 0x80 ? 0x80 | b & 0x3F : b)
-      }
-      return out.withUnsafeBytes { $0 }
-    case .utf16(let named): return Self.decode(bytes, UTF16.self, named, into: &out)
-    case .utf32(let named): return Self.decode(bytes, UTF32.self, named, into: &out)
+    case .latin1: return Self.transcode(bytes, UInt8.self, false, into: &out)
+    case .utf16(let big): return Self.transcode(bytes, UInt16.self, big, into: &out)
+    case .utf32(let big): return Self.transcode(bytes, UInt32.self, big, into: &out)
     }
   }
 
-  /// UTF-16 or UTF-32, by the standard library (rule 7). A byte-order mark decides the order
-  /// where the name does not, and is not text; without either, little-endian (as Python here).
-  private static func decode<Codec: UnicodeCodec>(
-    _ bytes: UnsafeRawBufferPointer, _ codec: Codec.Type, _ named: Bool?, into out: inout [UInt8]
-  ) -> UnsafeRawBufferPointer? where Codec.CodeUnit: FixedWidthInteger {
-    let width = MemoryLayout<Codec.CodeUnit>.size
+  /// Latin-1, UTF-16 or UTF-32 as UTF-8, written into room made once (rule 7). A byte-order
+  /// mark decides the order where the name does not, and is not text; else little-endian.
+  private static func transcode<Unit: FixedWidthInteger & UnsignedInteger>(
+    _ bytes: UnsafeRawBufferPointer, _: Unit.Type, _ named: Bool?, into out: inout [UInt8]
+  ) -> UnsafeRawBufferPointer? {
+    let width = MemoryLayout<Unit>.size
     guard bytes.count % width == 0 else { return nil }
-    let unit = { (i: Int) in
-      Codec.CodeUnit(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: Codec.CodeUnit.self))
+    func unit(_ at: Int, _ big: Bool) -> UInt32 {
+      let u = Unit(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: Unit.self))
+      return UInt32(truncatingIfNeeded: big ? u.byteSwapped : u)
     }
-    var (start, big) = (0, named ?? false)
-    if named == nil && bytes.count >= width {
-      if unit(0) == 0xFEFF { start = width }
-      if unit(0) == Codec.CodeUnit(0xFEFF).byteSwapped { (start, big) = (width, true) }
+    let marked = named == nil && bytes.count >= width && width > 1
+    let (little, big) = (marked && unit(0, false) == 0xFEFF, marked && unit(0, true) == 0xFEFF)
+    let (start, bigEndian) = (little || big ? width : 0, named ?? big)
+    // At most two UTF-8 bytes a Latin-1 byte, three a UTF-16 unit, four a UTF-32 one.
+    if out.count < 2 * bytes.count { out.append(contentsOf: repeatElement(0, count: 2 * bytes.count - out.count)) }
+    let written = out.withUnsafeMutableBytes { o -> Int? in
+      var (i, w) = (start, 0)
+      while i < bytes.count {
+        var s = unit(i, bigEndian)
+        i += MemoryLayout<Unit>.size
+        if Unit.bitWidth == 16 && s & 0xF800 == 0xD800 {  // a high surrogate and a low one
+          guard s < 0xDC00, i < bytes.count, unit(i, bigEndian) & 0xFC00 == 0xDC00 else { return nil }
+          (s, i) = (0x10000 + ((s - 0xD800) << 10 | (unit(i, bigEndian) - 0xDC00)), i + 2)
+        }
+        guard s >= 0x80 else {
+          (o[w], w) = (UInt8(s), w + 1)
+          continue
+        }
+        guard s < 0x11_0000, s & 0xFFFF_F800 != 0xD800 else { return nil }
+        let n = s < 0x800 ? 2 : s < 0x10000 ? 3 : 4
+        for k in stride(from: n - 1, to: 0, by: -1) {
+          (o[w + k], s) = (0x80 | UInt8(truncatingIfNeeded: s) & 0x3F, s >> 6)
+        }
+        o[w] = UInt8(truncatingIfNeeded: 0xFF00 >> n | s)
+        w += n
+      }
+      return w
     }
-    let units = stride(from: start, to: bytes.count, by: width).lazy.map { big ? unit($0).byteSwapped : unit($0) }
-    out.removeAll(keepingCapacity: true)
-    let failed = transcode(units.makeIterator(), from: codec, to: UTF8.self, stoppingOnError: true) { out.append($0) }
-    return failed ? nil : out.withUnsafeBytes { $0 }
+    out.removeLast(out.count - (written ?? 0))
+    return written.map { _ in out.withUnsafeBytes { $0 } }
   }
 }
