@@ -12,6 +12,7 @@ public enum JSONIndexCompiler {
   ) throws(IndexLoadError) -> IndexImage {
     var builder = IndexBuilder()
     try compile(json, path: path, into: &builder, progress: progress)
+    progress(json.count)  // all of it read: its pages go before the image's peak, the seal
     return builder.finish()
   }
 
