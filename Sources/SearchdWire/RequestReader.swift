@@ -56,11 +56,11 @@ public struct RequestReader: Sendable {
     guard head.fieldsAreStrings else { return .refused(.fieldsNotStrings) }
     guard head.isJSON else { return .binary(content) }
     if head.encoding == .utf8, let q = templated(content) { return .search(q) }
-    let name = frames.field(2)!
-    guard let encoding = head.encoding else { return .badEncoding(EncodingRefusal(unsupported: true, name: name)) }
+    func name() -> UnsafeRawBufferPointer { frames.field(2)! }  // the encoding as sent, read only to refuse it
+    guard let encoding = head.encoding else { return .badEncoding(EncodingRefusal(unsupported: true, name: name())) }
     guard let utf8 = encoding.utf8(content, into: &text) else {
-      if name.equals(RequestRefusal.utf8Name) { return .refused(.notUTF8) }
-      return .badEncoding(EncodingRefusal(unsupported: false, name: name))
+      if name().equals(RequestRefusal.utf8Name) { return .refused(.notUTF8) }
+      return .badEncoding(EncodingRefusal(unsupported: false, name: name()))
     }
     do throws(JSONParser.Failure) {
       try members.read(

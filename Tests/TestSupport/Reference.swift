@@ -434,18 +434,17 @@ enum ReferenceEncoding {
   /// not; without either, little-endian).
   private static func units(_ bytes: [UInt8], width: Int, named: Bool?) -> [UInt32]? {
     guard bytes.count % width == 0 else { return nil }
-    var units = stride(from: 0, to: bytes.count, by: width).map { i in
+    let swap = { (u: UInt32) in width == 2 ? UInt32(UInt16(u).byteSwapped) : u.byteSwapped }
+    let units = stride(from: 0, to: bytes.count, by: width).map { i in
       bytes[i..<(i + width)].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
     }
-    if named == true { units = units.map { width == 2 ? UInt32(UInt16($0).byteSwapped) : $0.byteSwapped } }
-    guard named == nil, let first = units.first else { return units }
+    if let named { return named ? units.map(swap) : units }
+    guard let first = units.first else { return units }
     if first == 0xFEFF { return Array(units.dropFirst()) }
-    let swapped = width == 2 ? UInt32(UInt16(first).byteSwapped) : first.byteSwapped
-    guard swapped == 0xFEFF else { return units }
-    return units.dropFirst().map { width == 2 ? UInt32(UInt16($0).byteSwapped) : $0.byteSwapped }
+    return swap(first) == 0xFEFF ? units.dropFirst().map(swap) : units
   }
 
-  /// Surrogates paired by hand, not by the codec the daemon uses.
+  /// Surrogates paired by the oracle's own code, apart from the daemon's decoder.
   private static func utf16(_ units: [UInt32]) -> [UInt8]? {
     var scalars: [UInt32] = []
     var i = 0
